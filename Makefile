@@ -1,0 +1,46 @@
+# poselab: `make report` regenerates every figure and table; `make test` runs the tests.
+# PROFILE=smoke|default|full (default: default).  NB="01 03" picks notebooks.
+
+PROFILE ?= default
+NB ?=
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.poselab-installed
+
+.PHONY: setup data notebooks report html test bench lab lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name poselab --display-name "Python (poselab)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP)  ## the virtual environment, with a Jupyter kernel named "poselab"
+
+data: setup  ## generate the profile's synthetic sets; verify the real ones present
+	$(PY) -m poselab.data --profile $(PROFILE)
+
+notebooks: data  ## execute the out-of-date notebooks (and those upstream of them)
+	$(PY) -m poselab.run --profile $(PROFILE) --no-html $(if $(NB),--notebooks $(NB))
+
+report: data  ## notebooks + HTML report in reports/html/index.html
+	$(PY) -m poselab.run --profile $(PROFILE) $(if $(NB),--notebooks $(NB))
+
+html: setup  ## re-export the HTML report from the executed notebooks
+	$(PY) -m poselab.reporting.html
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup  ## speed measurements, written to reports/bench/bench.csv
+	$(PY) -m poselab.bench --out reports/bench/bench.csv $(if $(BENCH),--only $(BENCH))
+
+lab: setup  ## JupyterLab on the project's kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+lint: setup
+	$(VENV)/bin/ruff check lib tests
+
+clean:  ## remove generated reports and synthetic data (real data sets are kept)
+	rm -rf reports data/synthetic

@@ -1,0 +1,1 @@
+"""Data: the synthetic pose world, real-data loaders, joint conventions."""

@@ -1,0 +1,53 @@
+"""Drawing helpers shared by the notebooks: images, masks and skeletons."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from poselab.data.joints import JointSet
+from poselab.reporting.style import SIDE_COLOURS
+
+
+def limb_side(js: JointSet, a: str, b: str) -> str:
+    sides = {js.side(a), js.side(b)}
+    return "left" if sides == {"left"} else "right" if sides == {"right"} else "centre"
+
+
+def draw_skeleton(
+    ax: plt.Axes,
+    joints: np.ndarray,
+    js: JointSet,
+    annotated: np.ndarray | None = None,
+    visible: np.ndarray | None = None,
+    lw: float = 1.6,
+    ms: float = 9.0,
+) -> None:
+    """Limbs coloured by side; joints filled if visible, hollow if annotated but hidden,
+    left out if unannotated.  joints (J, 2) pixels; annotated / visible (J,) bool."""
+    j = len(joints)
+    annotated = np.ones(j, bool) if annotated is None else np.asarray(annotated, bool)
+    visible = annotated if visible is None else np.asarray(visible, bool)
+    for (a, b), (ia, ib) in zip(js.limbs, js.limb_index, strict=True):
+        if annotated[ia] and annotated[ib]:
+            ax.plot(joints[[ia, ib], 0], joints[[ia, ib], 1], "-", lw=lw,
+                    color=SIDE_COLOURS[limb_side(js, a, b)], alpha=0.9, solid_capstyle="round")  # fmt: skip
+    colours = np.array([SIDE_COLOURS[js.side(n)] for n in js.names])
+    seen = annotated & visible
+    hidden = annotated & ~visible
+    ax.scatter(joints[seen, 0], joints[seen, 1], s=ms, c=colours[seen], edgecolors="white", linewidths=0.4, zorder=3)
+    ax.scatter(joints[hidden, 0], joints[hidden, 1], s=ms, facecolors="none", edgecolors=colours[hidden],
+               linewidths=1.0, zorder=3)  # fmt: skip
+
+
+def show_image(ax: plt.Axes, image: np.ndarray, mask: np.ndarray | None = None, title: str = "") -> None:
+    """An image with an optional person-mask outline; no axes."""
+    ax.imshow(image)
+    if mask is not None and mask.any():
+        ax.contour(mask.astype(float), levels=[0.5], colors="white", linewidths=0.7, alpha=0.8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlim(-0.5, image.shape[1] - 0.5)
+    ax.set_ylim(image.shape[0] - 0.5, -0.5)
+    if title:
+        ax.set_title(title, fontsize=8, fontweight="normal")

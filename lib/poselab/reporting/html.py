@@ -1,0 +1,161 @@
+"""The HTML report: every executed notebook exported by nbconvert, and an index page with the
+headline numbers, the run's metadata and every registered figure and table."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from poselab.reporting.registry import ARTIFACTS, empty_index, now, read_json
+
+_CSS = """
+body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#1f3552;color:#fff;padding:24px 40px}header h1{margin:0 0 6px;font-size:26px}
+header p{margin:2px 0;opacity:.85}main{padding:20px 40px;max-width:1300px}
+h2{border-bottom:2px solid #1f3552;padding-bottom:4px;margin-top:36px}
+table{border-collapse:collapse;margin:10px 0;font-size:14px}
+th,td{padding:5px 10px;border-bottom:1px solid #ddd;text-align:left}
+th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.meta td:first-child{font-weight:600;color:#555}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:18px}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px}
+.card img{width:100%;height:auto}.card p{font-size:13px;margin:6px 0 0}.id{font-weight:700;color:#1f3552}
+.tbl{overflow-x:auto;background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px;margin:10px 0}
+.tbl table{font-size:12px}.ok{color:#2e7d32;font-weight:600}.cached{color:#555}.missing{color:#b71c1c}
+a{color:#1f5fa8}
+"""
+
+
+def export_notebooks(reports_dir: Path) -> dict[str, Path]:
+    """nbconvert every executed notebook to html/<name>.html, with a link back to the index."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    out_dir = reports_dir / "html"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exported = {}
+    for nb_path in sorted((reports_dir / "executed").glob("[0-9][0-9]_*.ipynb")):
+        body, _ = exporter.from_filename(str(nb_path))
+        back = ('<div style="padding:8px 16px;background:#1f3552"><a style="color:#fff" '
+                'href="index.html">&larr; poselab report index</a></div>')  # fmt: skip
+        pos = body.find(">", body.find("<body")) + 1
+        target = out_dir / f"{nb_path.stem}.html"
+        target.write_text(body[:pos] + back + body[pos:])
+        exported[nb_path.stem[:2]] = target
+    return exported
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 100 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return html.escape(str(value))
+
+
+def _table(rows: list[list[str]], header: list[str], cls: str = "") -> str:
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(rows_i) + "</tr>" for rows_i in rows)
+    return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
+
+
+def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: dict | None = None) -> Path:
+    """Write html/index.html from artifacts.json and the executed notebooks."""
+    from poselab.run import discover
+
+    index = read_json(reports_dir / ARTIFACTS, empty_index())
+    runs = index.get("runs", {})
+    notebooks = discover(notebooks_dir) if notebooks_dir else {}
+    exported = exported or {}
+    last = max(runs.values(), key=lambda r: r.get("finished", ""), default={})
+    total = sum(r.get("wall_seconds", 0) for r in runs.values())
+    profiles = sorted({r.get("profile", "?") for r in runs.values()}) or ["?"]
+    devices = sorted({r.get("device", "?") for r in runs.values()}) or ["?"]
+
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>poselab report</title><style>{_CSS}"
+             "</style></head><body><header><h1>poselab: how human pose estimation networks work</h1>"
+             "<p>A reproducible report: every figure and table below is regenerated from code by "
+             "<code>make report</code>.</p></header><main>"]  # fmt: skip
+
+    meta = [["profile", ", ".join(profiles)], ["device", ", ".join(devices)],
+            ["git commit", html.escape(last.get("git_commit", "unknown"))],
+            ["last notebook finished", html.escape(last.get("finished", "-"))],
+            ["index written", now()], ["wall time of the notebooks", f"{total / 60:.1f} min"]]  # fmt: skip
+    parts.append("<h2>Run</h2>" + _table([[f"<td>{k}</td>", f"<td>{v}</td>"] for k, v in meta], ["", ""], "meta"))
+
+    rows = []
+    ids = sorted(set(notebooks) | set(runs) | set(exported) | {a["notebook"] for a in index["artifacts"]})
+    for nid in ids:
+        r = runs.get(nid, {})
+        title = html.escape(r.get("title") or (notebooks[nid].title if nid in notebooks else nid))
+        name = f'<a href="{exported[nid].name}">{title}</a>' if nid in exported else title
+        n_art = sum(1 for a in index["artifacts"] if a["notebook"] == nid)
+        state = ('<span class="ok">executed</span>' if r else '<span class="missing">not run</span>')
+        rows.append([f"<td>{nid}</td>", f"<td>{name}</td>", f"<td>{state}</td>",
+                     f"<td class='num'>{r.get('wall_seconds', 0):.1f} s</td>" if r else "<td></td>",
+                     f"<td>{html.escape(r.get('profile', ''))}</td>", f"<td class='num'>{n_art}</td>",
+                     f"<td>{html.escape(r.get('finished', ''))}</td>"])  # fmt: skip
+    parts.append("<h2>Notebooks</h2>" + _table(rows, ["#", "notebook", "status", "wall time", "profile",
+                                                        "artifacts", "finished"]))  # fmt: skip
+
+    heads = sorted(index["headlines"], key=lambda h: h["notebook"])
+    if heads:
+        rows = [[f"<td>{h['notebook']}</td>", f"<td>{html.escape(h['name'])}</td>",
+                 f"<td class='num'>{_fmt(h['value'])}</td>", f"<td>{html.escape(h.get('unit', ''))}</td>",
+                 f"<td>{html.escape(h.get('note', ''))}</td>", f"<td>{html.escape(h.get('profile', ''))}</td>"]
+                for h in heads]  # fmt: skip
+        parts.append("<h2>Headline numbers</h2>" + _table(rows, ["#", "quantity", "value", "unit", "note",
+                                                                   "profile"]))  # fmt: skip
+
+    for nid in ids:
+        arts = [a for a in index["artifacts"] if a["notebook"] == nid]
+        if not arts:
+            continue
+        title = html.escape(runs.get(nid, {}).get("title") or nid)
+        parts.append(f"<h2>{nid} · {title}</h2>")
+        figs = [a for a in arts if a["kind"] == "figure"]
+        if figs:
+            parts.append('<div class="grid">' + "".join(
+                f'<div class="card"><a href="../{a["path"]}"><img src="../{a["path"]}" alt="{a["id"]}"></a>'
+                f'<p><span class="id">{a["id"]}</span> {html.escape(a["caption"])}</p></div>' for a in figs
+            ) + "</div>")  # fmt: skip
+        for a in (a for a in arts if a["kind"] == "table"):
+            try:
+                df = pd.read_csv(reports_dir / a["path"])
+                shown = df.head(25).to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0)
+                more = f"<p>first 25 of {len(df)} rows</p>" if len(df) > 25 else ""
+            except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+                shown, more = f"<p class='missing'>cannot read: {html.escape(str(e))}</p>", ""
+            parts.append(f'<p><span class="id">{a["id"]}</span> {html.escape(a["caption"])} '
+                         f'(<a href="../{a["path"]}">CSV</a>)</p><div class="tbl">{shown}{more}</div>')  # fmt: skip
+    parts.append("<p style='margin-top:40px;color:#777'>Regenerate with <code>make report PROFILE="
+                 f"{html.escape(profiles[0])}</code>; artifacts are listed in "
+                 "<code>reports/artifacts.json</code>.</p></main></body></html>")  # fmt: skip
+    out = reports_dir / "html" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(parts))
+    return out
+
+
+def build_report(reports_dir: Path, notebooks_dir: Path | None = None) -> Path:
+    """Export every executed notebook and write the index; returns the index path."""
+    reports_dir = Path(reports_dir)
+    exported = export_notebooks(reports_dir)
+    return build_index(reports_dir, notebooks_dir, exported)
+
+
+def main() -> None:
+    import argparse
+
+    from poselab import paths
+
+    ap = argparse.ArgumentParser(prog="python -m poselab.reporting.html", description=__doc__)
+    ap.add_argument("--reports-dir", type=Path)
+    a = ap.parse_args()
+    print(build_report(paths.reports_dir(a.reports_dir), paths.notebooks_dir()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The artifact registry: every figure, table and headline number a notebook produces.
+
+``save_figure(fig, "F01.1", caption)`` writes ``figures/F01.1.png``; ``save_table(df,
+"T01.1", caption)`` writes ``tables/T01.1.csv``; both are recorded in ``artifacts.json``
+with the notebook, profile, device, seed, git commit and time.  ``headline(...)`` records a
+number for the report's front page.
+
+Under the runner, a notebook writes into a staging folder that is merged into the report
+only when the whole notebook succeeded, so a failing run never leaves a half-updated report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+ARTIFACTS = "artifacts.json"
+_ID = re.compile(r"^(?P<kind>[FT])(?P<nb>\d\d)\.(?P<n>\d+)$")
+
+
+def git_commit(cwd: Path | None = None) -> str:
+    """Short hash of HEAD, with '-dirty' if tracked files changed; 'unknown' outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True,
+                              text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read_json(path: Path, default):
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return default
+
+
+def write_json(path: Path, data) -> None:
+    """Write JSON atomically (temporary file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=1, default=str)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def empty_index() -> dict:
+    return {"artifacts": [], "headlines": [], "runs": {}}
+
+
+class Registry:
+    """Records one notebook's artifacts.  ``out_dir`` is the report or a staging folder."""
+
+    def __init__(self, notebook: str, out_dir: Path, profile: str, device: str, seed: int):
+        self.notebook = notebook
+        self.out_dir = Path(out_dir)
+        self.meta = {"notebook": notebook, "profile": profile, "device": device, "seed": seed,
+                     "git_commit": git_commit(Path(__file__).parent)}  # fmt: skip
+
+    def _check_id(self, artifact_id: str, kind: str) -> None:
+        m = _ID.match(artifact_id)
+        if not m or m["kind"] != kind:
+            raise ValueError(f"{artifact_id!r} is not a {'figure' if kind == 'F' else 'table'} id like "
+                             f"'{kind}{self.notebook}.1'")  # fmt: skip
+        if m["nb"] != self.notebook:
+            raise ValueError(f"{artifact_id!r} belongs to notebook {m['nb']}, not {self.notebook}")
+
+    def _record(self, key: str, entry: dict, same) -> None:
+        index_path = self.out_dir / ARTIFACTS
+        index = read_json(index_path, empty_index())
+        index[key] = [e for e in index[key] if not same(e)] + [entry]
+        write_json(index_path, index)
+
+    def save_figure(self, fig, artifact_id: str, caption: str, dpi: int = 150) -> Path:
+        """Save a matplotlib figure as figures/<id>.png and record it."""
+        self._check_id(artifact_id, "F")
+        path = self.out_dir / "figures" / f"{artifact_id}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        entry = {"id": artifact_id, "kind": "figure", "path": f"figures/{artifact_id}.png",
+                 "caption": caption, **self.meta, "created": now()}  # fmt: skip
+        self._record("artifacts", entry, lambda e: e["id"] == artifact_id)
+        return path
+
+    def save_table(self, df, artifact_id: str, caption: str, index: bool = True) -> Path:
+        """Save a DataFrame as tables/<id>.csv and record it."""
+        self._check_id(artifact_id, "T")
+        path = self.out_dir / "tables" / f"{artifact_id}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(path, index=index)
+        entry = {"id": artifact_id, "kind": "table", "path": f"tables/{artifact_id}.csv",
+                 "caption": caption, "rows": len(df), **self.meta, "created": now()}  # fmt: skip
+        self._record("artifacts", entry, lambda e: e["id"] == artifact_id)
+        return path
+
+    def headline(self, name: str, value: float | int | str, unit: str = "", note: str = "") -> None:
+        """A number for the report's front page, e.g. ``headline("PCKh@0.5, 2 stacks", 0.83)``."""
+        if hasattr(value, "item"):
+            value = value.item()  # numpy scalar -> Python
+        entry = {"notebook": self.notebook, "name": name, "value": value, "unit": unit, "note": note,
+                 "profile": self.meta["profile"], "created": now()}  # fmt: skip
+        self._record("headlines", entry, lambda e: e["notebook"] == self.notebook and e["name"] == name)
+
+
+def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
+    """Move a finished notebook's staged files into the report; replace its old entries."""
+    stage_dir, reports_dir = Path(stage_dir), Path(reports_dir)
+    staged = read_json(stage_dir / ARTIFACTS, empty_index())
+    index = read_json(reports_dir / ARTIFACTS, empty_index())
+    for entry in [e for e in index["artifacts"] if e["notebook"] == notebook]:
+        (reports_dir / entry["path"]).unlink(missing_ok=True)
+    for entry in staged["artifacts"]:
+        target = reports_dir / entry["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage_dir / entry["path"], target)
+    index["artifacts"] = [e for e in index["artifacts"] if e["notebook"] != notebook] + staged["artifacts"]
+    index["headlines"] = [e for e in index["headlines"] if e["notebook"] != notebook] + staged["headlines"]
+    index["artifacts"].sort(key=lambda e: (e["notebook"], e["kind"], e["id"]))
+    write_json(reports_dir / ARTIFACTS, index)
+    return index
+
+
+_ACTIVE: Registry | None = None
+
+
+def activate(registry: Registry) -> Registry:
+    global _ACTIVE
+    _ACTIVE = registry
+    return registry
+
+
+def active() -> Registry:
+    if _ACTIVE is None:
+        raise RuntimeError("no notebook registry is active: call poselab.notebook.start(...) first")
+    return _ACTIVE
+
+
+def save_figure(fig, artifact_id: str, caption: str, dpi: int = 150) -> Path:
+    """Save a figure through the active notebook's registry."""
+    return active().save_figure(fig, artifact_id, caption, dpi)
+
+
+def save_table(df, artifact_id: str, caption: str, index: bool = True) -> Path:
+    """Save a table through the active notebook's registry."""
+    return active().save_table(df, artifact_id, caption, index)
+
+
+def headline(name: str, value, unit: str = "", note: str = "") -> None:
+    """Record a headline number through the active notebook's registry."""
+    active().headline(name, value, unit, note)

@@ -1,0 +1,276 @@
+"""Execute the report's notebooks with papermill: ``python -m poselab.run --profile smoke``.
+
+* Notebooks are ``notebooks/NN_name.ipynb``; a notebook lists the notebooks it reads
+  checkpoints from in its metadata (``{"poselab": {"depends_on": ["02"]}}``), and the runner
+  runs upstream notebooks first.
+* A notebook is re-executed only when its inputs changed: the notebook itself, the
+  ``poselab`` sources, the profile, seed and device, the data manifest and the real data
+  on disk, or an upstream notebook.  ``--force`` re-executes regardless.
+* Each notebook writes its figures and tables into a staging folder; they replace the
+  previous ones only when the whole notebook succeeded.  On a failing cell the runner stops,
+  names the notebook and the cell, and exits non-zero; the previous report stays as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from poselab import paths
+from poselab.profiles import get_profile
+from poselab.reporting.registry import ARTIFACTS, empty_index, git_commit, merge_stage, now, read_json, write_json
+
+KERNEL_NAME = "poselab"
+
+
+@dataclass(frozen=True)
+class NotebookInfo:
+    id: str  # "01"
+    name: str  # "01_data_prep"
+    path: Path
+    depends_on: tuple[str, ...]
+    title: str
+
+
+def _title(nb: dict) -> str:
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("# ").strip()
+    return ""
+
+
+def discover(notebooks_dir: Path) -> dict[str, NotebookInfo]:
+    """The numbered notebooks in a folder, by id."""
+    found = {}
+    for path in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb")):
+        nb = json.loads(path.read_text())
+        meta = nb.get("metadata", {}).get("poselab", {})
+        nid = path.name[:2]
+        found[nid] = NotebookInfo(nid, path.stem, path, tuple(meta.get("depends_on", [])), _title(nb))
+    return found
+
+
+def plan(requested: list[str] | None, notebooks: dict[str, NotebookInfo]) -> list[NotebookInfo]:
+    """Requested notebooks plus everything upstream of them, in dependency order."""
+    wanted = list(notebooks) if not requested else [r.zfill(2) for r in requested]
+    unknown = [w for w in wanted if w not in notebooks]
+    if unknown:
+        raise SystemExit(f"unknown notebook(s) {unknown}; available: {', '.join(notebooks)}")
+    order: list[str] = []
+
+    def visit(nid: str, trail: tuple[str, ...]) -> None:
+        if nid in trail:
+            raise SystemExit(f"notebook dependency cycle: {' -> '.join((*trail, nid))}")
+        if nid in order:
+            return
+        if nid not in notebooks:
+            raise SystemExit(f"notebook {trail[-1]} depends on {nid}, which does not exist")
+        for dep in sorted(notebooks[nid].depends_on):
+            visit(dep, (*trail, nid))
+        order.append(nid)
+
+    for nid in sorted(wanted):
+        visit(nid, ())
+    return [notebooks[n] for n in order]
+
+
+def _hash_files(files) -> str:
+    h = hashlib.sha256()
+    for p in sorted(files):
+        h.update(str(p.name).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def source_hash() -> str:
+    """Hash of the poselab package's Python sources."""
+    return _hash_files(Path(__file__).parent.rglob("*.py"))
+
+
+def data_state(data_dir: Path) -> str:
+    """Hash of the manifest and of the size and modification time of real data on disk."""
+    from poselab.manifest import load_manifest
+
+    manifest_path = paths.repo_root() / "data_manifest.yaml"
+    h = hashlib.sha256(manifest_path.read_bytes())
+    for ds in load_manifest(manifest_path).datasets.values():
+        if ds.kind != "real":
+            continue  # synthetic data follow from the profile and the sources, both hashed
+        for f in ds.files:
+            p = ds.folder(data_dir) / f.path
+            if p.exists():
+                st = p.stat()
+                h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def fingerprint(nb: NotebookInfo, settings: dict, upstream: list[str], shared: str) -> str:
+    h = hashlib.sha256(nb.path.read_bytes())
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    h.update(shared.encode())
+    for u in upstream:
+        h.update(u.encode())
+    return h.hexdigest()[:20]
+
+
+def ensure_kernel(reports_dir: Path, name: str = KERNEL_NAME) -> str:
+    """A kernelspec for this interpreter, in a private folder that Jupyter searches first, so the
+    notebooks always run on the same Python as the runner (whatever else is registered)."""
+    folder = reports_dir / ".jupyter" / "kernels" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python (poselab)", "language": "python"}  # fmt: skip
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
+    jp = os.environ.get("JUPYTER_PATH", "")
+    private = str(reports_dir / ".jupyter")
+    if private not in jp.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (private, jp) if p)
+    return name
+
+
+class NotebookFailed(Exception):
+    pass
+
+
+def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, progress: bool) -> float:
+    """Run one notebook via papermill into a staging area; merge on success.  Returns seconds."""
+    import papermill as pm
+
+    stage = reports_dir / ".staging" / nb.id
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    executed = reports_dir / "executed"
+    executed.mkdir(parents=True, exist_ok=True)
+    out = stage / f"{nb.name}.ipynb"
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(nb.path), str(out), parameters={**params, "stage_dir": str(stage)}, kernel_name=kernel,
+            cwd=str(nb.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
+        )  # fmt: skip
+    except pm.PapermillExecutionError as e:
+        failed = executed / "failed"
+        failed.mkdir(exist_ok=True)
+        if out.exists():
+            shutil.copy(out, failed / out.name)
+        shutil.rmtree(stage, ignore_errors=True)
+        _remove_if_empty(stage.parent)
+        first_line = next((ln for ln in (e.source or "").splitlines() if ln.strip()), "")
+        raise NotebookFailed(
+            f"notebook {nb.name} failed in cell {e.cell_index} of the executed notebook (execution count "
+            f"{e.exec_count}, starting {first_line[:60]!r}): {e.ename}: {e.evalue}\n"
+            f"  the executed notebook with the traceback: {failed / out.name}"
+        ) from None
+    seconds = time.perf_counter() - start
+    merge_stage(stage, reports_dir, nb.id)
+    os.replace(out, executed / out.name)
+    (executed / "failed" / out.name).unlink(missing_ok=True)
+    shutil.rmtree(stage, ignore_errors=True)
+    _remove_if_empty(stage.parent)
+    return seconds
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def run(
+    profile: str,
+    notebooks: list[str] | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    data_dir: Path | None = None,
+    reports_dir: Path | None = None,
+    notebooks_dir: Path | None = None,
+    force: bool = False,
+    html: bool = True,
+    progress: bool = True,
+) -> int:
+    """Execute notebooks (and their upstream ones) that are out of date; 0 on success."""
+    from poselab.notebook import resolve_device
+
+    prof = get_profile(profile)
+    dev = resolve_device(device)
+    data_dir = paths.data_dir(data_dir)
+    reports_dir = paths.reports_dir(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    available = discover(notebooks_dir or paths.notebooks_dir())
+    todo = plan(notebooks, available)
+    kernel = ensure_kernel(reports_dir)
+    settings = {"profile": prof.name, "profile_config": prof.fingerprint(), "seed": seed, "device": dev}
+    shared = source_hash() + data_state(data_dir)
+    params = {"profile": prof.name, "device": dev, "seed": seed, "data_dir": str(data_dir),
+              "reports_dir": str(reports_dir)}  # fmt: skip
+    state_dir = reports_dir / ".state"
+    fps: dict[str, str] = {}
+    print(f"poselab: profile={prof.name} device={dev} seed={seed} notebooks={' '.join(n.id for n in todo)}")
+    status = 0
+    for k, nb in enumerate(todo, 1):
+        fp = fingerprint(nb, settings, [fps[d] for d in sorted(nb.depends_on)], shared)
+        fps[nb.id] = fp
+        state = read_json(state_dir / f"{nb.id}.json", {})
+        executed = reports_dir / "executed" / f"{nb.name}.ipynb"
+        head = f"[{k}/{len(todo)}] {nb.name}"
+        if not force and state.get("fingerprint") == fp and executed.exists():
+            print(f"{head}: up to date (ran {state.get('finished')}, {state.get('wall_seconds', 0):.1f} s), skipped")
+            continue
+        print(f"{head}: executing ...", flush=True)
+        started = now()
+        try:
+            seconds = execute(nb, params, reports_dir, kernel, progress)
+        except NotebookFailed as e:
+            print(f"{head}: FAILED\n  {e}", file=sys.stderr)
+            status = 1
+            break
+        record = {"fingerprint": fp, "profile": prof.name, "device": dev, "seed": seed,
+                  "started": started, "finished": now(), "wall_seconds": round(seconds, 2),
+                  "git_commit": git_commit(paths.repo_root()), "title": nb.title,
+                  "executed": f"executed/{nb.name}.ipynb"}  # fmt: skip
+        write_json(state_dir / f"{nb.id}.json", record)
+        index = read_json(reports_dir / ARTIFACTS, empty_index())
+        index["runs"][nb.id] = record
+        write_json(reports_dir / ARTIFACTS, index)
+        print(f"{head}: done in {seconds:.1f} s")
+    if html and status == 0:
+        from poselab.reporting.html import build_report
+
+        index_html = build_report(reports_dir, notebooks_dir or paths.notebooks_dir())
+        print(f"report: {index_html}")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m poselab.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profile", default="default", help="smoke, default or full (default: default)")
+    ap.add_argument("--notebooks", nargs="*", help="ids to run, e.g. 01 03 (default: all)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
+    ap.add_argument("--data-dir", type=Path)
+    ap.add_argument("--reports-dir", type=Path)
+    ap.add_argument("--notebooks-dir", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--force", action="store_true", help="re-execute even if nothing changed")
+    ap.add_argument("--no-html", action="store_true", help="skip the HTML export")
+    ap.add_argument("--quiet", action="store_true", help="no per-cell progress bar")
+    a = ap.parse_args(argv)
+    try:
+        get_profile(a.profile)
+    except ValueError as e:
+        ap.error(str(e))
+    return run(a.profile, a.notebooks, a.seed, a.device, a.data_dir, a.reports_dir, a.notebooks_dir,
+               a.force, not a.no_html, not a.quiet)  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+from pathlib import Path
+
+import pytest
+
+from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig, ensure_synthetic
+
+REPO = Path(__file__).resolve().parents[1]
+
+TINY = SyntheticConfig(
+    images=ImageSetConfig(image_size=48, n_train=24, n_val=8, seed=3),
+    lifting=LiftingSetConfig(seconds=1.0, takes=1, seed=3),
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_sets(tmp_path_factory) -> dict[str, Path]:
+    """A tiny synthetic data set (both kinds), generated once per test session."""
+    return ensure_synthetic(tmp_path_factory.mktemp("data"), TINY, "tiny", workers=1, progress=False)

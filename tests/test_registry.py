@@ -1,0 +1,54 @@
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from poselab.reporting import registry as reg  # noqa: E402
+from poselab.reporting.html import build_index  # noqa: E402
+
+
+def test_registry_records_artifacts_with_metadata(tmp_path):
+    r = reg.Registry("03", tmp_path, "smoke", "cpu", 7)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    r.save_figure(fig, "F03.1", "a line")
+    r.save_table(pd.DataFrame({"a": [1, 2]}), "T03.1", "two rows")
+    r.headline("PCKh@0.5", 0.5)
+    r.headline("PCKh@0.5", 0.75)  # replaces the first
+    index = json.loads((tmp_path / "artifacts.json").read_text())
+    assert [a["id"] for a in index["artifacts"]] == ["F03.1", "T03.1"]
+    fig_entry = index["artifacts"][0]
+    assert {k: fig_entry[k] for k in ("notebook", "profile", "device", "seed")} == {
+        "notebook": "03", "profile": "smoke", "device": "cpu", "seed": 7}  # fmt: skip
+    assert fig_entry["git_commit"] and fig_entry["created"]
+    assert (tmp_path / "figures" / "F03.1.png").read_bytes()[:4] == b"\x89PNG"
+    assert pd.read_csv(tmp_path / "tables" / "T03.1.csv").shape == (2, 2)
+    assert [h["value"] for h in index["headlines"]] == [0.75]
+
+
+@pytest.mark.parametrize("bad", ["T03.1", "F3.1", "F04.1", "figure"])
+def test_figure_ids_are_checked(tmp_path, bad):
+    r = reg.Registry("03", tmp_path, "smoke", "cpu", 0)
+    with pytest.raises(ValueError):
+        r.save_figure(plt.figure(), bad, "x")
+
+
+def test_merge_replaces_a_notebooks_old_artifacts(tmp_path):
+    report, stage = tmp_path / "report", tmp_path / "stage"
+    old = reg.Registry("02", report, "smoke", "cpu", 0)
+    old.save_table(pd.DataFrame({"a": [1]}), "T02.1", "old")
+    old.save_table(pd.DataFrame({"a": [1]}), "T02.9", "no longer produced")
+    reg.Registry("01", report, "smoke", "cpu", 0).save_table(pd.DataFrame({"b": [1]}), "T01.1", "other notebook")
+    new = reg.Registry("02", stage, "default", "cpu", 0)
+    new.save_table(pd.DataFrame({"a": [1, 2, 3]}), "T02.1", "new")
+    index = reg.merge_stage(stage, report, "02")
+    assert sorted(a["id"] for a in index["artifacts"]) == ["T01.1", "T02.1"]
+    assert not (report / "tables" / "T02.9.csv").exists()
+    assert len(pd.read_csv(report / "tables" / "T02.1.csv")) == 3
+    assert next(a for a in index["artifacts"] if a["id"] == "T02.1")["profile"] == "default"
+    html = build_index(report).read_text()
+    assert "T01.1" in html and "T02.1" in html and "T02.9" not in html
