@@ -55,10 +55,10 @@ def _fmt(value) -> str:
     return html.escape(str(value))
 
 
-def _table(rows: list[list[str]], header: list[str], cls: str = "") -> str:
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(rows_i) + "</tr>" for rows_i in rows)
-    return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
+def _table(rows: list[list[str]], header: list[str] | None, cls: str = "") -> str:
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>" if header else ""
+    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
+    return f'<table class="{cls}">{head}{body}</table>'
 
 
 def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: dict | None = None) -> Path:
@@ -83,7 +83,7 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
             ["git commit", html.escape(last.get("git_commit", "unknown"))],
             ["last notebook finished", html.escape(last.get("finished", "-"))],
             ["index written", now()], ["wall time of the notebooks", f"{total / 60:.1f} min"]]  # fmt: skip
-    parts.append("<h2>Run</h2>" + _table([[f"<td>{k}</td>", f"<td>{v}</td>"] for k, v in meta], ["", ""], "meta"))
+    parts.append("<h2>Run</h2>" + _table([[f"<td>{k}</td>", f"<td>{v}</td>"] for k, v in meta], None, "meta"))
 
     rows = []
     ids = sorted(set(notebooks) | set(runs) | set(exported) | {a["notebook"] for a in index["artifacts"]})
@@ -113,8 +113,8 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
         arts = [a for a in index["artifacts"] if a["notebook"] == nid]
         if not arts:
             continue
-        title = html.escape(runs.get(nid, {}).get("title") or nid)
-        parts.append(f"<h2>{nid} · {title}</h2>")
+        title = html.escape(runs.get(nid, {}).get("title") or f"notebook {nid}")
+        parts.append(f"<h2>{title}</h2>")
         figs = [a for a in arts if a["kind"] == "figure"]
         if figs:
             parts.append('<div class="grid">' + "".join(
@@ -124,7 +124,10 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
         for a in (a for a in arts if a["kind"] == "table"):
             try:
                 df = pd.read_csv(reports_dir / a["path"])
-                shown = df.head(25).to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0)
+                if str(df.columns[0]).startswith("Unnamed"):  # a saved index without a name
+                    df = df.set_index(df.columns[0]).rename_axis(None)
+                shown = df.head(25).to_html(float_format=lambda v: f"{v:.3f}", border=0, na_rep="–",
+                                            index=df.index.name is not None or not isinstance(df.index, pd.RangeIndex))
                 more = f"<p>first 25 of {len(df)} rows</p>" if len(df) > 25 else ""
             except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
                 shown, more = f"<p class='missing'>cannot read: {html.escape(str(e))}</p>", ""

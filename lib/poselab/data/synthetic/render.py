@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poselab.data.joints import INTERNAL_INDEX, INTERNAL_NAMES, N_INTERNAL
+from poselab.data.joints import INTERNAL_INDEX, INTERNAL_NAMES
 from poselab.data.synthetic.camera import Camera, horizon_coefficients, project_points
 from poselab.data.synthetic.skeleton import Subject
 
