@@ -36,7 +36,7 @@ def row(benchmark: str, variant: str, value: float, unit: str, n: int, seconds: 
             "unit": unit, "n": n, "seconds": round(seconds, 3), "note": note}  # fmt: skip
 
 
-def bench_synthetic(image_size: int = 128, n: int = 1200) -> list[dict]:
+def bench_synthetic(image_size: int = 128, n: int = 2400) -> list[dict]:
     """Synthetic image generation: one process vs all cores, and where one image's time goes."""
     from poselab.data.synthetic import generate as g
     from poselab.data.synthetic import render

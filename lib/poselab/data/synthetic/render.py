@@ -182,66 +182,66 @@ class Layer:
 def rasterize(parts: Parts, K: np.ndarray, width: int, height: int, light: Light) -> Layer:
     """Z-buffered, Lambert-shaded rendering of capsules given in camera coordinates.
 
-    The silhouette is anti-aliased through the coverage alpha; edges between two parts are
-    not (each pixel takes the colour of the front-most part covering at least half of it).
+    All parts are rasterised at once: the pixels of every part's bounding box form one flat
+    list, each pixel gets its coverage, depth and normal from its distance to the part's
+    axis, and the z-buffer is resolved with ``np.minimum.at``.  A pixel shows the nearest part
+    that covers at least half of it (else the nearest part touching it), and its alpha is the
+    largest coverage of any part, so the silhouette is anti-aliased.
     """
-    part_id = np.full((height, width), -1, np.int16)
-    shade = np.zeros((height, width), np.float32)
-    alpha = np.zeros((height, width), np.float32)
-    depth = np.full((height, width), np.inf, np.float32)
+    n_pix = width * height
     f = K[0, 0]
-    # float32 throughout: a float64 scalar would silently promote every pixel array.
-    za, zb = parts.a[:, 2].astype(np.float32), parts.b[:, 2].astype(np.float32)
-    r3a, r3b = parts.ra.astype(np.float32), parts.rb.astype(np.float32)
-    front = (za > 0.05) & (zb > 0.05)
-    pa = project_points(parts.a, K).astype(np.float32)
-    pb = project_points(parts.b, K).astype(np.float32)
-    ra_px = (f * parts.ra / np.maximum(za, 1e-3)).astype(np.float32)
-    rb_px = (f * parts.rb / np.maximum(zb, 1e-3)).astype(np.float32)
+    za, zb = parts.a[:, 2], parts.b[:, 2]
+    pa, pb = project_points(parts.a, K), project_points(parts.b, K)
+    ra_px = f * parts.ra / np.maximum(za, 1e-3)
+    rb_px = f * parts.rb / np.maximum(zb, 1e-3)
     lo = np.floor(np.minimum(pa - ra_px[:, None], pb - rb_px[:, None])).astype(int) - 1
     hi = np.ceil(np.maximum(pa + ra_px[:, None], pb + rb_px[:, None])).astype(int) + 2
     lo = np.clip(lo, 0, [width, height])
     hi = np.clip(hi, 0, [width, height])
-    xs = np.arange(width, dtype=np.float32)
-    ys = np.arange(height, dtype=np.float32)[:, None]
-    lx, ly, lz = (np.float32(v) for v in light.direction)
-    for p in range(len(za)):
-        (x0, y0), (x1, y1) = lo[p], hi[p]
-        if not front[p] or x1 <= x0 or y1 <= y0:
-            continue
-        X = xs[x0:x1] - pa[p, 0]
-        Y = ys[y0:y1] - pa[p, 1]
-        abx, aby = pb[p] - pa[p]
-        l2 = abx * abx + aby * aby
-        if l2 > 1e-6:  # a capsule: the closest point on its axis, t in [0, 1]
-            t = X * (abx / l2) + Y * (aby / l2)
-            np.minimum(np.maximum(t, 0, out=t), 1, out=t)
-            cx, cy = X - t * abx, Y - t * aby
-        else:  # a sphere
-            t = np.zeros((y1 - y0, x1 - x0), np.float32)
-            cx, cy = X + t, Y + t
-        d2 = cx * cx + cy * cy
-        r = ra_px[p] + t * (rb_px[p] - ra_px[p])
-        cover = r + 0.5 - np.sqrt(d2)
-        np.minimum(np.maximum(cover, 0, out=cover), 1, out=cover)
-        nz = 1 - d2 / (r * r)
-        np.maximum(nz, 0, out=nz)
-        np.sqrt(nz, out=nz)
-        z = (za[p] + t * (zb[p] - za[p])) - (r3a[p] + t * (r3b[p] - r3a[p])) * nz
-        win_d = depth[y0:y1, x0:x1]
-        hit = (cover > 0) & (z < win_d)
-        win_a = alpha[y0:y1, x0:x1]
-        write = hit & ((cover >= 0.5) | (win_a == 0))
-        lambert = (cx * lx + cy * ly) / r - nz * lz
-        np.copyto(part_id[y0:y1, x0:x1], p, where=write)
-        np.copyto(shade[y0:y1, x0:x1], lambert, where=write)
-        np.copyto(win_a, np.maximum(win_a, cover), where=hit)
-        np.copyto(win_d, z, where=hit & (cover >= 0.5))
+    size = np.where(((za > 0.05) & (zb > 0.05))[:, None], hi - lo, 0).clip(0)
+    area = size[:, 0] * size[:, 1]
+    # One row per (part, pixel of its bounding box).
+    part = np.repeat(np.arange(len(area)), area)
+    k = np.arange(part.size) - np.repeat(np.cumsum(area) - area, area)
+    w = size[part, 0]
+    px, py = lo[part, 0] + k % np.maximum(w, 1), lo[part, 1] + k // np.maximum(w, 1)
+    ab = pb - pa
+    l2 = (ab * ab).sum(1)
+    inv_l2 = np.where(l2 > 1e-6, 1 / np.maximum(l2, 1e-6), 0.0)  # spheres: t = 0
+    dx, dy = (px - pa[part, 0]).astype(np.float32), (py - pa[part, 1]).astype(np.float32)
+    abx, aby = ab[part, 0].astype(np.float32), ab[part, 1].astype(np.float32)
+    t = np.clip((dx * abx + dy * aby) * inv_l2[part].astype(np.float32), 0, 1)
+    cx, cy = dx - t * abx, dy - t * aby
+    d2 = cx * cx + cy * cy
+    r = (ra_px[part] + t * (rb_px - ra_px)[part]).astype(np.float32)
+    cover = np.clip(r + 0.5 - np.sqrt(d2), 0, 1)
+    touch = cover > 0
+    part, t, cx, cy, d2, r, cover = (a[touch] for a in (part, t, cx, cy, d2, r, cover))
+    lin = (py * width + px)[touch]
+    inv_r = 1 / r
+    nz = np.sqrt(np.maximum(1 - d2 * inv_r * inv_r, 0))
+    z = (za[part] + t * (zb - za)[part] - (parts.ra[part] + t * (parts.rb - parts.ra)[part]) * nz).astype(np.float32)
+    # Depth: the nearest part covering at least half a pixel.
+    solid = cover >= 0.5
+    depth = np.full(n_pix, np.inf, np.float32)
+    np.minimum.at(depth, lin[solid], z[solid])
+    # Where no part covers half the pixel, the nearest touching part gives the colour.
+    edge = np.full(n_pix, np.inf, np.float32)
+    loose = np.isinf(depth[lin])
+    np.minimum.at(edge, lin[loose], z[loose])
+    shown = np.where(loose, z == edge[lin], solid & (z == depth[lin]))
+    alpha = np.zeros(n_pix, np.float32)
+    np.maximum.at(alpha, lin, cover)
+    lambert = (cx * light.direction[0] + cy * light.direction[1]) * inv_r - nz * light.direction[2]
+    shade = np.zeros(n_pix, np.float32)
+    shade[lin[shown]] = lambert[shown]
+    part_id = np.full(n_pix, -1, np.int64)
+    part_id[lin[shown]] = part[shown]
     # part_id -1 (no part) picks the appended black row.
     colours = np.vstack([parts.colour, np.zeros((1, 3))]).astype(np.float32)
     light_level = light.ambient + light.diffuse * np.maximum(shade, 0)
-    rgb = colours[part_id] * light_level[..., None]
-    return Layer(rgb, alpha, depth)
+    rgb = colours[part_id] * light_level[:, None]
+    return Layer(rgb.reshape(height, width, 3), alpha.reshape(height, width), depth.reshape(height, width))
 
 
 def joint_status(
