@@ -98,3 +98,19 @@ def test_failing_notebook_exits_non_zero_naming_it_and_keeps_the_last_report(tmp
     assert (reports / "executed" / "02_second.ipynb").exists()
     assert (reports / "executed" / "failed" / "02_second.ipynb").exists()
     assert (reports / "html" / "02_second.html").exists()
+
+
+@pytest.mark.notebook
+def test_hourglass_notebooks_run_on_smoke(tmp_path):
+    """Asking for notebook 03 runs 02 first (03 reads 02's checkpoint); all their artifacts appear."""
+    reports = tmp_path / "reports"
+    done = _run("--profile", "smoke", "--notebooks", "03", "--reports-dir", str(reports), "--data-dir",
+                str(tmp_path / "data"), "--quiet", "--no-html")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.index("02_hourglass_training") < done.stdout.index("03_skip_ablation")
+    index = json.loads((reports / "artifacts.json").read_text())
+    ids = {a["id"] for a in index["artifacts"]}
+    assert {"T02.1", "T02.2", "F02.1", "F02.2", "F02.3", "F03.1", "F03.2", "F03.3", "T03.1"} <= ids
+    assert (reports / "checkpoints" / "smoke" / "hourglass-2" / "final.pt").exists()
+    names = {h["name"] for h in index["headlines"]}
+    assert "training PCKh@0.5, skips off" in names

@@ -100,9 +100,84 @@ def bench_loader(image_size: int = 128, n: int = 2000) -> list[dict]:
     return rows
 
 
+def _train_step_speed(model, batch: int, size: int, n_joints: int, device: str, channels_last: bool, bf16: bool,
+                      steps: int = 8, warmup: int = 3) -> float:  # fmt: skip
+    """Images per second of forward + heatmap loss + backward + RMSprop step on random data."""
+    import torch
+
+    from poselab.train import heatmap_loss
+
+    model = model.to(device)
+    x = torch.rand(batch, 3, size, size, device=device)
+    target = torch.rand(batch, n_joints, size // 4, size // 4, device=device)
+    weight = torch.ones(batch, n_joints, device=device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-4)
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    for i in range(warmup + steps):
+        if i == warmup:
+            if kind == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+        with torch.autocast(kind, dtype=torch.bfloat16, enabled=bf16):
+            out = model(x)
+        loss = heatmap_loss(out, target, weight).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    if kind == "cuda":
+        torch.cuda.synchronize()
+    return batch * steps / (time.perf_counter() - start)
+
+
+def bench_hourglass() -> list[dict]:
+    """Hourglass training steps: fp32 eager vs channels_last on the CPU (default-profile model); on a
+    GPU, the paper's 2-stack model at 256x256, fp32 vs bf16 + channels_last (+ torch.compile)."""
+    import torch
+
+    from poselab.models import build_model
+    from poselab.profiles import PROFILES
+
+    rows = []
+    study = PROFILES["default"].hourglass
+    variants = {"fp32 eager": (False, False), "fp32 channels_last": (True, False)}
+    speeds: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(3):  # interleaved repetitions, so both variants see the same machine state
+        for name, (cl, bf16) in variants.items():
+            torch.manual_seed(0)
+            model = build_model(study.spec(study.main_stacks))
+            speeds[name].append(_train_step_speed(model, 16, study.input_size, 16, "cpu", cl, bf16))
+    for name, v in speeds.items():
+        rows.append(row("hourglass", f"train step, {study.main_stacks} stacks w{study.width} {study.input_size}px, "
+                        f"batch 16, {name} (cpu)", float(np.median(v)), "images/s", 16 * 8 * 3, 0,
+                        f"median of 3; {torch.get_num_threads()} threads"))  # fmt: skip
+    rows.append(row("hourglass", "ratio channels_last / eager (cpu)",
+                    float(np.median(speeds["fp32 channels_last"]) / np.median(speeds["fp32 eager"])), "x", 0, 0))
+    if torch.cuda.is_available():
+        full = PROFILES["full"].hourglass
+        gpu = {"fp32 eager": (False, False), "bf16 + channels_last": (True, True)}
+        got = {}
+        for name, (cl, bf16) in gpu.items():
+            torch.manual_seed(0)
+            got[name] = _train_step_speed(build_model(full.spec(2)), 32, full.input_size, 16, "cuda", cl, bf16, 20, 5)
+            rows.append(row("hourglass", f"train step, 2 stacks w{full.width} {full.input_size}px, batch 32, {name}",
+                            got[name], "images/s", 32 * 20, 0))  # fmt: skip
+        torch.manual_seed(0)
+        compiled = torch.compile(build_model(full.spec(2)).cuda())
+        got["compiled"] = _train_step_speed(compiled, 32, full.input_size, 16, "cuda", True, True, 20, 5)
+        rows.append(row("hourglass", "train step, 2 stacks, bf16 + channels_last + torch.compile", got["compiled"],
+                        "images/s", 32 * 20, 0))  # fmt: skip
+        rows.append(row("hourglass", "ratio bf16 + channels_last / fp32 eager (gpu)",
+                        got["bf16 + channels_last"] / got["fp32 eager"], "x", 0, 0))  # fmt: skip
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "synthetic": bench_synthetic,
     "loader": bench_loader,
+    "hourglass": bench_hourglass,
 }
 
 

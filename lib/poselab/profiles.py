@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig
+from poselab.studies.hourglass import HourglassStudy
+from poselab.train import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Profile:
     description: str
     budget_minutes: float  # the whole report, on the machine the profile is meant for
     data: SyntheticConfig = field(default_factory=SyntheticConfig)
+    hourglass: HourglassStudy = field(default_factory=HourglassStudy)  # notebooks 02, 03
 
     def fingerprint(self) -> str:
         """Changes whenever any setting of the profile changes."""
@@ -35,6 +38,9 @@ PROFILES: dict[str, Profile] = {
             images=ImageSetConfig(image_size=64, n_train=192, n_val=64),
             lifting=LiftingSetConfig(seconds=4.0, takes=1),
         ),
+        hourglass=HourglassStudy(input_size=32, width=16, stem=(8, 16), depth=1, stacks=(1, 2), main_stacks=2,
+                                 train=TrainConfig(epochs=2, batch_size=16, lr=1e-3), ablation_samples=96,
+                                 qualitative=4),
     ),
     "default": Profile(
         name="default",
@@ -44,6 +50,8 @@ PROFILES: dict[str, Profile] = {
             images=ImageSetConfig(image_size=128, n_train=8000, n_val=1000),
             lifting=LiftingSetConfig(seconds=20.0, takes=2),
         ),
+        hourglass=HourglassStudy(input_size=96, width=64, stem=(32, 64), depth=3, stacks=(1, 2), main_stacks=2,
+                                 train=TrainConfig(epochs=6, batch_size=16, lr=1e-3), ablation_samples=1500),
     ),
     "full": Profile(
         name="full",
@@ -53,6 +61,10 @@ PROFILES: dict[str, Profile] = {
             images=ImageSetConfig(image_size=256, n_train=24000, n_val=2400),
             lifting=LiftingSetConfig(seconds=60.0, takes=2),
         ),
+        # The paper's network: 256x256 input, 256 channels, 4x4 bottleneck, 2 vs 8 stacks.
+        hourglass=HourglassStudy(input_size=256, width=256, stem=(64, 128), depth=4, stacks=(2, 8), main_stacks=2,
+                                 train=TrainConfig(epochs=100, batch_size=16, lr=2.5e-4, num_workers=8),
+                                 ablation_samples=10000),
     ),
 }
 

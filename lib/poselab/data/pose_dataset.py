@@ -1,0 +1,114 @@
+"""Training and evaluation samples for heatmap networks, from any pose source.
+
+A *source* (synthetic image set, MPII, ...) yields images, joints, annotation flags, a crop
+box and the sizes PCK is normalised by.  :class:`HeatmapDataset` crops and augments a source
+into network inputs with Gaussian heatmap targets, keeping the affine so that predictions
+can be mapped back to source pixels for evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from poselab.data.dataset import ImageSet
+from poselab.data.joints import INTERNAL_INDEX, JointSet, get_convention
+from poselab.data.synthetic.render import VISIBLE
+from poselab.data.transforms import Augment, crop_matrix, transform_points, warp
+from poselab.heatmaps import gaussian_targets, input_to_heatmap
+
+
+class PoseSource(Protocol):
+    convention: JointSet
+
+    def __len__(self) -> int: ...
+    def image(self, i: int) -> np.ndarray: ...  # (H, W, 3) uint8
+    def joints(self) -> np.ndarray: ...  # (N, J, 2) source pixels
+    def annotated(self) -> np.ndarray: ...  # (N, J) bool
+    def boxes(self) -> tuple[np.ndarray, np.ndarray]: ...  # centres (N, 2), box sides (N,)
+    def norm_sizes(self) -> dict[str, np.ndarray]: ...  # "head", "torso" -> (N,) pixels
+
+
+class SyntheticSource:
+    """A split of a synthetic image set in one joint convention; the crop is the whole image."""
+
+    def __init__(self, image_set: ImageSet, convention: str = "mpii16"):
+        self.set = image_set
+        self.convention = get_convention(convention)
+
+    def __len__(self) -> int:
+        return len(self.set)
+
+    def image(self, i: int) -> np.ndarray:
+        return self.set.images[i]
+
+    def joints(self) -> np.ndarray:
+        return self.set.joints(self.convention).astype(np.float64)
+
+    def annotated(self) -> np.ndarray:
+        return self.set.annotated(self.convention)
+
+    def visible(self) -> np.ndarray:
+        return self.set.status(self.convention) == VISIBLE
+
+    def boxes(self) -> tuple[np.ndarray, np.ndarray]:
+        s = self.set.image_size
+        n = len(self)
+        return np.full((n, 2), (s - 1) / 2), np.full(n, float(s))
+
+    def norm_sizes(self) -> dict[str, np.ndarray]:
+        j = self.set.ann["joints2d"]
+        seg = lambda a, b: np.linalg.norm(j[:, INTERNAL_INDEX[a]] - j[:, INTERNAL_INDEX[b]], axis=-1)  # noqa: E731
+        return {"head": seg("head_top", "upper_neck"), "torso": seg("l_shoulder", "r_hip")}
+
+
+class HeatmapDataset(Dataset):
+    """Network inputs and targets from a source.
+
+    Each item: ``image`` (3, S, S) float in [0, 1]; ``heatmaps`` (J, S/stride, S/stride);
+    ``weight`` (J,) 1 where the joint is annotated and inside the heatmap; ``joints`` (J, 2)
+    input pixels; ``matrix`` (3, 3) source -> input; ``index``.  With ``augment`` the crop is
+    randomly rotated, rescaled and mirrored (left/right joints swapped); the randomness is a
+    function of (seed, epoch, index), so any number of loader workers gives the same samples.
+    """
+
+    def __init__(self, source: PoseSource, input_size: int, stride: int = 4, sigma: float | None = None,
+                 augment: Augment | None = None, seed: int = 0, indices: np.ndarray | None = None):  # fmt: skip
+        self.source, self.size, self.stride = source, input_size, stride
+        self.hm = input_size // stride
+        self.sigma = sigma if sigma is not None else max(1.0, 2.0 * self.hm / 64)
+        self.augment, self.seed, self.epoch = augment, seed, 0
+        self.indices = np.arange(len(source)) if indices is None else np.asarray(indices)
+        self.all_joints, self.all_annotated = source.joints(), source.annotated()
+        self.centers, self.box_sides = source.boxes()
+        self.flip_perm = source.convention.flip_permutation
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def matrix(self, i: int, rng: np.random.Generator | None = None) -> tuple[np.ndarray, bool]:
+        rotation, scale, flip = self.augment.sample(rng) if (self.augment and rng is not None) else (0.0, 1.0, False)
+        return crop_matrix(self.centers[i], self.box_sides[i] * scale, self.size, rotation, flip), flip
+
+    def __getitem__(self, k: int) -> dict:
+        i = int(self.indices[k])
+        rng = np.random.default_rng([self.seed, self.epoch, i]) if self.augment else None
+        m, flip = self.matrix(i, rng)
+        image = torch.tensor(self.source.image(i)).permute(2, 0, 1).float() / 255  # copies: sources may be read-only
+        joints = transform_points(self.all_joints[i], m)
+        ann = self.all_annotated[i].copy()
+        if flip:
+            joints, ann = joints[self.flip_perm], ann[self.flip_perm]
+        hm_joints = input_to_heatmap(torch.as_tensor(joints, dtype=torch.float32), self.stride)
+        inside = ((hm_joints >= -0.5) & (hm_joints <= self.hm - 0.5)).all(-1)
+        weight = torch.as_tensor(ann) & inside
+        heatmaps = gaussian_targets(hm_joints[None], weight[None].float(), (self.hm, self.hm), self.sigma)[0]
+        return {"image": warp(image, m, self.size), "heatmaps": heatmaps, "weight": weight.float(),
+                "joints": torch.as_tensor(joints, dtype=torch.float32), "matrix": torch.as_tensor(m),
+                "flipped": flip, "index": i}  # fmt: skip

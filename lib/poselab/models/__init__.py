@@ -1,0 +1,16 @@
+"""Pose estimation networks: stacked hourglass, HRNet; building them from a saved spec."""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+def build_model(spec: dict) -> nn.Module:
+    """A network from a spec such as ``{"arch": "hourglass", "n_stacks": 2, "width": 64, ...}``
+    (the spec is stored with trained weights so later notebooks can rebuild the model)."""
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "arch"}
+    if spec["arch"] == "hourglass":
+        from poselab.models.hourglass import StackedHourglass
+
+        return StackedHourglass(**kwargs)
+    raise ValueError(f"unknown architecture {spec['arch']!r}")

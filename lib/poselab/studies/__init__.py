@@ -1,0 +1,1 @@
+"""The notebooks' thin layer: one module per study."""

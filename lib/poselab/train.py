@@ -1,0 +1,218 @@
+"""Training heatmap networks (hourglass, HRNet): one loop for every study.
+
+* MSE between predicted and Gaussian target heatmaps on every stack's output (intermediate
+  supervision); unannotated joints are masked out.
+* RMSprop (seed 002) or Adam (HRNet), optional step decay.
+* Validation every epoch in ``eval()`` mode; a CSV log; a checkpoint written atomically after
+  every epoch, from which an interrupted run resumes; a tqdm progress bar.
+* channels_last and bf16 autocast on CUDA; on the CPU, deterministic for a given seed.
+* A loss that becomes NaN or infinite stops the run, which is recorded as diverged (with its
+  epoch) instead of crashing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from poselab.data.pose_dataset import HeatmapDataset
+
+CHECKPOINT, FINAL, LOG = "last.pt", "final.pt", "log.csv"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 16
+    lr: float = 2.5e-4
+    optimizer: str = "rmsprop"  # "rmsprop" (seed 002) or "adam" (HRNet)
+    lr_milestones: tuple[int, ...] = ()  # epochs after which the learning rate is divided by 10
+    weight_decay: float = 0.0
+    num_workers: int = 0
+    seed: int = 0
+    channels_last: bool | None = None  # None: on CUDA only
+    bf16: bool | None = None  # autocast to bfloat16; None: on CUDA only
+
+
+@dataclass
+class TrainResult:
+    history: pd.DataFrame  # one row per finished epoch
+    status: str  # "finished" or "diverged"
+    diverged_epoch: int | None
+    seconds: float
+
+
+def heatmap_loss(output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per stack, unannotated joints masked out.
+
+    output (B, S, J, h, w) or (B, J, h, w); target (B, J, h, w); weight (B, J) -> (S,).
+    """
+    if output.ndim == 4:
+        output = output[:, None]
+    err = (output.float() - target[:, None]) ** 2 * weight[:, None, :, None, None]
+    return err.mean(dim=(0, 2, 3, 4))
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"optimizer must be 'rmsprop' or 'adam', not {cfg.optimizer!r}")
+
+
+def lr_at(cfg: TrainConfig, epoch: int) -> float:
+    return cfg.lr * 0.1 ** sum(epoch >= m for m in cfg.lr_milestones)
+
+
+def _save_atomic(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(
+    model: torch.nn.Module,
+    train_set: HeatmapDataset,
+    cfg: TrainConfig,
+    out_dir: Path,
+    device: str = "cpu",
+    evaluate: Callable[[torch.nn.Module], dict[str, float]] | None = None,
+    desc: str = "train",
+    progress: bool = True,
+    stop_after: int | None = None,
+    key: str | None = None,
+) -> TrainResult:
+    """Train ``model`` for ``cfg.epochs`` epochs, resuming from ``out_dir/last.pt`` if present.
+
+    ``evaluate(model)`` runs after every epoch (the model is in eval mode during it) and its
+    numbers join the log.  ``stop_after`` ends the call after that many epochs of this call
+    (simulating an interruption; tests use it).  ``key`` identifies the run: a checkpoint
+    written under another key or configuration is an error.  Returns the history and status.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    on_cuda = str(device).startswith("cuda")
+    channels_last = on_cuda if cfg.channels_last is None else cfg.channels_last
+    bf16 = on_cuda if cfg.bf16 is None else cfg.bf16
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    opt = make_optimizer(model, cfg)
+    start_epoch, history, status, diverged_epoch, seconds = 0, [], "running", None, 0.0
+    if (out_dir / CHECKPOINT).exists():
+        ckpt = torch.load(out_dir / CHECKPOINT, map_location=device, weights_only=False)
+        if ckpt["config"] != asdict(cfg) or ckpt.get("key") != key:
+            raise ValueError(f"{out_dir / CHECKPOINT} belongs to another run (configuration or key differ); "
+                             "delete it to restart")  # fmt: skip
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
+        status, diverged_epoch, seconds = ckpt["status"], ckpt["diverged_epoch"], ckpt["seconds"]
+    done_here = 0
+    for epoch in range(start_epoch, cfg.epochs):
+        if status == "diverged" or (stop_after is not None and done_here >= stop_after):
+            break
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, epoch)
+        train_set.set_epoch(epoch)
+        gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+        loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=True,
+                            num_workers=cfg.num_workers)  # fmt: skip
+        model.train()
+        sums, n_batches, t0 = None, 0, time.perf_counter()
+        bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}", leave=False, disable=not progress)
+        for batch in bar:
+            images = batch["image"].to(device)
+            if channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cuda" if on_cuda else "cpu", dtype=torch.bfloat16, enabled=bf16):
+                output = model(images)
+            per_stack = heatmap_loss(output, batch["heatmaps"].to(device), batch["weight"].to(device))
+            loss = per_stack.sum()
+            if not torch.isfinite(loss):
+                status, diverged_epoch = "diverged", epoch + 1
+                break
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sums = per_stack.detach() if sums is None else sums + per_stack.detach()
+            n_batches += 1
+            bar.set_postfix(loss=f"{loss.item():.2e}")
+        bar.close()
+        epoch_seconds = time.perf_counter() - t0
+        seconds += epoch_seconds
+        row = {"epoch": epoch + 1, "lr": lr_at(cfg, epoch), "seconds": epoch_seconds, "status": status}
+        if sums is not None:
+            means = (sums / n_batches).cpu().tolist()
+            row["loss"] = sum(means)
+            row.update({f"loss_stack{k + 1}": v for k, v in enumerate(means)})
+        if status != "diverged" and evaluate is not None:
+            model.eval()
+            row.update(evaluate(model))
+            model.train()
+        history.append(row)
+        if status != "diverged" and epoch == cfg.epochs - 1:
+            status = "finished"
+        _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "history": history,
+                      "config": asdict(cfg), "key": key, "status": status, "diverged_epoch": diverged_epoch,
+                      "seconds": seconds}, out_dir / CHECKPOINT)  # fmt: skip
+        pd.DataFrame(history).to_csv(out_dir / LOG, index=False)
+        done_here += 1
+    if status == "running" and start_epoch >= cfg.epochs:
+        status = "finished"
+    return TrainResult(pd.DataFrame(history), status, diverged_epoch, seconds)
+
+
+def run_key(*parts) -> str:
+    """A short hash identifying a training run (model spec, configs, data fingerprint, code)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def training_source_hash() -> str:
+    """Hash of the code that determines a trained model (models, loop, targets, data pipeline)."""
+    root = Path(__file__).parent
+    files = sorted([*root.glob("models/*.py"), root / "train.py", root / "heatmaps.py",
+                    *(root / "data").glob("*.py")])  # fmt: skip
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainConfig, out_dir: Path, key: str,
+                  spec: dict | None = None, **kwargs) -> TrainResult:  # fmt: skip
+    """Train (or resume) unless ``out_dir`` holds a finished run with the same ``key``; then load it.
+
+    The finished run is saved as ``out_dir/final.pt`` with the model ``spec`` (see
+    ``poselab.models.build_model``), so later notebooks can rebuild the model.
+    """
+    out_dir = Path(out_dir)
+    final = out_dir / FINAL
+    if final.exists():
+        saved = torch.load(final, map_location="cpu", weights_only=False)
+        if saved["key"] == key:
+            model.load_state_dict(saved["model"])
+            model.to(kwargs.get("device", "cpu"))
+            return TrainResult(pd.DataFrame(saved["history"]), saved["status"], saved["diverged_epoch"],
+                               saved["seconds"])  # fmt: skip
+    if (out_dir / CHECKPOINT).exists():
+        ckpt = torch.load(out_dir / CHECKPOINT, map_location="cpu", weights_only=False)
+        if ckpt.get("key") != key or ckpt["config"] != asdict(cfg):
+            (out_dir / CHECKPOINT).unlink()  # another run's progress: start over
+    result = train(model, train_set, cfg, out_dir, key=key, **kwargs)
+    _save_atomic({"model": model.state_dict(), "history": result.history.to_dict("records"), "key": key,
+                  "spec": spec, "status": result.status, "diverged_epoch": result.diverged_epoch,
+                  "seconds": result.seconds}, final)  # fmt: skip
+    return result
+

@@ -1,0 +1,111 @@
+import pytest
+import torch
+
+from poselab.data.dataset import ImageSet
+from poselab.data.joints import MPII16
+from poselab.data.pose_dataset import HeatmapDataset, SyntheticSource
+from poselab.data.transforms import Augment
+from poselab.metrics import pck
+from poselab.models.hourglass import StackedHourglass
+from poselab.predict import predict
+from poselab.train import TrainConfig, heatmap_loss, train
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return StackedHourglass(2, width=8, n_joints=16, depth=2, stem=(4, 8))
+
+
+AUGMENT = Augment()
+
+
+def _sets(tiny_sets, augment=AUGMENT):
+    src = SyntheticSource(ImageSet(tiny_sets["pose2d"], "train"))
+    return HeatmapDataset(src, 32, augment=augment, seed=5), HeatmapDataset(src, 32)
+
+
+def test_heatmap_loss_is_per_stack_and_masks_unannotated_joints():
+    target = torch.zeros(2, 3, 4, 4)
+    out = torch.zeros(2, 2, 3, 4, 4)
+    out[:, 1, 0] = 1.0  # stack 2 wrong on joint 0 everywhere
+    out[:, :, 2] = 5.0  # both stacks wrong on joint 2, which is unannotated
+    weight = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
+    loss = heatmap_loss(out, target, weight)
+    # stack 2: joint 0 contributes 1 on 2*16 of the 2*3*16 elements -> 1/3
+    assert torch.allclose(loss, torch.tensor([0.0, 1 / 3]))
+
+
+def test_flip_augmentation_swaps_left_and_right_joints(tiny_sets):
+    src = SyntheticSource(ImageSet(tiny_sets["pose2d"], "train"))
+    plain = HeatmapDataset(src, 48)
+    flipped = HeatmapDataset(src, 48, augment=Augment(rotation=0.0, scale=(1.0, 1.0), flip=1.0))
+    a, b = plain[3], flipped[3]
+    lw, rw = MPII16.index("l_wrist"), MPII16.index("r_wrist")
+    # The left wrist of the mirrored sample is the mirror image of the original right wrist.
+    assert torch.allclose(b["joints"][lw], torch.tensor([47.0 - a["joints"][rw][0], a["joints"][rw][1]]), atol=1e-4)
+    assert torch.allclose(b["image"], a["image"].flip(-1), atol=1e-5)
+    assert torch.equal(b["weight"][lw], a["weight"][rw])
+    assert torch.allclose(b["heatmaps"][lw], a["heatmaps"][rw].flip(-1), atol=1e-5)
+
+
+def test_augmentation_is_a_function_of_seed_epoch_and_index(tiny_sets):
+    ds, _ = _sets(tiny_sets)
+    first = ds[2]["image"]
+    assert torch.equal(first, ds[2]["image"])
+    ds.set_epoch(1)
+    assert not torch.equal(first, ds[2]["image"])
+
+
+def test_interrupted_and_resumed_training_gives_the_same_weights(tiny_sets, tmp_path):
+    train_set, _ = _sets(tiny_sets)
+    cfg = TrainConfig(epochs=2, batch_size=8, lr=1e-3)
+    straight = _model()
+    train(straight, train_set, cfg, tmp_path / "a", progress=False)
+    resumed = _model()
+    first = train(resumed, train_set, cfg, tmp_path / "b", progress=False, stop_after=1)
+    assert len(first.history) == 1 and first.status == "running"
+    again = _model(seed=99)  # a fresh process: weights come from the checkpoint
+    result = train(again, train_set, cfg, tmp_path / "b", progress=False)
+    assert result.status == "finished" and list(result.history["epoch"]) == [1, 2]
+    for k, v in straight.state_dict().items():
+        assert torch.equal(v, again.state_dict()[k]), k
+
+
+def test_validation_leaves_batchnorm_statistics_unchanged(tiny_sets):
+    _, val_set = _sets(tiny_sets)
+    model = _model().train()
+    before = {k: v.clone() for k, v in model.state_dict().items() if "running" in k or "num_batches" in k}
+    preds = predict(model, val_set, batch_size=8)
+    after = model.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in before.items())
+    assert model.training  # the mode is restored
+    assert preds.joints.shape == (24, 16, 2)
+
+
+def test_training_improves_pckh_on_its_own_data(tiny_sets, tmp_path):
+    train_set, val_set = _sets(tiny_sets, augment=None)
+    src = val_set.source
+    model = _model()
+    before = pck(predict(model, val_set).joints, src.joints(), src.annotated(), src.norm_sizes()["head"], 1.0)[1]
+    cfg = TrainConfig(epochs=12, batch_size=8, lr=2e-3)
+    result = train(model, train_set, cfg, tmp_path, progress=False)
+    after = pck(predict(model, val_set).joints, src.joints(), src.annotated(), src.norm_sizes()["head"], 1.0)[1]
+    assert result.history["loss"].iloc[-1] < result.history["loss"].iloc[0]
+    assert after > before + 0.1
+
+
+def test_a_diverging_run_is_recorded_with_its_epoch(tiny_sets, tmp_path):
+    train_set, _ = _sets(tiny_sets)
+    model = _model()
+    with torch.no_grad():
+        model.outs[1].conv.bias.fill_(float("nan"))
+    result = train(model, train_set, TrainConfig(epochs=3, batch_size=8), tmp_path, progress=False)
+    assert result.status == "diverged" and result.diverged_epoch == 1
+    assert list(result.history["status"]) == ["diverged"]
+
+
+def test_a_checkpoint_of_another_run_is_refused(tiny_sets, tmp_path):
+    train_set, _ = _sets(tiny_sets)
+    train(_model(), train_set, TrainConfig(epochs=1, batch_size=8), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="another run"):
+        train(_model(), train_set, TrainConfig(epochs=2, batch_size=8, lr=1.0), tmp_path, progress=False)
