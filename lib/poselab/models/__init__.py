@@ -1,0 +1,1 @@
+"""Pose estimation networks: one module per architecture, building blocks first, the network last."""
