@@ -100,9 +100,89 @@ def bench_loader(image_size: int = 128, n: int = 2000) -> list[dict]:
     return rows
 
 
+def hrnet_train_steps(model, image_size: int, batch: int, steps: int, device: str = "cpu",
+                      amp_dtype=None, channels_last: bool = False, seed: int = 0) -> Callable[[int], float]:
+    """A timer for HRNet training steps on random data: forward, MSE to random (N, J, H/4, W/4) heatmaps,
+    backward, Adam step. Returns ``run(n)``: the seconds n steps take (the device synchronised)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(device=device, memory_format=fmt).train()
+    joints = model.final_layer.out_channels
+    x = torch.randn(batch, 3, image_size, image_size, generator=gen).to(device, memory_format=fmt)
+    y = torch.rand(batch, joints, image_size // 4, image_size // 4, generator=gen).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+    def run(n: int) -> float:
+        sync()
+        start = time.perf_counter()
+        for _ in range(n):
+            opt.zero_grad(set_to_none=True)
+            with torch.autocast(device.split(":")[0], dtype=amp_dtype, enabled=amp_dtype is not None):
+                out = model(x)
+            torch.nn.functional.mse_loss(out.float(), y).backward()
+            opt.step()
+        sync()
+        return time.perf_counter() - start
+
+    run(1)  # warm-up: allocator, autotuning, Adam state
+    return run
+
+
+def _side_by_side(runs: dict[str, Callable[[int], float]], steps: int, rounds: int) -> dict[str, float]:
+    """Total seconds per variant, the variants interleaved round by round (in a rotating order) so that a
+    load change on a shared machine hits all of them alike."""
+    seconds = dict.fromkeys(runs, 0.0)
+    names = list(runs)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            seconds[name] += runs[name](steps)
+    return seconds
+
+
+def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 3, rounds: int = 3,
+                gpu_steps: int = 20) -> list[dict]:
+    """HRNet training speed (img/s): the three variants of seed 003 on a narrow CPU configuration, measured side
+    by side; on a GPU also HRNet-W32 at 256x256, fp32 vs bf16 autocast + channels_last."""
+    import torch
+
+    from poselab.models.hrnet import hrnet_narrow, hrnet_w32
+
+    variants = {"as designed": dict(norm="batch", act="relu"), "no batchnorm": dict(norm="none", act="relu"),
+                "no batchnorm, identity activations": dict(norm="none", act="identity")}  # fmt: skip
+    torch.manual_seed(0)
+    models = {name: hrnet_narrow(**kw) for name, kw in variants.items()}
+    cfg = ", ".join(f"{k} {models['as designed'].config[k]}" for k in ("width", "blocks", "modules", "stem_width"))
+    runs = {name: hrnet_train_steps(m, image_size, batch, steps) for name, m in models.items()}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    seconds = _side_by_side(runs, steps, rounds)
+    n = batch * steps * rounds
+    note = (f"narrow HRNet ({cfg}), batch {batch}, {torch.get_num_threads()} torch threads, "
+            f"load average {load:.1f} before the run")  # fmt: skip
+    rows = [row("hrnet", f"train {image_size}px, narrow, {name}", n / s, "img/s", n, s, note)
+            for name, s in seconds.items()]  # fmt: skip
+    base = seconds["as designed"]
+    for name in list(variants)[1:]:
+        rows.append(row("hrnet", f"speed {name} / as designed", base / seconds[name], "x", n, seconds[name]))
+
+    if torch.cuda.is_available():
+        gpu = {"W32 256px fp32": dict(), "W32 256px bf16 autocast + channels_last":
+               dict(amp_dtype=torch.bfloat16, channels_last=True)}  # fmt: skip
+        runs = {name: hrnet_train_steps(hrnet_w32(), 256, 32, gpu_steps, "cuda", **kw) for name, kw in gpu.items()}
+        seconds = _side_by_side(runs, gpu_steps, rounds)
+        n = 32 * gpu_steps * rounds
+        rows += [row("hrnet", f"train {name}", n / s, "img/s", n, s, "batch 32") for name, s in seconds.items()]
+        fp32, bf16 = seconds.values()
+        rows.append(row("hrnet", "speed-up bf16 + channels_last / fp32", fp32 / bf16, "x", n, bf16))
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "synthetic": bench_synthetic,
     "loader": bench_loader,
+    "hrnet": bench_hrnet,
 }
 
 
