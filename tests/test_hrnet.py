@@ -7,6 +7,8 @@ import torch
 from torch import nn
 
 from poselab.models.hrnet import (
+    BasicBlock,
+    Bottleneck,
     CheckpointMismatchError,
     HighResolutionModule,
     HRNet,
@@ -152,6 +154,19 @@ def test_w32_forward_shape(w32):
 def test_input_size_not_a_multiple_of_32_is_a_clear_error():
     with pytest.raises(ValueError, match="divisible by 32"):
         hrnet_narrow(**TINY)(torch.randn(1, 3, 64, 80))
+
+
+def test_residual_blocks_add_their_shortcut():
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 16, 16)
+    basic = BasicBlock(8, norm="none")
+    nn.init.zeros_(basic.conv2.weight), nn.init.zeros_(basic.conv2.bias)
+    assert torch.equal(basic(x), torch.relu(x))  # residual branch silenced: only the identity shortcut is left
+    bottle = Bottleneck(8, 4, norm="none")  # 8 -> 16 channels: a 1x1 projection shortcut
+    assert bottle.conv3.out_channels == 16 and bottle.downsample[0].kernel_size == (1, 1)
+    nn.init.zeros_(bottle.conv3.weight), nn.init.zeros_(bottle.conv3.bias)
+    assert torch.allclose(bottle(x), torch.relu(bottle.downsample(x)))
+    assert isinstance(Bottleneck(16, 4).downsample, nn.Identity)
 
 
 def test_high_resolution_module_fuses_every_branch_into_every_resolution():
