@@ -299,7 +299,7 @@ def test_fixed_seed_gives_deterministic_outputs():
 
 
 def test_bench_hrnet_measures_three_variants_side_by_side():
-    from poselab.bench import BENCHMARKS, bench_hrnet, hrnet_train_steps
+    from poselab.bench import BENCHMARKS, bench_hrnet, bench_precision, hrnet_train_steps
 
     assert BENCHMARKS["hrnet"] is bench_hrnet
     rows = bench_hrnet(image_size=64, batch=2, steps=1, rounds=2)
@@ -309,6 +309,9 @@ def test_bench_hrnet_measures_three_variants_side_by_side():
     assert all(r["value"] > 0 and r["n"] == 4 for r in speeds.values())
     ratios = [r for r in rows if r["unit"] == "x"]
     assert len(ratios) == 2 and all(r["value"] > 0 for r in ratios)
-    # The GPU path (bf16 autocast + channels_last), exercised on the CPU.
-    run = hrnet_train_steps(hrnet_narrow(**TINY), 64, 2, 1, amp_dtype=torch.bfloat16, channels_last=True)
-    assert run(1) > 0
+    # The GPU rows (W32 256px on "cuda": fp32 vs bf16 autocast + channels_last), exercised on the CPU.
+    rows = bench_precision(lambda: hrnet_narrow(**TINY), "tiny 64px", "cpu", 64, 2, steps=1, rounds=1)
+    assert [r["variant"] for r in rows] == ["train tiny 64px fp32", "train tiny 64px bf16 autocast + channels_last",
+                                            "speed-up tiny 64px bf16 + channels_last / fp32"]  # fmt: skip
+    assert all(r["value"] > 0 for r in rows)
+    assert hrnet_train_steps(hrnet_narrow(**TINY), 64, 2)(1) > 0
