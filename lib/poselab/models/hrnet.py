@@ -214,8 +214,9 @@ class HRNet(nn.Module):
         norm: ``"batch"`` or ``"none"`` (every BatchNorm removed; convolutions then get a bias).
         act: ``"relu"`` or ``"identity"`` (every ReLU removed).
         init: ``"official"``: every convolution ~ N(0, 0.001^2), as the official code does before loading
-            ImageNet weights; without BatchNorm this scale makes the output ~1e-11 and the first layers' gradients
-            ~1e-12 (below Adam's eps), so from scratch only the head learns. ``"kaiming"``: He-normal convolutions
+            ImageNet weights; without BatchNorm this scale shrinks the signal at every layer (``hrnet_narrow``:
+            output ~1e-11, first-layer gradients ~1e-12, below Adam's eps), so from scratch little but the head
+            learns. ``"kaiming"``: He-normal convolutions
             (fan-in, gain of ``act``) and the head ~ N(0, 0.001^2), which trains with and without BatchNorm.
             ``"torch"``: PyTorch's default initialisation. Biases are 0 and BatchNorm is (1, 0) for the first two.
     """
@@ -227,6 +228,8 @@ class HRNet(nn.Module):
         blocks = (blocks,) * 4 if isinstance(blocks, int) else tuple(blocks)
         if len(blocks) != 4 or len(modules) != 3 or min(*blocks, *modules) < 1:
             raise ValueError(f"blocks needs 4 and modules 3 positive counts, got {blocks} and {tuple(modules)}")
+        if init not in ("official", "kaiming", "torch"):
+            raise ValueError(f"init must be 'official', 'kaiming' or 'torch', got {init!r}")
         self.config = dict(n_joints=n_joints, width=width, blocks=blocks, modules=tuple(modules),
                            stem_width=stem_width, norm=norm, act=act, init=init)  # fmt: skip
 
