@@ -15,10 +15,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from poselab.reporting.registry import git_commit, now
+
+if TYPE_CHECKING:
+    import torch
 
 FIELDS = ["benchmark", "variant", "device", "value", "unit", "n", "seconds", "note", "commit", "time"]
 
@@ -174,10 +178,107 @@ def bench_hourglass() -> list[dict]:
     return rows
 
 
+def hrnet_train_steps(model: torch.nn.Module, image_size: int, batch: int, device: str = "cpu",
+                      amp_dtype: torch.dtype | None = None, channels_last: bool = False,
+                      seed: int = 0) -> Callable[[int], float]:  # fmt: skip
+    """A timer for HRNet training steps on random data: forward, MSE to random (N, J, H/4, W/4) heatmaps,
+    backward, Adam step. Returns ``run(n)``: the seconds n steps take (the device synchronised)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(device=device, memory_format=fmt).train()
+    joints = model.final_layer.out_channels
+    x = torch.randn(batch, 3, image_size, image_size, generator=gen).to(device, memory_format=fmt)
+    y = torch.rand(batch, joints, image_size // 4, image_size // 4, generator=gen).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+    def run(n: int) -> float:
+        sync()
+        start = time.perf_counter()
+        for _ in range(n):
+            opt.zero_grad(set_to_none=True)
+            with torch.autocast(device.split(":")[0], dtype=amp_dtype, enabled=amp_dtype is not None):
+                out = model(x)
+            torch.nn.functional.mse_loss(out.float(), y).backward()
+            opt.step()
+        sync()
+        return time.perf_counter() - start
+
+    run(3 if device.startswith("cuda") else 1)  # warm-up: allocator, cuDNN autotuning, Adam state
+    return run
+
+
+def _side_by_side(runs: dict[str, Callable[[int], float]], steps: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds per round for each variant, the variants interleaved round by round (in a rotating order) so that
+    a load change on a shared machine hits all of them alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            seconds[name].append(runs[name](steps))
+    return seconds
+
+
+def bench_precision(make_model: Callable[[], torch.nn.Module], name: str, device: str, image_size: int,
+                    batch: int, steps: int, rounds: int) -> list[dict]:  # fmt: skip
+    """Training img/s of fresh models from ``make_model``: fp32 vs bf16 autocast + channels_last, side by side."""
+    import torch
+
+    kinds = {"fp32": dict(), "bf16 autocast + channels_last": dict(amp_dtype=torch.bfloat16, channels_last=True)}
+    runs = {k: hrnet_train_steps(make_model(), image_size, batch, device, **kw) for k, kw in kinds.items()}
+    seconds = _side_by_side(runs, steps, rounds)
+    speed = {k: float(np.median([batch * steps / t for t in ts])) for k, ts in seconds.items()}
+    n = batch * steps * rounds
+    note = f"batch {batch}, median of {rounds} rounds, cudnn.allow_tf32={torch.backends.cudnn.allow_tf32}"
+    rows = [row("hrnet", f"train {name} {k}", speed[k], "img/s", n, sum(seconds[k]), note) for k in kinds]
+    rows.append(row("hrnet", f"speed-up {name} bf16 + channels_last / fp32",
+                    speed["bf16 autocast + channels_last"] / speed["fp32"], "x", n, 0))  # fmt: skip
+    return rows
+
+
+def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: int = 5,
+                gpu_steps: int = 20) -> list[dict]:  # fmt: skip
+    """HRNet training speed (img/s): the three variants of seed 003 on a narrow CPU configuration, measured side
+    by side; on a GPU also HRNet-W32 at 256x256, fp32 vs bf16 autocast + channels_last.
+
+    Each value is the median over ``rounds`` interleaved rounds of ``steps`` training steps (robust to bursts of
+    load from other processes); every model uses ``init="kaiming"`` so that no variant runs in the near-zero
+    (denormal-prone) regime that the official initialisation gives without BatchNorm.
+    """
+    import torch
+
+    from poselab.models.hrnet import hrnet_narrow, hrnet_w32
+
+    variants = {"as designed": dict(norm="batch", act="relu"), "no batchnorm": dict(norm="none", act="relu"),
+                "no batchnorm, identity activations": dict(norm="none", act="identity")}  # fmt: skip
+    torch.manual_seed(0)
+    models = {name: hrnet_narrow(init="kaiming", **kw) for name, kw in variants.items()}
+    cfg = ", ".join(f"{k} {models['as designed'].config[k]}" for k in ("width", "blocks", "modules", "stem_width"))
+    runs = {name: hrnet_train_steps(m, image_size, batch) for name, m in models.items()}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    seconds = _side_by_side(runs, steps, rounds)
+    speed = {name: float(np.median([batch * steps / t for t in ts])) for name, ts in seconds.items()}
+    n = batch * steps * rounds
+    note = (f"narrow HRNet ({cfg}), batch {batch}, median of {rounds} rounds, {torch.get_num_threads()} torch "
+            f"threads, load average {load:.1f} before the run")  # fmt: skip
+    rows = [row("hrnet", f"train {image_size}px, narrow, {name}", speed[name], "img/s", n, sum(ts), note)
+            for name, ts in seconds.items()]  # fmt: skip
+    for name in list(variants)[1:]:
+        rows.append(row("hrnet", f"speed {name} / as designed", speed[name] / speed["as designed"], "x", n,
+                        sum(seconds[name])))  # fmt: skip
+
+    if torch.cuda.is_available():
+        rows += bench_precision(hrnet_w32, "W32 256px", "cuda", 256, 32, gpu_steps, rounds)
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "synthetic": bench_synthetic,
     "loader": bench_loader,
     "hourglass": bench_hourglass,
+    "hrnet": bench_hrnet,
 }
 
 

@@ -47,7 +47,6 @@ def extract_features(model: torch.nn.Module, dataset, device: str = "cpu", batch
     model.eval()
     x = shape = heat = None
     indices = np.zeros(n, np.int64)
-    annotated_flags = []
     row = 0
     try:
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
@@ -63,14 +62,14 @@ def extract_features(model: torch.nn.Module, dataset, device: str = "cpu", batch
             x[row : row + b] = out.reshape(b, -1).numpy()
             heat[row : row + b] = batch["heatmaps"].amax(1).numpy().astype(np.float16)
             indices[row : row + b] = batch["index"].numpy()
-            annotated_flags.append(batch["weight"].numpy() > 0)
             row += b
     finally:
         hook.remove()
         model.train(was_training)
     source = dataset.source
-    return Features(x, shape, indices, heat, source.annotated()[indices],
-                    source.visible()[indices] if hasattr(source, "visible") else source.annotated()[indices])  # fmt: skip
+    annotated = source.annotated()[indices]
+    visible = source.visible()[indices] if hasattr(source, "visible") else annotated
+    return Features(x, shape, indices, heat, annotated, visible)
 
 
 def pairwise_distances(x: np.ndarray | torch.Tensor, device: str = "cpu", chunk: int = 1024,

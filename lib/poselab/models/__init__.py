@@ -13,4 +13,8 @@ def build_model(spec: dict) -> nn.Module:
         from poselab.models.hourglass import StackedHourglass
 
         return StackedHourglass(**kwargs)
+    if spec["arch"] == "hrnet":
+        from poselab.models.hrnet import HRNet
+
+        return HRNet(**kwargs)
     raise ValueError(f"unknown architecture {spec['arch']!r}")
