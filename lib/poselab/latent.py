@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_mutual_info_score
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -142,7 +144,10 @@ def k_sweep(x: np.ndarray, ks: range = range(2, 11), restarts: int = 10, seed: i
     rows, best = [], (-np.inf, None, None, None)
     jobs = [(k, r) for k in ks for r in range(restarts)]
     for k, r in tqdm(jobs, desc="K-means sweep", disable=not progress, leave=False):
-        km = KMeans(n_clusters=k, n_init=1, random_state=seed * 1000 + r).fit(x)
+        with warnings.catch_warnings():
+            # K above the number of distinct points leaves clusters empty; the silhouette handles that.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            km = KMeans(n_clusters=k, n_init=1, random_state=seed * 1000 + r).fit(x)
         s = silhouette(distances, km.labels_)
         rows.append({"K": k, "restart": r, "silhouette": s})
         if s > best[0]:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig
 from poselab.studies.hourglass import HourglassStudy
+from poselab.studies.latent import LatentStudy
 from poselab.train import TrainConfig
 
 
@@ -23,6 +24,7 @@ class Profile:
     budget_minutes: float  # the whole report, on the machine the profile is meant for
     data: SyntheticConfig = field(default_factory=SyntheticConfig)
     hourglass: HourglassStudy = field(default_factory=HourglassStudy)  # notebooks 02, 03
+    latent: LatentStudy = field(default_factory=LatentStudy)  # notebook 04
 
     def fingerprint(self) -> str:
         """Changes whenever any setting of the profile changes."""
@@ -41,6 +43,7 @@ PROFILES: dict[str, Profile] = {
         hourglass=HourglassStudy(input_size=32, width=16, stem=(8, 16), depth=1, stacks=(1, 2), main_stacks=2,
                                  train=TrainConfig(epochs=2, batch_size=16, lr=1e-3), ablation_samples=96,
                                  qualitative=4),
+        latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2),
     ),
     "default": Profile(
         name="default",
@@ -52,6 +55,7 @@ PROFILES: dict[str, Profile] = {
         ),
         hourglass=HourglassStudy(input_size=96, width=64, stem=(32, 64), depth=3, stacks=(1, 2), main_stacks=2,
                                  train=TrainConfig(epochs=6, batch_size=16, lr=1e-3), ablation_samples=1500),
+        latent=LatentStudy(samples=5000, restarts=10),
     ),
     "full": Profile(
         name="full",
@@ -65,6 +69,7 @@ PROFILES: dict[str, Profile] = {
         hourglass=HourglassStudy(input_size=256, width=256, stem=(64, 128), depth=4, stacks=(2, 8), main_stacks=2,
                                  train=TrainConfig(epochs=100, batch_size=16, lr=2.5e-4, num_workers=8),
                                  ablation_samples=10000),
+        latent=LatentStudy(samples=10000, restarts=10),
     ),
 }
 

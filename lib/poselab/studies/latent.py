@@ -1,0 +1,70 @@
+"""The latent-space study (notebook 04): which training samples share a region of the bottleneck."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+
+from poselab.data.synthetic.motion import DYNAMIC_ACTIONS
+from poselab.latent import Features, Sweep, cluster_table, k_sweep, mutual_information, pairwise_distances
+
+
+@dataclass(frozen=True)
+class LatentStudy:
+    samples: int = 10000  # random training samples (seed 000 used 10,000)
+    ks: tuple[int, int] = (2, 10)  # K from, to (inclusive)
+    restarts: int = 10
+    thumbnails: int = 36  # heatmap thumbnails drawn in the PCA plane
+    closest: int = 3  # samples shown per centroid
+
+
+@dataclass
+class ClusterResult:
+    name: str  # "random" or "fully annotated"
+    members: np.ndarray  # rows of the feature matrix in this set
+    sweep: Sweep
+    pca: np.ndarray  # (n, 2) projection of this set
+    explained: float  # variance explained by the 2 components
+    meaning: pd.DataFrame  # per-cluster table (T04.2)
+    ami: dict[str, float]
+
+
+def pca_plane(x: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
+    """2D PCA projection and the fraction of variance its two components explain."""
+    pca = PCA(n_components=2, random_state=seed).fit(x)
+    return pca.transform(x), float(pca.explained_variance_ratio_.sum())
+
+
+def cluster_set(name: str, feats: Features, members: np.ndarray, actions: np.ndarray, action_names: list[str],
+                study: LatentStudy, seed: int, device: str = "cpu") -> ClusterResult:  # fmt: skip
+    """K sweep, PCA plane and the meaning of the best clustering for a subset of the samples."""
+    x = feats.x[members]
+    sweep = k_sweep(x, range(study.ks[0], study.ks[1] + 1), study.restarts, seed, device, pairwise_distances(x, device))
+    plane, explained = pca_plane(x, seed)
+    ann, vis, act = feats.annotated[members], feats.visible[members], actions[members]
+    meaning = cluster_table(sweep.labels, ann, vis, act, action_names)
+    ami = mutual_information(
+        sweep.labels,
+        **{"completeness (fully annotated or not)": ann.all(1).astype(int),
+           "number of annotated joints": ann.sum(1),
+           "action": act,
+           "dynamic vs stationary action": np.isin(act, list(DYNAMIC_ACTIONS)).astype(int)},
+    )  # fmt: skip
+    return ClusterResult(name, members, sweep, plane, explained, meaning, ami)
+
+
+def silhouette_table(results: list[ClusterResult]) -> pd.DataFrame:
+    """T04.1: best, mean and std of the silhouette per K for each sample set."""
+    return pd.concat({r.name: r.sweep.table for r in results}, axis=1)
+
+
+def meaning_table(results: list[ClusterResult]) -> pd.DataFrame:
+    """T04.2: per cluster of each set's best K, what its samples have in common."""
+    return pd.concat({r.name: r.meaning for r in results}, names=["sample set", "cluster"])
+
+
+def ami_table(results: list[ClusterResult]) -> pd.DataFrame:
+    return pd.DataFrame({r.name: r.ami for r in results}).rename_axis("adjusted mutual information with")
