@@ -274,11 +274,45 @@ def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: 
     return rows
 
 
+def bench_silhouette(n: int = 10000, d: int = 4096, ks: range = range(2, 11), restarts: int = 10,
+                     sklearn_calls: int = 2) -> list[dict]:  # fmt: skip
+    """Silhouettes of a whole K sweep: one shared distance matrix (poselab.latent) vs one
+    scikit-learn ``silhouette_score`` call per (K, restart).  scikit-learn is timed on
+    ``sklearn_calls`` calls and extrapolated to the sweep (each call does the same work)."""
+    import torch
+    from sklearn.metrics import silhouette_score
+
+    from poselab.latent import pairwise_distances, silhouette
+
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(n, d)) + rng.integers(0, 4, size=(n, 1))).astype(np.float32)
+    labellings = [rng.integers(0, k, n) for k in ks for _ in range(restarts)]
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    start = time.perf_counter()
+    dist = pairwise_distances(x, device, dtype=torch.float32)
+    t_dist = time.perf_counter() - start
+    ours = [silhouette(dist, lab) for lab in labellings]
+    t_ours = time.perf_counter() - start
+    start = time.perf_counter()
+    theirs = [silhouette_score(x, lab) for lab in labellings[:sklearn_calls]]
+    t_call = (time.perf_counter() - start) / sklearn_calls
+    gap = max(abs(a - b) for a, b in zip(ours, theirs, strict=False))
+    jobs = len(labellings)
+    return [
+        row("silhouette", f"shared distance matrix, {jobs} labellings, {n}x{d} ({device})", t_ours, "s", jobs, t_ours,
+            f"distance matrix {t_dist:.1f} s; max |ours - sklearn| {gap:.1e}"),
+        row("silhouette", f"sklearn silhouette_score per labelling, {n}x{d}", t_call * jobs, "s", jobs, t_call * jobs,
+            f"{t_call:.1f} s per call, timed on {sklearn_calls} calls"),
+        row("silhouette", "speed-up shared matrix / sklearn", t_call * jobs / t_ours, "x", jobs, 0),
+    ]  # fmt: skip
+
+
 BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "synthetic": bench_synthetic,
     "loader": bench_loader,
     "hourglass": bench_hourglass,
     "hrnet": bench_hrnet,
+    "silhouette": bench_silhouette,
 }
 
 

@@ -1,31 +1,25 @@
-"""The stacked-hourglass study (notebooks 02 and 03): data, variants, training and evaluation.
+"""The stacked-hourglass study (notebooks 02 and 03): variants, training, the skip ablation.
 
 Notebook 02 trains the hourglass at several stack counts on the same data and budget;
-notebook 03 switches the skip branches of the trained model off.  The functions here are
-the notebooks' thin layer over ``poselab.models``, ``poselab.train`` and ``poselab.metrics``.
+notebook 03 switches the skip branches of the trained model off.  The shared pieces (data,
+training, evaluation) are in ``poselab.studies.pose2d``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
-from poselab.data.dataset import ImageSet
 from poselab.data.joints import get_convention
-from poselab.data.pose_dataset import HeatmapDataset, PoseSource, SyntheticSource
-from poselab.data.transforms import Augment
-from poselab.metrics import pck, pck_curve, per_sample_pck
+from poselab.data.pose_dataset import HeatmapDataset, PoseSource
 from poselab.models import build_model
 from poselab.models.complexity import count_macs, count_parameters
-from poselab.predict import Predictions, predict
-from poselab.train import FINAL, TrainConfig, TrainResult, run_key, train_or_load, training_source_hash
+from poselab.studies.pose2d import Evaluation, PoseData, evaluate, mean_excludes, train_model
+from poselab.train import TrainConfig, TrainResult
 
-# MPII's official mean leaves out the pelvis and thorax; we do the same on every data set.
-MEAN_EXCLUDES = ("pelvis", "thorax")
 SMALL_JOINTS = ("head_top", "l_wrist", "r_wrist", "l_ankle", "r_ankle")  # MPII-16's smallest, most distal parts
 
 
@@ -52,65 +46,6 @@ class HourglassStudy:
         return f"hourglass-{stacks}"
 
 
-@dataclass
-class PoseData:
-    name: str  # "synthetic" or "MPII"
-    train: PoseSource
-    val: PoseSource
-    train_set: HeatmapDataset  # augmented
-    train_eval: HeatmapDataset  # the training images without augmentation
-    val_set: HeatmapDataset
-
-
-def synthetic_sources(pose2d_root: Path, convention: str) -> tuple[SyntheticSource, SyntheticSource]:
-    return (SyntheticSource(ImageSet(pose2d_root, "train"), convention),
-            SyntheticSource(ImageSet(pose2d_root, "val"), convention))  # fmt: skip
-
-
-def sources_for(ctx, convention: str) -> tuple[PoseSource, PoseSource, str, str]:
-    """(train, validation, data set name, fingerprint): MPII in the ``full`` profile when it is on disk
-    (MPII-16 only), else the profile's synthetic image set (generated if missing)."""
-    import json
-
-    from poselab.data.mpii import MPIISource
-    from poselab.data.synthetic.generate import ensure_synthetic
-    from poselab.manifest import check_dataset, load_manifest
-
-    if ctx.profile.name == "full" and convention == "mpii16":
-        mpii = load_manifest()["mpii"]
-        if check_dataset(mpii, ctx.data_dir, verify=False).state == "present":
-            root = mpii.folder(ctx.data_dir)
-            stamp = [(p.name, p.stat().st_size) for p in sorted((root / "annot").glob("*.json"))]
-            return MPIISource(root, "train"), MPIISource(root, "valid"), "MPII", json.dumps(stamp)
-    root = ensure_synthetic(ctx.data_dir, ctx.profile.data, ctx.profile.name)["pose2d"]
-    fingerprint = json.loads((root / "meta.json").read_text())["fingerprint"]
-    return (*synthetic_sources(root, convention), "synthetic", fingerprint)
-
-
-def pose_data(name: str, train: PoseSource, val: PoseSource, study: HourglassStudy, seed: int) -> PoseData:
-    size = study.input_size
-    return PoseData(name, train, val, HeatmapDataset(train, size, augment=Augment(), seed=seed),
-                    HeatmapDataset(train, size), HeatmapDataset(val, size))  # fmt: skip
-
-
-def mean_excludes(convention: str) -> tuple[int, ...]:
-    js = get_convention(convention)
-    return tuple(js.index(n) for n in MEAN_EXCLUDES if n in js.names)
-
-
-def pckh_evaluator(data: PoseData, convention: str, alpha: float = 0.5, batch_size: int = 64):
-    """A callable model -> {"val_pckh": mean PCKh@alpha on the validation split} for the training log."""
-    gt, ann, head = data.val.joints(), data.val.annotated(), data.val.norm_sizes()["head"]
-    excl = mean_excludes(convention)
-
-    def evaluate(model: torch.nn.Module) -> dict[str, float]:
-        device = next(model.parameters()).device
-        p = predict(model, data.val_set, str(device), batch_size)
-        return {"val_pckh": pck(p.joints, gt, ann, head, alpha, excl)[1]}
-
-    return evaluate
-
-
 def variants_table(study: HourglassStudy) -> pd.DataFrame:
     """T02.1: each variant's size and cost at the study's input size."""
     rows = []
@@ -125,83 +60,10 @@ def variants_table(study: HourglassStudy) -> pd.DataFrame:
 
 
 def train_variant(study: HourglassStudy, stacks: int, data: PoseData, checkpoints: Path, device: str,
-                  seed: int, data_fingerprint: str) -> tuple[torch.nn.Module, TrainResult]:  # fmt: skip
+                  seed: int) -> tuple[torch.nn.Module, TrainResult]:  # fmt: skip
     """Train one stack count (or load it when a finished run with identical inputs exists)."""
-    torch.manual_seed(seed)
-    spec = study.spec(stacks)
-    model = build_model(spec)
-    cfg = TrainConfig(**{**asdict(study.train), "seed": seed})
-    key = run_key(spec, asdict(cfg), study.input_size, data.name, data_fingerprint, training_source_hash())
-    result = train_or_load(model, data.train_set, cfg, checkpoints / study.label(stacks), key, spec=spec,
-                           device=device, evaluate=pckh_evaluator(data, study.convention),
-                           desc=study.label(stacks))  # fmt: skip
-    return model.eval(), result
-
-
-def load_trained(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """A model saved by ``train_or_load`` (weights, spec, history); a clear error if it is missing."""
-    path = Path(path)
-    final = path / FINAL if path.is_dir() or not path.suffix else path
-    if not final.exists():
-        raise FileNotFoundError(f"no trained model at {final}: run notebook 02 first (make notebooks NB=02)")
-    saved = torch.load(final, map_location="cpu", weights_only=False)
-    model = build_model(saved["spec"])
-    model.load_state_dict(saved["model"])
-    return model.to(device).eval(), saved
-
-
-@dataclass
-class Evaluation:
-    predictions: Predictions
-    per_joint_pckh: np.ndarray  # (J,)
-    pckh: float  # mean, pelvis and thorax excluded
-    per_joint_pck: np.ndarray  # torso-normalised
-    pck: float
-    per_sample: np.ndarray  # (N,) PCKh@0.5 per sample
-
-
-def evaluate(model: torch.nn.Module, dataset: HeatmapDataset, source: PoseSource, convention: str,
-             device: str = "cpu", keep_heatmaps: bool = False, alpha_head: float = 0.5,
-             alpha_torso: float = 0.2) -> Evaluation:  # fmt: skip
-    """PCKh@0.5 and torso PCK@0.2 (per joint and mean) and per-sample PCKh of a model on a dataset."""
-    p = predict(model, dataset, device, keep_heatmaps=keep_heatmaps)
-    idx = p.indices
-    gt, ann = source.joints()[idx], source.annotated()[idx]
-    norms = {k: v[idx] for k, v in source.norm_sizes().items()}
-    excl = mean_excludes(convention)
-    head_j, head_m = pck(p.joints, gt, ann, norms["head"], alpha_head, excl)
-    torso_j, torso_m = pck(p.joints, gt, ann, norms["torso"], alpha_torso, excl)
-    return Evaluation(p, head_j, head_m, torso_j, torso_m,
-                      per_sample_pck(p.joints, gt, ann, norms["head"], alpha_head))  # fmt: skip
-
-
-def pck_table(results: dict[str, Evaluation], convention: str, theirs: dict[str, float] | None = None) -> pd.DataFrame:
-    """T02.2 / T03.1: per-joint and mean accuracy, one column per model and metric."""
-    js = get_convention(convention)
-    index = [*js.labels, "mean"]
-    cols = {}
-    for label, ev in results.items():
-        cols[("PCKh@0.5", label)] = [*ev.per_joint_pckh, ev.pckh]
-        cols[("PCK@0.2 (torso)", label)] = [*ev.per_joint_pck, ev.pck]
-    for label, value in (theirs or {}).items():
-        cols[("theirs", label)] = [np.nan] * js.n_joints + [value]
-    table = pd.DataFrame(cols, index=index)
-    table.columns = pd.MultiIndex.from_tuples(table.columns)
-    return table
-
-
-def threshold_curves(results: dict[str, Evaluation], source: PoseSource, convention: str,
-                     alphas: np.ndarray) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
-    """Mean accuracy vs threshold for each model, head- and torso-normalised (F02.2)."""
-    excl = mean_excludes(convention)
-    out = {}
-    for label, ev in results.items():
-        idx = ev.predictions.indices
-        gt, ann = source.joints()[idx], source.annotated()[idx]
-        norms = source.norm_sizes()
-        out[label] = {kind: pck_curve(ev.predictions.joints, gt, ann, norms[kind][idx], alphas, excl)
-                      for kind in ("head", "torso")}  # fmt: skip
-    return out
+    return train_model(study.spec(stacks), replace(study.train, seed=seed), data, checkpoints / study.label(stacks),
+                       device, study.convention, study.label(stacks))  # fmt: skip
 
 
 def skip_ablation(model: torch.nn.Module, dataset: HeatmapDataset, source: PoseSource, convention: str,

@@ -1,0 +1,168 @@
+"""What every 2D pose study shares (notebooks 02–06): data sources, training a network on
+them, loading it back, and evaluating it with PCKh and PCK."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from poselab.data.dataset import ImageSet
+from poselab.data.joints import get_convention
+from poselab.data.pose_dataset import HeatmapDataset, PoseSource, SyntheticSource
+from poselab.data.transforms import Augment
+from poselab.metrics import pck, pck_curve, per_sample_pck
+from poselab.models import build_model
+from poselab.predict import Predictions, predict
+from poselab.train import FINAL, TrainConfig, TrainResult, run_key, train_or_load, training_source_hash
+
+# MPII's official mean leaves out the pelvis and thorax; we do the same on every data set.
+MEAN_EXCLUDES = ("pelvis", "thorax")
+
+
+@dataclass
+class PoseData:
+    name: str  # "synthetic" or "MPII"
+    fingerprint: str  # identifies the data (with the code) in training-run keys
+    train: PoseSource
+    val: PoseSource
+    train_set: HeatmapDataset  # augmented
+    val_set: HeatmapDataset
+
+
+def synthetic_sources(pose2d_root: Path, convention: str) -> tuple[SyntheticSource, SyntheticSource]:
+    return (SyntheticSource(ImageSet(pose2d_root, "train"), convention),
+            SyntheticSource(ImageSet(pose2d_root, "val"), convention))  # fmt: skip
+
+
+def sources_for(ctx, convention: str) -> tuple[PoseSource, PoseSource, str, str]:
+    """(train, validation, data set name, fingerprint): MPII in the ``full`` profile when it is on disk
+    (MPII-16 only), else the profile's synthetic image set (generated if missing)."""
+    from poselab.data.mpii import MPIISource
+    from poselab.data.synthetic.generate import ensure_synthetic
+    from poselab.manifest import check_dataset, load_manifest
+
+    if ctx.profile.name == "full" and convention == "mpii16":
+        mpii = load_manifest()["mpii"]
+        if check_dataset(mpii, ctx.data_dir, verify=False).state == "present":
+            root = mpii.folder(ctx.data_dir)
+            stamp = [(p.name, p.stat().st_size) for p in sorted((root / "annot").glob("*.json"))]
+            return MPIISource(root, "train"), MPIISource(root, "valid"), "MPII", json.dumps(stamp)
+    root = ensure_synthetic(ctx.data_dir, ctx.profile.data, ctx.profile.name)["pose2d"]
+    fingerprint = json.loads((root / "meta.json").read_text())["fingerprint"]
+    return (*synthetic_sources(root, convention), "synthetic", fingerprint)
+
+
+def pose_data(ctx, convention: str, input_size: int, train_samples: int | None = None,
+              val_samples: int | None = None) -> PoseData:  # fmt: skip
+    """The profile's training (augmented) and validation sets at ``input_size``, optionally random
+    subsets of fixed size (the same subset for every run of a study)."""
+    train, val, name, fingerprint = sources_for(ctx, convention)
+    rng = np.random.default_rng(ctx.seed)
+    pick = lambda n, total: None if n is None or n >= total else np.sort(rng.choice(total, n, replace=False))  # noqa: E731
+    return PoseData(name, fingerprint, train, val,
+                    HeatmapDataset(train, input_size, augment=Augment(), seed=ctx.seed,
+                                   indices=pick(train_samples, len(train))),
+                    HeatmapDataset(val, input_size, indices=pick(val_samples, len(val))))  # fmt: skip
+
+
+def mean_excludes(convention: str) -> tuple[int, ...]:
+    js = get_convention(convention)
+    return tuple(js.index(n) for n in MEAN_EXCLUDES if n in js.names)
+
+
+def pckh_evaluator(data: PoseData, convention: str, alpha: float = 0.5, batch_size: int = 64):
+    """A callable model -> {"val_pckh": mean PCKh@alpha on the validation set} for the training log."""
+    excl = mean_excludes(convention)
+    idx = data.val_set.indices
+    gt, ann, head = data.val.joints()[idx], data.val.annotated()[idx], data.val.norm_sizes()["head"][idx]
+
+    def evaluate(model: torch.nn.Module) -> dict[str, float]:
+        device = next(model.parameters()).device
+        p = predict(model, data.val_set, str(device), batch_size)
+        return {"val_pckh": pck(p.joints, gt, ann, head, alpha, excl)[1]}
+
+    return evaluate
+
+
+def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, device: str, convention: str,
+                label: str, extra_key: tuple = ()) -> tuple[torch.nn.Module, TrainResult]:  # fmt: skip
+    """Train ``spec`` with ``cfg`` on ``data`` (validated each epoch), or load the finished run when
+    nothing that determines it has changed.  The seed is ``cfg.seed``."""
+    torch.manual_seed(cfg.seed)
+    model = build_model(spec)
+    key = run_key(spec, asdict(cfg), data.train_set.size, data.name, data.fingerprint, data.train_set.indices.tolist(),
+                  data.val_set.indices.tolist(), training_source_hash(), *extra_key)  # fmt: skip
+    result = train_or_load(model, data.train_set, cfg, out_dir, key, spec=spec, device=device,
+                           evaluate=pckh_evaluator(data, convention), desc=label)  # fmt: skip
+    return model.eval(), result
+
+
+def load_trained(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """A model saved by ``train_or_load`` (weights, spec, history); a clear error if it is missing."""
+    final = Path(path) / FINAL
+    if not final.exists():
+        raise FileNotFoundError(f"no trained model at {final}: run the notebook that trains it first "
+                                "(e.g. make notebooks NB=02)")  # fmt: skip
+    saved = torch.load(final, map_location="cpu", weights_only=False)
+    model = build_model(saved["spec"])
+    model.load_state_dict(saved["model"])
+    return model.to(device).eval(), saved
+
+
+@dataclass
+class Evaluation:
+    predictions: Predictions
+    per_joint_pckh: np.ndarray  # (J,)
+    pckh: float  # mean, pelvis and thorax excluded
+    per_joint_pck: np.ndarray  # torso-normalised
+    pck: float
+    per_sample: np.ndarray  # (N,) PCKh@0.5 per sample
+
+
+def evaluate(model: torch.nn.Module, dataset: HeatmapDataset, source: PoseSource, convention: str,
+             device: str = "cpu", keep_heatmaps: bool = False, alpha_head: float = 0.5,
+             alpha_torso: float = 0.2) -> Evaluation:  # fmt: skip
+    """PCKh@0.5 and torso PCK@0.2 (per joint and mean) and per-sample PCKh of a model on a dataset."""
+    p = predict(model, dataset, device, keep_heatmaps=keep_heatmaps)
+    idx = p.indices
+    gt, ann = source.joints()[idx], source.annotated()[idx]
+    norms = {k: v[idx] for k, v in source.norm_sizes().items()}
+    excl = mean_excludes(convention)
+    head_j, head_m = pck(p.joints, gt, ann, norms["head"], alpha_head, excl)
+    torso_j, torso_m = pck(p.joints, gt, ann, norms["torso"], alpha_torso, excl)
+    return Evaluation(p, head_j, head_m, torso_j, torso_m,
+                      per_sample_pck(p.joints, gt, ann, norms["head"], alpha_head))  # fmt: skip
+
+
+def pck_table(results: dict[str, Evaluation], convention: str, theirs: dict[str, float] | None = None) -> pd.DataFrame:
+    """Per-joint and mean accuracy, one column per model and metric (T02.2)."""
+    js = get_convention(convention)
+    index = [*js.labels, "mean"]
+    cols = {}
+    for label, ev in results.items():
+        cols[("PCKh@0.5", label)] = [*ev.per_joint_pckh, ev.pckh]
+        cols[("PCK@0.2 (torso)", label)] = [*ev.per_joint_pck, ev.pck]
+    for label, value in (theirs or {}).items():
+        cols[("theirs", label)] = [np.nan] * js.n_joints + [value]
+    table = pd.DataFrame(cols, index=index)
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table
+
+
+def threshold_curves(results: dict[str, Evaluation], source: PoseSource, convention: str,
+                     alphas: np.ndarray) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
+    """Mean accuracy vs threshold for each model, head- and torso-normalised (F02.2)."""
+    excl = mean_excludes(convention)
+    norms = source.norm_sizes()
+    out = {}
+    for label, ev in results.items():
+        idx = ev.predictions.indices
+        gt, ann = source.joints()[idx], source.annotated()[idx]
+        out[label] = {kind: pck_curve(ev.predictions.joints, gt, ann, norms[kind][idx], alphas, excl)
+                      for kind in ("head", "torso")}  # fmt: skip
+    return out
