@@ -6,7 +6,7 @@ from poselab.data.synthetic.camera import orbit_camera
 from poselab.data.synthetic.skeleton import DOF_INDEX, N_DOFS, forward_kinematics, make_subject, place_on_ground
 
 SUBJECT = make_subject("S1")
-OUTFIT = render.Outfit((0.8, 0.1, 0.1), (0.1, 0.1, 0.4), (0.1, 0.1, 0.1), False, False)
+OUTFIT = render.Outfit((0.8, 0.1, 0.1), (0.1, 0.1, 0.4), (0.1, 0.1, 0.1), False, False, (0.9, 0.9, 0.2))
 LIGHT = render.Light(np.array([0.0, -0.6, -0.8]), 0.4, 0.6)
 
 

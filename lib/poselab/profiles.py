@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig
 from poselab.studies.hourglass import HourglassStudy
+from poselab.studies.hrnet import HRNetStudy
 from poselab.studies.latent import LatentStudy
 from poselab.train import TrainConfig
 
@@ -25,6 +26,7 @@ class Profile:
     data: SyntheticConfig = field(default_factory=SyntheticConfig)
     hourglass: HourglassStudy = field(default_factory=HourglassStudy)  # notebooks 02, 03
     latent: LatentStudy = field(default_factory=LatentStudy)  # notebook 04
+    hrnet: HRNetStudy = field(default_factory=HRNetStudy)  # notebook 06
 
     def fingerprint(self) -> str:
         """Changes whenever any setting of the profile changes."""
@@ -44,6 +46,8 @@ PROFILES: dict[str, Profile] = {
                                  train=TrainConfig(epochs=2, batch_size=16, lr=1e-3), ablation_samples=96,
                                  qualitative=4),
         latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2),
+        hrnet=HRNetStudy(input_size=32, width=8, stem_width=16, blocks=(1, 1, 1, 1), modules=(1, 1, 1),
+                         train=TrainConfig(epochs=2, batch_size=16, lr=1e-3, optimizer="adam"), seeds=(0, 1)),
     ),
     "default": Profile(
         name="default",
@@ -56,6 +60,9 @@ PROFILES: dict[str, Profile] = {
         hourglass=HourglassStudy(input_size=96, width=64, stem=(32, 64), depth=3, stacks=(1, 2), main_stacks=2,
                                  train=TrainConfig(epochs=6, batch_size=16, lr=1e-3), ablation_samples=1500),
         latent=LatentStudy(samples=5000, restarts=10),
+        hrnet=HRNetStudy(input_size=64, width=16, stem_width=16, blocks=(1, 1, 1, 1), modules=(1, 1, 1),
+                         train=TrainConfig(epochs=9, batch_size=16, lr=1e-3, optimizer="adam", bf16=True),
+                         seeds=(0, 1, 2), train_samples=4000),
     ),
     "full": Profile(
         name="full",
@@ -70,6 +77,8 @@ PROFILES: dict[str, Profile] = {
                                  train=TrainConfig(epochs=100, batch_size=16, lr=2.5e-4, num_workers=8),
                                  ablation_samples=10000),
         latent=LatentStudy(samples=10000, restarts=10),
+        # Official W32 at 256x256 with Adam 1e-3 (w32_256x256_adam_lr1e-3), for seed 003's 9 epochs.
+        hrnet=HRNetStudy(train=TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam", num_workers=8)),
     ),
 }
 

@@ -28,6 +28,8 @@ def training_curves(histories: dict[str, pd.DataFrame]) -> plt.Figure:
     ax_loss.set_title("Loss of every stack's heatmaps")
     ax_loss.legend(fontsize=8)
     ax_pck.set_xlabel("epoch")
+    for ax in (ax_loss, ax_pck):
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax_pck.set_ylabel("validation PCKh@0.5")
     ax_pck.set_ylim(0, 1)
     ax_pck.set_title("Validation accuracy")
@@ -137,3 +139,4 @@ def per_scale(labels: list[str], values: list[float], reference: dict[str, float
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
+

@@ -64,6 +64,7 @@ class Outfit:
     shoes: tuple[float, float, float]
     long_sleeves: bool
     shorts: bool
+    accent: tuple[float, float, float]  # the print on the shirt's front: people look different from behind
 
 
 def sample_outfit(rng: np.random.Generator) -> Outfit:
@@ -74,6 +75,7 @@ def sample_outfit(rng: np.random.Generator) -> Outfit:
         shoes=jitter(PANTS_COLOURS[rng.integers(len(PANTS_COLOURS))] * 0.6),
         long_sleeves=bool(rng.random() < 0.5),
         shorts=bool(rng.random() < 0.25),
+        accent=jitter(CLOTH_COLOURS[rng.integers(len(CLOTH_COLOURS))]),
     )
 
 
@@ -133,6 +135,11 @@ def body_parts(joints_cam: np.ndarray, subject: Subject, outfit: Outfit) -> Part
     hs = np.linalg.norm(J["head_top"] - J["head_center"]) / 0.115  # head size factor
     belt = J["pelvis"] + 0.35 * (J["spine"] - J["pelvis"])
     hair_c = J["head_center"] + hs * (0.03 * up - 0.022 * fwd)
+    # The torso's front (x = left, y = up, z = forward: left x up = forward).
+    chest = np.cross(J["l_shoulder"] - J["r_shoulder"], J["thorax"] - J["spine"])
+    chest /= np.linalg.norm(chest)
+    print_lo = J["spine"] + 0.15 * (J["thorax"] - J["spine"]) + 0.1 * g * chest
+    print_hi = J["spine"] + 0.75 * (J["thorax"] - J["spine"]) + 0.095 * g * chest
 
     parts: list[tuple] = [
         (J["pelvis"], J["pelvis"], 0.125 * g, 0.125 * g, pants),
@@ -143,6 +150,10 @@ def body_parts(joints_cam: np.ndarray, subject: Subject, outfit: Outfit) -> Part
         (J["spine"], J["l_shoulder"], 0.10 * g, 0.07 * g, shirt),
         (J["spine"], J["r_shoulder"], 0.10 * g, 0.07 * g, shirt),
         (J["thorax"], J["upper_neck"], 0.055 * g, 0.05 * g, skin),
+        # Front cues: a print down the shirt, the neckline and a belt buckle, seen only from the front.
+        (print_lo, print_hi, 0.045 * g, 0.045 * g, np.array(outfit.accent)),
+        (J["thorax"] + 0.075 * g * chest, J["thorax"] + 0.075 * g * chest, 0.045 * g, 0.045 * g, skin),
+        (belt + 0.105 * g * chest, belt + 0.105 * g * chest, 0.028 * g, 0.028 * g, np.array((0.75, 0.7, 0.55))),
         (J["head_center"] - 0.02 * hs * up, J["head_center"] + 0.03 * hs * up, 0.085 * hs, 0.085 * hs, skin),
         (hair_c, hair_c, 0.092 * hs, 0.092 * hs, hair),
         (J["l_eye"], J["l_eye"], 0.013 * hs, 0.013 * hs, np.array(EYE_COLOUR)),

@@ -1,0 +1,125 @@
+"""The HRNet ablation study (notebook 06, seed 003): as designed, without BatchNorm, and without
+BatchNorm and with identity activations, each trained from several seeds on the same data,
+schedule and budget with the shared training loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+
+from poselab.data.joints import get_convention
+from poselab.models.complexity import count_parameters
+from poselab.studies.pose2d import Evaluation, PoseData, evaluate, train_model
+from poselab.train import TrainConfig, TrainResult
+
+# experiment -> (norm, act), in the order of seed 003's figures
+EXPERIMENTS = {
+    "as designed": ("batch", "relu"),
+    "no batchnorm": ("none", "relu"),
+    "no batchnorm + identity": ("none", "identity"),
+}
+
+
+@dataclass(frozen=True)
+class HRNetStudy:
+    input_size: int = 256
+    width: int = 32
+    stem_width: int = 64
+    blocks: tuple[int, int, int, int] = (4, 4, 4, 4)
+    modules: tuple[int, int, int] = (1, 4, 3)
+    init: str = "kaiming"  # the official N(0, 0.001) start does not train without BatchNorm (see models.hrnet)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam"))
+    seeds: tuple[int, ...] = (0, 1, 2)
+    train_samples: int | None = None  # a fixed random subset of the training set (None: all of it)
+    val_samples: int | None = None
+    convention: str = "mpii16"
+
+    def spec(self, experiment: str) -> dict:
+        norm, act = EXPERIMENTS[experiment]
+        return {"arch": "hrnet", "n_joints": get_convention(self.convention).n_joints, "width": self.width,
+                "blocks": list(self.blocks), "modules": list(self.modules), "stem_width": self.stem_width,
+                "norm": norm, "act": act, "init": self.init}  # fmt: skip
+
+    @staticmethod
+    def label(experiment: str, seed: int) -> str:
+        return "hrnet-" + experiment.replace(" + ", "-").replace(" ", "-") + f"-seed{seed}"
+
+
+@dataclass
+class Run:
+    experiment: str
+    seed: int
+    model: torch.nn.Module
+    result: TrainResult
+    evaluation: Evaluation | None  # None when the run diverged
+
+
+def run_experiments(study: HRNetStudy, data: PoseData, checkpoints: Path, device: str) -> list[Run]:
+    """Every experiment from every seed (finished runs are loaded, not retrained)."""
+    runs = []
+    for experiment in EXPERIMENTS:
+        for seed in study.seeds:
+            label = study.label(experiment, seed)
+            model, result = train_model(study.spec(experiment), replace(study.train, seed=seed), data,
+                                        checkpoints / label, device, study.convention, label)  # fmt: skip
+            ev = None if result.status == "diverged" else evaluate(model, data.val_set, data.val, study.convention,
+                                                                    device)  # fmt: skip
+            runs.append(Run(experiment, seed, model, result, ev))
+    return runs
+
+
+def curves(runs: list[Run]) -> pd.DataFrame:
+    """Long table: experiment, seed, epoch, validation PCKh (NaN after a divergence)."""
+    rows = []
+    for r in runs:
+        for _, h in r.result.history.iterrows():
+            rows.append({"experiment": r.experiment, "seed": r.seed, "epoch": int(h["epoch"]),
+                         "val_pckh": h.get("val_pckh", np.nan), "status": h["status"]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def summary_table(runs: list[Run], convention: str) -> pd.DataFrame:
+    """T06.1: per experiment, final per-joint PCKh (mean over the seeds that finished), the mean PCKh
+    as mean ± std over seeds, parameters, time per epoch and diverged runs."""
+    js = get_convention(convention)
+    rows = {}
+    for experiment in EXPERIMENTS:
+        mine = [r for r in runs if r.experiment == experiment]
+        done = [r for r in mine if r.evaluation is not None]
+        per_joint = np.mean([r.evaluation.per_joint_pckh for r in done], axis=0) if done else np.full(js.n_joints,
+                                                                                                        np.nan)
+        means = np.array([r.evaluation.pckh for r in done])
+        row = {label: v for label, v in zip(js.labels, per_joint, strict=True)}
+        row.update({
+            "mean PCKh@0.5": means.mean() if len(means) else np.nan,
+            "std over seeds": means.std(ddof=1) if len(means) > 1 else np.nan,
+            "seeds finished": len(done),
+            "seeds diverged": len(mine) - len(done),
+            "diverged at epoch": ", ".join(str(r.result.diverged_epoch) for r in mine if r.evaluation is None) or "-",
+            "parameters (M)": count_parameters(mine[0].model) / 1e6,
+            "seconds per epoch": np.mean([r.result.history["seconds"].mean() for r in mine]),
+        })  # fmt: skip
+        rows[experiment] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def compare(runs: list[Run], reference: str = "as designed") -> pd.DataFrame:
+    """Difference of each ablation's final mean PCKh to the reference, with Welch's t-test over seeds."""
+    final = {e: np.array([r.evaluation.pckh for r in runs if r.experiment == e and r.evaluation is not None])
+             for e in EXPERIMENTS}  # fmt: skip
+    rows = {}
+    for e in EXPERIMENTS:
+        if e == reference:
+            continue
+        a, b = final[e], final[reference]
+        ok = len(a) > 1 and len(b) > 1
+        t = stats.ttest_ind(a, b, equal_var=False) if ok else None
+        rows[e] = {"difference to " + reference: a.mean() - b.mean() if len(a) and len(b) else np.nan,
+                   "Welch t": t.statistic if t else np.nan, "p-value": t.pvalue if t else np.nan,
+                   "seeds": f"{len(a)} vs {len(b)}"}  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index")
