@@ -102,15 +102,27 @@ def test_failing_notebook_exits_non_zero_naming_it_and_keeps_the_last_report(tmp
 
 @pytest.mark.notebook
 def test_hourglass_notebooks_run_on_smoke(tmp_path):
-    """Asking for notebook 03 runs 02 first (03 reads 02's checkpoint); all their artifacts appear."""
+    """Asking for notebooks 03 and 04 runs 02 first (both read its checkpoint); all their artifacts appear."""
     reports = tmp_path / "reports"
-    done = _run("--profile", "smoke", "--notebooks", "03", "--reports-dir", str(reports), "--data-dir",
+    done = _run("--profile", "smoke", "--notebooks", "03", "04", "--reports-dir", str(reports), "--data-dir",
                 str(tmp_path / "data"), "--quiet", "--no-html")  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.index("02_hourglass_training") < done.stdout.index("03_skip_ablation")
     index = json.loads((reports / "artifacts.json").read_text())
     ids = {a["id"] for a in index["artifacts"]}
     assert {"T02.1", "T02.2", "F02.1", "F02.2", "F02.3", "F03.1", "F03.2", "F03.3", "T03.1"} <= ids
+    assert {"F04.1", "F04.2", "F04.3", "F04.4", "F04.5", "T04.1", "T04.2"} <= ids
     assert (reports / "checkpoints" / "smoke" / "hourglass-2" / "final.pt").exists()
     names = {h["name"] for h in index["headlines"]}
     assert "training PCKh@0.5, skips off" in names
+
+
+@pytest.mark.notebook
+def test_hrnet_notebook_runs_on_smoke(tmp_path):
+    reports = tmp_path / "reports"
+    done = _run("--profile", "smoke", "--notebooks", "06", "--reports-dir", str(reports), "--data-dir",
+                str(tmp_path / "data"), "--quiet", "--no-html")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    index = json.loads((reports / "artifacts.json").read_text())
+    assert {"F06.1", "T06.1"} <= {a["id"] for a in index["artifacts"]}
+    assert sum(h["name"].startswith("HRNet ") for h in index["headlines"]) == 3
