@@ -1,10 +1,15 @@
 from pathlib import Path
 
 import pytest
+import torch
 
 from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig, ensure_synthetic
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The tests' models are tiny: one thread is faster than two (no synchronisation) and keeps the
+# tests from competing with the notebook kernels that some of them start.
+torch.set_num_threads(1)
 
 TINY = SyntheticConfig(
     images=ImageSetConfig(image_size=48, n_train=24, n_val=8, seed=3),

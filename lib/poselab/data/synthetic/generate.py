@@ -51,6 +51,7 @@ from poselab.data.synthetic.skeleton import (
     forward_kinematics,
     make_subject,
     place_on_ground,
+    vary_appearance,
 )
 
 FORMAT_VERSION = 1
@@ -116,7 +117,7 @@ def _pose_world(subject, motion, t: np.ndarray) -> np.ndarray:
 
 
 def sample_scene(rng: np.random.Generator, cfg: ImageSetConfig, subjects: tuple[str, ...]) -> Scene:
-    subject = make_subject(subjects[rng.integers(len(subjects))])
+    subject = vary_appearance(make_subject(subjects[rng.integers(len(subjects))]), rng)
     action = ACTION_NAMES[rng.integers(len(ACTION_NAMES))]
     motion = sample_motion(action, rng)
     k = cfg.frames_per_sequence

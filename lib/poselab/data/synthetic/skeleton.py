@@ -9,7 +9,7 @@ kinematics only rotates rest-pose bone offsets, so bone lengths never change wit
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -218,6 +218,21 @@ def make_subject(name: str) -> Subject:
         scales=scales,
         girth=float(rng.uniform(0.85, 1.25)),
         skin=tuple(SKIN_TONES[rng.integers(len(SKIN_TONES))]),
+        hair=tuple(HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))]),
+        long_hair=bool(rng.random() < 0.4),
+    )
+
+
+def vary_appearance(subject: Subject, rng: np.random.Generator) -> Subject:
+    """The same skeleton (bone proportions) with another build, skin tone and hair.
+
+    The image sets draw a new appearance for every sequence, as MPII shows thousands of different
+    people; keeping each subject's look fixed would let a network memorise five people.
+    """
+    return replace(
+        subject,
+        girth=float(rng.uniform(0.85, 1.25)),
+        skin=tuple(SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.92, 1.06)),
         hair=tuple(HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))]),
         long_hair=bool(rng.random() < 0.4),
     )
