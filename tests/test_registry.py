@@ -17,10 +17,13 @@ def test_registry_records_artifacts_with_metadata(tmp_path):
     ax.plot([0, 1], [0, 1])
     r.save_figure(fig, "F03.1", "a line")
     r.save_table(pd.DataFrame({"a": [1, 2]}), "T03.1", "two rows")
+    wide = pd.DataFrame([[1.0, 2.0]], columns=pd.MultiIndex.from_tuples([("PCKh", "a"), ("PCK", "b")]))
+    r.save_table(wide, "T03.2", "two header levels")
+    assert list(pd.read_csv(tmp_path / "tables" / "T03.2.csv", index_col=0).columns) == ["PCKh · a", "PCK · b"]
     r.headline("PCKh@0.5", 0.5)
     r.headline("PCKh@0.5", 0.75)  # replaces the first
     index = json.loads((tmp_path / "artifacts.json").read_text())
-    assert [a["id"] for a in index["artifacts"]] == ["F03.1", "T03.1"]
+    assert [a["id"] for a in index["artifacts"]] == ["F03.1", "T03.1", "T03.2"]
     fig_entry = index["artifacts"][0]
     assert {k: fig_entry[k] for k in ("notebook", "profile", "device", "seed")} == {
         "notebook": "03", "profile": "smoke", "device": "cpu", "seed": 7}  # fmt: skip

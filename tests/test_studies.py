@@ -24,7 +24,7 @@ SMOKE = PROFILES["smoke"]
 def ctx(tiny_sets, tmp_path):
     data_dir = tiny_sets["pose2d"].parents[2]
     profile = replace(SMOKE, name="tiny", data=TINY)
-    return SimpleNamespace(profile=profile, data_dir=data_dir, seed=0, checkpoints_dir=tmp_path)
+    return SimpleNamespace(profile=profile, data_dir=data_dir, seed=0, checkpoints_dir=tmp_path, device="cpu")
 
 
 def test_pose_data_subsets_are_fixed_by_the_seed(ctx):
@@ -38,7 +38,8 @@ def test_pose_data_subsets_are_fixed_by_the_seed(ctx):
 def test_hrnet_experiments_report_a_diverged_run(ctx):
     study = replace(SMOKE.hrnet, train=TrainConfig(epochs=2, batch_size=8, lr=1e-3, optimizer="adam"), seeds=(0, 1))
     data = p2.pose_data(ctx, study.convention, study.input_size)
-    runs = hr.run_experiments(study, data, ctx.checkpoints_dir, "cpu")
+    ctx.profile = replace(ctx.profile, hrnet=study)
+    runs = hr.run_experiments(study, ctx, data, workers=2)
     assert [r.result.status for r in runs] == ["finished"] * 6
     # Continue one run with a NaN in its head: its loss is NaN at once, so it is recorded as diverged.
     bad = runs[3]
@@ -69,10 +70,10 @@ def test_small_joint_groups(ctx):
 
 
 def test_trained_models_are_reused_and_reloaded(ctx):
-    study = replace(SMOKE.hourglass, train=TrainConfig(epochs=1, batch_size=8))
-    data = p2.pose_data(ctx, study.convention, study.input_size)
-    model, first = hg.train_variant(study, 1, data, ctx.checkpoints_dir, "cpu", 0)
-    again, second = hg.train_variant(study, 1, data, ctx.checkpoints_dir, "cpu", 0)
+    study = replace(SMOKE.hourglass, train=TrainConfig(epochs=1, batch_size=8), stacks=(1,))
+    ctx.profile = replace(ctx.profile, hourglass=study)
+    model, first = hg.train_variants(study, ctx, workers=1)[1]
+    again, second = hg.train_variants(study, ctx, workers=2)[1]
     assert second.seconds == first.seconds  # loaded, not retrained
     loaded, saved = p2.load_trained(ctx.checkpoints_dir / study.label(1))
     assert saved["spec"]["n_stacks"] == 1

@@ -100,6 +100,8 @@ class Registry:
         self._check_id(artifact_id, "T")
         path = self.out_dir / "tables" / f"{artifact_id}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
+        if df.columns.nlevels > 1:  # one header row keeps the CSV readable by any tool
+            df = df.set_axis([" · ".join(str(v) for v in col if str(v)) for col in df.columns], axis=1)
         df.to_csv(path, index=index)
         entry = {"id": artifact_id, "kind": "table", "path": f"tables/{artifact_id}.csv",
                  "caption": caption, "rows": len(df), **self.meta, "created": now()}  # fmt: skip

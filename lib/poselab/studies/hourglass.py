@@ -8,7 +8,6 @@ training, evaluation) are in ``poselab.studies.pose2d``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -17,7 +16,7 @@ from poselab.data.joints import get_convention
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource
 from poselab.models import build_model
 from poselab.models.complexity import count_macs, count_parameters
-from poselab.studies.pose2d import Evaluation, PoseData, evaluate, mean_excludes, train_model
+from poselab.studies.pose2d import Evaluation, TrainJob, evaluate, mean_excludes, train_runs
 from poselab.train import TrainConfig, TrainResult
 
 SMALL_JOINTS = ("head_top", "l_wrist", "r_wrist", "l_ankle", "r_ankle")  # MPII-16's smallest, most distal parts
@@ -59,11 +58,14 @@ def variants_table(study: HourglassStudy) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-def train_variant(study: HourglassStudy, stacks: int, data: PoseData, checkpoints: Path, device: str,
-                  seed: int) -> tuple[torch.nn.Module, TrainResult]:  # fmt: skip
-    """Train one stack count (or load it when a finished run with identical inputs exists)."""
-    return train_model(study.spec(stacks), replace(study.train, seed=seed), data, checkpoints / study.label(stacks),
-                       device, study.convention, study.label(stacks))  # fmt: skip
+def train_variants(study: HourglassStudy, ctx,
+                   workers: int | None = None) -> dict[int, tuple[torch.nn.Module, TrainResult]]:  # fmt: skip
+    """Train every stack count on the same data and budget (in parallel processes on the CPU), or load
+    the finished runs when nothing that determines them has changed."""
+    jobs = [TrainJob(ctx.profile, ctx.data_dir, ctx.seed, study.convention, study.input_size, None, None,
+                     study.spec(s), replace(study.train, seed=ctx.seed), ctx.checkpoints_dir / study.label(s),
+                     study.label(s)) for s in study.stacks]  # fmt: skip
+    return dict(zip(study.stacks, train_runs(jobs, ctx.device, workers), strict=True))
 
 
 def skip_ablation(model: torch.nn.Module, dataset: HeatmapDataset, source: PoseSource, convention: str,

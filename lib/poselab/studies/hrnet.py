@@ -5,7 +5,6 @@ schedule and budget with the shared training loop."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from scipy import stats
 
 from poselab.data.joints import get_convention
 from poselab.models.complexity import count_parameters
-from poselab.studies.pose2d import Evaluation, PoseData, evaluate, train_model
+from poselab.studies.pose2d import Evaluation, PoseData, TrainJob, evaluate, train_runs
 from poselab.train import TrainConfig, TrainResult
 
 # experiment -> (norm, act), in the order of seed 003's figures
@@ -59,17 +58,20 @@ class Run:
     evaluation: Evaluation | None  # None when the run diverged
 
 
-def run_experiments(study: HRNetStudy, data: PoseData, checkpoints: Path, device: str) -> list[Run]:
-    """Every experiment from every seed (finished runs are loaded, not retrained)."""
+def run_experiments(study: HRNetStudy, ctx, data: PoseData, workers: int | None = None) -> list[Run]:
+    """Every experiment from every seed, trained in parallel processes on the CPU (finished runs are
+    loaded, not retrained), then evaluated on the validation set."""
+    jobs = [TrainJob(ctx.profile, ctx.data_dir, ctx.seed, study.convention, study.input_size, study.train_samples,
+                     study.val_samples, study.spec(e), replace(study.train, seed=s),
+                     ctx.checkpoints_dir / study.label(e, s), study.label(e, s))
+            for e in EXPERIMENTS for s in study.seeds]  # fmt: skip
+    trained = train_runs(jobs, ctx.device, workers)
     runs = []
-    for experiment in EXPERIMENTS:
-        for seed in study.seeds:
-            label = study.label(experiment, seed)
-            model, result = train_model(study.spec(experiment), replace(study.train, seed=seed), data,
-                                        checkpoints / label, device, study.convention, label)  # fmt: skip
-            ev = None if result.status == "diverged" else evaluate(model, data.val_set, data.val, study.convention,
-                                                                    device)  # fmt: skip
-            runs.append(Run(experiment, seed, model, result, ev))
+    for job, (model, result) in zip(jobs, trained, strict=True):
+        experiment = next(e for e in EXPERIMENTS if study.spec(e) == job.spec)
+        ev = None if result.status == "diverged" else evaluate(model, data.val_set, data.val, study.convention,
+                                                                ctx.device)  # fmt: skip
+        runs.append(Run(experiment, job.cfg.seed, model, result, ev))
     return runs
 
 

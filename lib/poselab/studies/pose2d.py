@@ -4,12 +4,17 @@ them, loading it back, and evaluating it with PCKh and PCK."""
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from poselab.data.dataset import ImageSet
 from poselab.data.joints import get_convention
@@ -90,16 +95,65 @@ def pckh_evaluator(data: PoseData, convention: str, alpha: float = 0.5, batch_si
 
 
 def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, device: str, convention: str,
-                label: str, extra_key: tuple = ()) -> tuple[torch.nn.Module, TrainResult]:  # fmt: skip
+                label: str, progress: bool = True) -> tuple[torch.nn.Module, TrainResult]:  # fmt: skip
     """Train ``spec`` with ``cfg`` on ``data`` (validated each epoch), or load the finished run when
     nothing that determines it has changed.  The seed is ``cfg.seed``."""
     torch.manual_seed(cfg.seed)
     model = build_model(spec)
     key = run_key(spec, asdict(cfg), data.train_set.size, data.name, data.fingerprint, data.train_set.indices.tolist(),
-                  data.val_set.indices.tolist(), training_source_hash(), *extra_key)  # fmt: skip
+                  data.val_set.indices.tolist(), training_source_hash())  # fmt: skip
     result = train_or_load(model, data.train_set, cfg, out_dir, key, spec=spec, device=device,
-                           evaluate=pckh_evaluator(data, convention), desc=label)  # fmt: skip
+                           evaluate=pckh_evaluator(data, convention), desc=label, progress=progress)  # fmt: skip
     return model.eval(), result
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """Everything a worker process needs to rebuild the data and train one run."""
+
+    profile: object  # poselab.profiles.Profile
+    data_dir: Path
+    seed: int  # the profile's data seed (fixes the subsets)
+    convention: str
+    input_size: int
+    train_samples: int | None
+    val_samples: int | None
+    spec: dict
+    cfg: TrainConfig
+    out_dir: Path
+    label: str
+
+
+def _job_data(job: TrainJob) -> PoseData:
+    ctx = SimpleNamespace(profile=job.profile, data_dir=job.data_dir, seed=job.seed)
+    return pose_data(ctx, job.convention, job.input_size, job.train_samples, job.val_samples)
+
+
+def _run_job(job: TrainJob, threads: int) -> str:
+    """Worker: train one run to its final checkpoint (loading it if it is already there)."""
+    torch.set_num_threads(threads)
+    _, result = train_model(job.spec, job.cfg, _job_data(job), job.out_dir, "cpu", job.convention, job.label,
+                            progress=False)  # fmt: skip
+    return result.status
+
+
+def train_runs(jobs: list[TrainJob], device: str,
+               workers: int | None = None) -> list[tuple[torch.nn.Module, TrainResult]]:  # fmt: skip
+    """Train independent runs, on the CPU in ``workers`` processes of one thread each (small networks
+    use two single-threaded processes better than one process with two threads), else one by one;
+    then load every finished run.  Results do not depend on how the runs were distributed."""
+    workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1, len(jobs)))
+    if workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_job, job, threads) for job in jobs]
+            for f in tqdm(as_completed(futures), total=len(futures), desc=f"training {len(jobs)} runs in {workers} "
+                          "processes"):  # fmt: skip
+                f.result()
+    out = []
+    for job in jobs:  # loads the finished runs (or trains here when running one by one)
+        out.append(train_model(job.spec, job.cfg, _job_data(job), job.out_dir, device, job.convention, job.label))
+    return out
 
 
 def load_trained(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:

@@ -43,11 +43,12 @@ from tqdm.auto import tqdm
 from poselab.data.joints import H36M17, INTERNAL_INDEX, INTERNAL_NAMES
 from poselab.data.synthetic import render
 from poselab.data.synthetic.camera import Camera, intrinsics, lifting_rig, look_at
-from poselab.data.synthetic.motion import ACTION_NAMES, sample_motion
+from poselab.data.synthetic.motion import ACTION_NAMES, Motion, sample_motion
 from poselab.data.synthetic.skeleton import (
     SUBJECTS,
     TEST_SUBJECTS,
     TRAIN_SUBJECTS,
+    Subject,
     forward_kinematics,
     make_subject,
     place_on_ground,
@@ -97,9 +98,9 @@ class SyntheticConfig:
 class Scene:
     """What the frames of one sequence share: person, motion, outfit, light, camera, scenery."""
 
-    subject: object
+    subject: Subject
     action: str
-    motion: object
+    motion: Motion
     outfit: render.Outfit
     light: render.Light
     camera: Camera
@@ -110,7 +111,7 @@ class Scene:
     poses: np.ndarray  # (frames, 27, 3) world joints at those times
 
 
-def _pose_world(subject, motion, t: np.ndarray) -> np.ndarray:
+def _pose_world(subject: Subject, motion: Motion, t: np.ndarray) -> np.ndarray:
     """World joints (T, 27, 3) of a subject performing a motion at times t, feet on the floor."""
     angles, root = motion(t)
     return place_on_ground(forward_kinematics(angles, root, subject.offsets))
