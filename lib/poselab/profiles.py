@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig
+from poselab.lifting.config import LiftingConfig
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Profile:
     description: str
     budget_minutes: float  # the whole report, on the machine the profile is meant for
     data: SyntheticConfig = field(default_factory=SyntheticConfig)
+    lifting: LiftingConfig = field(default_factory=LiftingConfig)  # notebook 07
 
     def fingerprint(self) -> str:
         """Changes whenever any setting of the profile changes."""
@@ -35,6 +37,8 @@ PROFILES: dict[str, Profile] = {
             images=ImageSetConfig(image_size=64, n_train=192, n_val=64),
             lifting=LiftingSetConfig(seconds=4.0, takes=1),
         ),
+        lifting=LiftingConfig(hidden=64, latent=16, epochs=2, supervised_epochs=2, beta_warmup=0.05,
+                              beta_period=0.2, beta_hold=0.05, embedding_samples=256),
     ),
     "default": Profile(
         name="default",
@@ -44,6 +48,9 @@ PROFILES: dict[str, Profile] = {
             images=ImageSetConfig(image_size=128, n_train=8000, n_val=1000),
             lifting=LiftingSetConfig(seconds=20.0, takes=2),
         ),
+        # Sized by measurement on 2 CPU cores (notebook 07 within 10 minutes).
+        lifting=LiftingConfig(hidden=256, latent=51, epochs=16, supervised_epochs=16, beta_warmup=0.4,
+                              beta_period=1.6, beta_hold=0.4),
     ),
     "full": Profile(
         name="full",
@@ -53,6 +60,7 @@ PROFILES: dict[str, Profile] = {
             images=ImageSetConfig(image_size=256, n_train=24000, n_val=2400),
             lifting=LiftingSetConfig(seconds=60.0, takes=2),
         ),
+        lifting=LiftingConfig(hidden=1024, latent=51, epochs=400, supervised_epochs=400, use_real=True),
     ),
 }
 
