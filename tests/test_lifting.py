@@ -93,6 +93,21 @@ def test_best_hypothesis_samples_collapse_to_the_mean_at_zero_scale():
     np.testing.assert_allclose(z, metrics.sample_hypotheses(mu, logvar, 3, seed=1))
 
 
+def test_action_separability_tells_clusters_from_noise():
+    rng = np.random.default_rng(0)
+    actions = np.repeat(np.array(list("abcd")), 50)
+    groups = np.repeat(np.arange(20), 10)  # five sequences per action
+    centres = {a: rng.normal(0, 20, 6) for a in "abcd"}
+    clustered = np.stack([centres[a] for a in actions]) + rng.normal(size=(200, 6))
+    sep = metrics.action_separability(clustered, actions, groups)
+    assert sep["silhouette"] > 0.8 and sep["knn_accuracy"] == 1.0 and sep["chance"] == 0.25
+    assert abs(sep["same_group"] - 9 / 49) < 0.08  # neighbours spread at random over the action's 50 poses
+    tight = clustered + np.repeat(rng.normal(0, 5, (20, 6)), 10, axis=0)  # each sequence its own sub-cluster
+    assert metrics.action_separability(tight, actions, groups)["same_group"] > 0.9
+    noise = metrics.action_separability(rng.normal(size=(200, 6)), actions, groups)
+    assert abs(noise["silhouette"]) < 0.1 and noise["knn_accuracy"] < 0.45
+
+
 # --------------------------------------------------------------------------- geometry
 
 

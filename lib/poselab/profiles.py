@@ -49,8 +49,8 @@ PROFILES: dict[str, Profile] = {
             lifting=LiftingSetConfig(seconds=20.0, takes=2),
         ),
         # Sized by measurement on 2 CPU cores (notebook 07 within 10 minutes).
-        lifting=LiftingConfig(hidden=256, latent=51, epochs=16, supervised_epochs=16, beta_warmup=0.4,
-                              beta_period=1.6, beta_hold=0.4),
+        lifting=LiftingConfig(hidden=256, latent=51, epochs=20, supervised_epochs=20, beta_warmup=0.5,
+                              beta_period=2.0, beta_hold=0.5),
     ),
     "full": Profile(
         name="full",

@@ -122,15 +122,29 @@ def flat_evaluation(test: LiftingSet) -> Evaluation:
                       pred, aligned)  # fmt: skip
 
 
-def action_separability(features: np.ndarray, actions: np.ndarray, k: int = 5, seed: int = 0) -> dict[str, float]:
-    """How well the action can be told from latent features (N, d): silhouette of the action labels,
-    5-fold k-nearest-neighbour accuracy, and the accuracy of always guessing the commonest action."""
-    from sklearn.metrics import silhouette_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-    from sklearn.neighbors import KNeighborsClassifier
+def action_separability(features: np.ndarray, actions: np.ndarray, groups: np.ndarray | None = None, k: int = 5,
+                        seed: int = 0) -> dict[str, float]:  # fmt: skip
+    """How well the action can be told from latent features (N, d).
 
-    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
-    acc = cross_val_score(KNeighborsClassifier(k), features, actions, cv=folds).mean()
+    Returns the silhouette of the action labels, the 5-fold accuracy of a k-nearest-neighbour
+    classifier and the accuracy of always guessing the commonest action.  With ``groups`` (N,)
+    (e.g. the sequence of each pose) the folds keep each group whole, so a pose cannot be
+    classified by its neighbours in time from the same sequence, and ``same_group`` is the
+    fraction of each sample's k nearest neighbours that share its group.
+    """
+    from sklearn.metrics import silhouette_score
+    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+
+    if groups is None:
+        folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(features, actions)
+    else:
+        folds = GroupKFold(5).split(features, actions, groups)
+    acc = cross_val_score(KNeighborsClassifier(k), features, actions, cv=list(folds)).mean()
     _, counts = np.unique(actions, return_counts=True)
-    return {"silhouette": float(silhouette_score(features, actions)), "knn_accuracy": float(acc),
-            "chance": float(counts.max() / counts.sum())}  # fmt: skip
+    out = {"silhouette": float(silhouette_score(features, actions)), "knn_accuracy": float(acc),
+           "chance": float(counts.max() / counts.sum())}  # fmt: skip
+    if groups is not None:
+        neighbours = NearestNeighbors(n_neighbors=k + 1).fit(features).kneighbors(features)[1][:, 1:]
+        out["same_group"] = float((groups[neighbours] == groups[:, None]).mean())
+    return out

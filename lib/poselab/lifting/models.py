@@ -104,7 +104,7 @@ class Discriminator(nn.Module):
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, scale: float = 1.0,
                    generator: torch.Generator | None = None) -> torch.Tensor:  # fmt: skip
     """z = mu + scale * sigma * eps, eps ~ N(0, I) (the reparameterisation trick, eq. 2.2)."""
-    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)  # CPU generator, any device
     return mu + scale * torch.exp(0.5 * logvar) * eps
 
 
