@@ -16,7 +16,7 @@ from poselab.reporting.style import SIDE_COLOURS, colour
 MODEL_LABELS = {("vae-gan", "ZV"): "VAE-GAN ZV", ("vae-gan", "BH"): "VAE-GAN BH",
                 ("supervised", "ZV"): "supervised ZV", ("supervised", "BH"): "supervised BH"}  # fmt: skip
 MODEL_COLOURS = {"VAE-GAN ZV": colour("vae-gan ZV"), "VAE-GAN BH": colour("vae-gan BH"),
-                 "supervised ZV": colour("supervised"), "supervised BH": "#8fd19e"}  # fmt: skip
+                 "supervised ZV": colour("supervised"), "supervised BH": colour("supervised BH")}  # fmt: skip
 GT_COLOUR = "#444444"
 
 
