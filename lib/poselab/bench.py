@@ -305,6 +305,38 @@ def bench_silhouette(n: int = 10000, d: int = 4096, ks: range = range(2, 11), re
             f"{t_call:.1f} s per call, timed on {sklearn_calls} calls"),
         row("silhouette", "speed-up shared matrix / sklearn", t_call * jobs / t_ours, "x", jobs, 0),
     ]  # fmt: skip
+def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
+    """Lifting (notebook 07): training iterations/s at batch 256, thesis width h = 1024 and the default
+    profile's h = 256; on the CPU with 1 and with all threads, and on the GPU when there is one."""
+    from dataclasses import replace
+
+    import torch
+
+    from poselab.lifting import data as lifting_data
+    from poselab.lifting.config import LiftingConfig
+    from poselab.lifting.train import train_supervised, train_vae_gan
+
+    n = iterations * batch_size
+    rng = np.random.default_rng(0)
+    poses = rng.normal(0, 0.4, (n, 16, 3)).astype(np.float32)
+    train = lifting_data.LiftingSet(
+        inputs=poses[..., :2], targets=poses, gt_mm=np.zeros((n, 17, 3), np.float32),
+        pixels=np.zeros((n, 17, 2), np.float32), subject=np.full(n, "S1"), take=np.full(n, "Walking 1"),
+        action=np.full(n, "Walking"), camera=np.zeros(n, int), frame=np.arange(n))  # fmt: skip
+    runs = [("cpu", 1), ("cpu", os.cpu_count() or 1)] + ([("cuda", 0)] if torch.cuda.is_available() else [])
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for hidden in (1024, 256):
+            for device, threads in runs:
+                cfg = replace(LiftingConfig(hidden=hidden, batch_size=batch_size, epochs=1, supervised_epochs=1),
+                              cpu_threads=threads)  # fmt: skip
+                where = f"{threads} CPU thread(s)" if device == "cpu" else "GPU"
+                for name, trainer in (("VAE-GAN", train_vae_gan), ("supervised VAE", train_supervised)):
+                    result = trainer(train, None, cfg, Path(tmp), device, progress=False)
+                    rows.append(row("lifting", f"{name} h={hidden}, batch {batch_size}, {where}",
+                                    result.iterations / result.seconds, "iterations/s", result.iterations,
+                                    result.seconds, "one D + one G step per iteration" if name == "VAE-GAN" else ""))
+    return rows
 
 
 BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
@@ -313,6 +345,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "hourglass": bench_hourglass,
     "hrnet": bench_hrnet,
     "silhouette": bench_silhouette,
+    "lifting": bench_lifting,
 }
 
 

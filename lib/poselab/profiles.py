@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig
+from poselab.lifting.config import LiftingConfig
 from poselab.studies.hourglass import HourglassStudy
 from poselab.studies.hrnet import HRNetStudy
 from poselab.studies.latent import LatentStudy
@@ -27,6 +28,7 @@ class Profile:
     hourglass: HourglassStudy = field(default_factory=HourglassStudy)  # notebooks 02, 03
     latent: LatentStudy = field(default_factory=LatentStudy)  # notebook 04
     hrnet: HRNetStudy = field(default_factory=HRNetStudy)  # notebook 06
+    lifting: LiftingConfig = field(default_factory=LiftingConfig)  # notebook 07
 
     def fingerprint(self) -> str:
         """Changes whenever any setting of the profile changes."""
@@ -48,6 +50,8 @@ PROFILES: dict[str, Profile] = {
         latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2),
         hrnet=HRNetStudy(input_size=32, width=8, stem_width=16, blocks=(1, 1, 1, 1), modules=(1, 1, 1),
                          train=TrainConfig(epochs=2, batch_size=16, lr=1e-3, optimizer="adam"), seeds=(0, 1)),
+        lifting=LiftingConfig(hidden=64, latent=16, epochs=2, supervised_epochs=2, beta_warmup=0.05,
+                              beta_period=0.2, beta_hold=0.05, embedding_samples=256),
     ),
     "default": Profile(
         name="default",
@@ -63,6 +67,9 @@ PROFILES: dict[str, Profile] = {
         hrnet=HRNetStudy(input_size=64, width=16, stem_width=16, blocks=(1, 1, 1, 1), modules=(1, 1, 1),
                          train=TrainConfig(epochs=9, batch_size=16, lr=1e-3, optimizer="adam", bf16=True),
                          seeds=(0, 1, 2), train_samples=4000),
+        # Sized by measurement on 2 CPU cores (notebook 07 within 10 minutes).
+        lifting=LiftingConfig(hidden=256, latent=51, epochs=20, supervised_epochs=20, beta_warmup=0.5,
+                              beta_period=2.0, beta_hold=0.5),
     ),
     "full": Profile(
         name="full",
@@ -79,6 +86,7 @@ PROFILES: dict[str, Profile] = {
         latent=LatentStudy(samples=10000, restarts=10),
         # Official W32 at 256x256 with Adam 1e-3 (w32_256x256_adam_lr1e-3), for seed 003's 9 epochs.
         hrnet=HRNetStudy(train=TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam", num_workers=8)),
+        lifting=LiftingConfig(hidden=1024, latent=51, epochs=400, supervised_epochs=400, use_real=True),
     ),
 }
 

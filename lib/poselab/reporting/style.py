@@ -19,6 +19,7 @@ COLOURS = {
     "vae-gan ZV": "#8172b3",
     "vae-gan BH": "#937860",
     "supervised": "#55a868",
+    "supervised BH": "#8fd19e",
     "train": "#4c72b0",
     "val": "#dd8452",
 }

@@ -1,0 +1,116 @@
+"""Tables of notebook 07 and the thesis's published numbers they are compared with.
+
+The ``THESIS_*`` constants are quoted from seed 004 (Budaraju, KTH 2020): Appendix A's model
+summaries (h = 1024, d = 51, J = 16), Table 4.1.1 (Human3.6M, Protocol #2, ground-truth 2D
+input) and Table 4.1.2 (per-joint error).  They are the thesis's numbers on Human3.6M, never ours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from poselab.lifting.data import NON_ROOT, THESIS_NAMES
+from poselab.lifting.metrics import Evaluation
+from poselab.lifting.models import layer_table
+
+_BN = "BatchNorm1d(1024, eps=1e-05, momentum=0.1)"
+_VAE_BLOCK = [("Linear(in_features=1024, out_features=1024, bias=False)", 1048576), (_BN, 2048), ("Mish()", 0),
+              ("Dropout(p=0.2, inplace=False)", 0)] * 2  # fmt: skip
+_DISC_BLOCK = [("Linear(in_features=1024, out_features=1024, bias=True)", 1049600),
+               ("LeakyReLU(negative_slope=0.01)", 0), ("Dropout(p=0.5, inplace=False)", 0)] * 2  # fmt: skip
+
+# Appendix A, layer by layer, in forward order.
+THESIS_APPENDIX_A: dict[str, list[tuple[str, int]]] = {
+    "encoder": [("Linear(in_features=32, out_features=1024, bias=True)", 33792), (_BN, 2048), ("Mish()", 0),
+                ("Dropout(p=0.2, inplace=False)", 0), *_VAE_BLOCK,
+                ("Linear(in_features=1024, out_features=51, bias=True)", 52275),
+                ("Linear(in_features=1024, out_features=51, bias=True)", 52275)],
+    # The thesis prints Linear(1024 -> 48) twice (after the residual block and in the downsampling
+    # block); two 1024 -> 48 layers cannot follow each other, so it is one module printed twice.
+    "decoder": [("Linear(in_features=51, out_features=1024, bias=True)", 53248), (_BN, 2048), ("Mish()", 0),
+                ("Dropout(p=0.2, inplace=False)", 0), *_VAE_BLOCK,
+                ("Linear(in_features=1024, out_features=48, bias=True)", 49200), ("Tanh()", 0)],
+    "discriminator": [("Linear(in_features=32, out_features=1024, bias=True)", 33792),
+                      ("LeakyReLU(negative_slope=0.01)", 0), *_DISC_BLOCK, *_DISC_BLOCK,
+                      ("Linear(in_features=1024, out_features=1, bias=True)", 1025), ("Sigmoid()", 0)],
+}  # fmt: skip
+
+# Table 4.1.1: Human3.6M, Protocol #2 (P-MPJPE, mm), ground-truth 2D input.
+THESIS_RESULTS = {
+    "VAE-GAN ZV (unsupervised)": 52.74,
+    "VAE-GAN BH, 10 hypotheses (unsupervised)": 50.37,
+    "Martinez et al., supervised": 37.1,
+    "Chen et al., unsupervised": 58.0,
+}
+
+# Table 4.1.2: per-joint P-MPJPE (mm), ZV, in the order of THESIS_NAMES.
+THESIS_PER_JOINT = dict(zip(THESIS_NAMES, (58.01, 61.42, 81.97, 52.45, 60.13, 92.82, 44.78, 25.43, 33.39, 46.29,
+                                           30.48, 55.72, 80.84, 33.53, 59.23, 80.05), strict=True))  # fmt: skip
+
+
+def parameter_table(models: dict) -> pd.DataFrame:
+    """T07.1: every layer of every model with its parameter count, beside Appendix A's.
+
+    models: {"encoder": Encoder, "decoder": Decoder, "discriminator": Discriminator}.
+    """
+    rows = []
+    for name, model in models.items():
+        theirs = THESIS_APPENDIX_A.get(name, [])
+        for i, (block, layer, n) in enumerate(layer_table(model)):
+            t_layer, t_n = theirs[i] if i < len(theirs) else ("", np.nan)
+            rows.append({"model": name, "block": block, "layer": layer.split(", affine")[0] + (")" if "affine" in layer
+                         else ""), "parameters": n, "thesis layer": t_layer, "thesis parameters": t_n})  # fmt: skip
+        total = sum(n for *_, n in layer_table(model))
+        rows.append({"model": name, "block": "total", "layer": "", "parameters": total, "thesis layer": "",
+                     "thesis parameters": sum(n for _, n in theirs) if theirs else np.nan})  # fmt: skip
+    df = pd.DataFrame(rows)
+    df["equal"] = df["parameters"] == df["thesis parameters"]
+    return df
+
+
+def results_table(evals: dict[str, Evaluation], flat: Evaluation | None = None) -> pd.DataFrame:
+    """T07.2: our P-MPJPE (ZV, BH) and MPJPE per model, and the thesis's Human3.6M numbers as a column."""
+    ours = {
+        "VAE-GAN ZV (unsupervised)": ("vae-gan", "p_mpjpe"),
+        "VAE-GAN BH, 10 hypotheses (unsupervised)": ("vae-gan", "bh_p_mpjpe"),
+        "supervised VAE ZV (3D ground truth)": ("supervised", "p_mpjpe"),
+        "supervised VAE BH, 10 hypotheses": ("supervised", "bh_p_mpjpe"),
+    }
+    rows = []
+    for label, (model, attr) in ours.items():
+        ev = evals[model]
+        err = getattr(ev, attr)
+        rows.append({"method": label, "P-MPJPE (mm), ours": err.mean() if err is not None else np.nan,
+                     "MPJPE (mm), ours": ev.mpjpe.mean() if attr == "p_mpjpe" else np.nan,
+                     "P-MPJPE (mm), thesis on Human3.6M": THESIS_RESULTS.get(label, np.nan)})  # fmt: skip
+    rows.append({"method": "Martinez et al., supervised", "P-MPJPE (mm), thesis on Human3.6M": 37.1})
+    rows.append({"method": "Chen et al., unsupervised", "P-MPJPE (mm), thesis on Human3.6M": 58.0})
+    if flat is not None:
+        rows.append({"method": "no lifting: 2D input at zero depth (reference)",
+                     "P-MPJPE (mm), ours": flat.p_mpjpe.mean(), "MPJPE (mm), ours": flat.mpjpe.mean()})  # fmt: skip
+    return pd.DataFrame(rows).set_index("method")
+
+
+def per_joint_table(evals: dict[str, Evaluation]) -> pd.DataFrame:
+    """T07.3: P-MPJPE (mm) per joint (ZV) for each model, beside the thesis's Table 4.1.2."""
+    df = pd.DataFrame({f"{name} ZV, ours": ev.p_mpjpe[:, NON_ROOT].mean(0) for name, ev in evals.items()},
+                      index=pd.Index(THESIS_NAMES, name="joint"))  # fmt: skip
+    df["thesis ZV on Human3.6M"] = [THESIS_PER_JOINT[j] for j in THESIS_NAMES]
+    return df
+
+
+def per_action_table(evals: dict[str, Evaluation], actions: np.ndarray) -> pd.DataFrame:
+    """Mean P-MPJPE (mm) per action (rows) for each model and kind (columns), from the per-pose errors."""
+    long = pose_errors(evals, actions)
+    return long.groupby(["action", long["model"] + " " + long["kind"]])["error"].mean().unstack()
+
+
+def pose_errors(evals: dict[str, Evaluation], actions: np.ndarray) -> pd.DataFrame:
+    """Long table of per-pose P-MPJPE (mm): model, kind (ZV / BH), action, error (for F07.1)."""
+    frames = []
+    for name, ev in evals.items():
+        for kind, err in (("ZV", ev.p_mpjpe), ("BH", ev.bh_p_mpjpe)):
+            if err is not None:
+                frames.append(pd.DataFrame({"model": name, "kind": kind, "action": actions, "error": err.mean(1)}))
+    return pd.concat(frames, ignore_index=True)

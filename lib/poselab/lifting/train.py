@@ -1,0 +1,269 @@
+"""Training: the unsupervised VAE-GAN (sections 2.3 and 3.3) and the supervised VAE baseline (3.1).
+
+One VAE-GAN iteration on a batch x of normalised 2D poses (flipped with p = 0.5):
+
+1. generator forward: mu, logvar = Q(x); z = mu + sigma * eps; Y = P(z);
+   y = PP(1.3 Y + (0, 0, c)) (same view), y~ = PP(R 1.3 Y + (0, 0, c)) (random novel view);
+2. discriminator step: BCE(D(x), U[0.7, 1.2]) + BCE(D(y~), 0), gradient norm clipped to 1;
+3. generator step (encoder and decoder): 1 * L1(y, x) + beta * 0.001 * KL + 0.001 * BCE(D(y~), U[0.7, 1.2])
+   (the -log D trick: fakes labelled real), gradient norm clipped to 2 and values to 1000.
+
+Both trainers write a CSV log per logging window, validation P-MPJPE (ZV) at fixed epochs,
+and an atomic checkpoint at every validation, under ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from poselab.lifting import geometry, losses
+from poselab.lifting.config import LiftingConfig
+from poselab.lifting.data import FLIP16, HEAD16, LiftingSet, flip_2d
+from poselab.lifting.metrics import decode, encode, p_mpjpe
+from poselab.lifting.models import Decoder, Discriminator, Encoder, reparameterize
+
+
+@dataclass
+class TrainResult:
+    encoder: Encoder
+    decoder: Decoder
+    discriminator: Discriminator | None
+    log: pd.DataFrame  # one row per logging window: iteration, epoch, beta, loss terms
+    validation: pd.DataFrame  # one row per validation: iteration, epoch, P-MPJPE ZV (mm)
+    seconds: float
+    iterations: int
+
+
+def save_checkpoint(path: Path, **state) -> None:
+    """torch.save through a temporary file and a rename, so a checkpoint is never half written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_models(path: Path, device: str = "cpu") -> tuple[Encoder, Decoder, Discriminator | None]:
+    """Rebuild the models of a checkpoint written by a trainer."""
+    state = torch.load(path, map_location=device, weights_only=False)
+    cfg = LiftingConfig(**state["config"])
+    enc, dec = build_vae(cfg)
+    enc.load_state_dict(state["encoder"])
+    dec.load_state_dict(state["decoder"])
+    disc = None
+    if state.get("discriminator") is not None:
+        disc = Discriminator(h=cfg.hidden, n_blocks=cfg.disc_blocks)
+        disc.load_state_dict(state["discriminator"])
+    return enc.to(device), dec.to(device), disc.to(device) if disc is not None else None
+
+
+def build_vae(cfg: LiftingConfig) -> tuple[Encoder, Decoder]:
+    return (Encoder(h=cfg.hidden, d=cfg.latent, n_blocks=cfg.enc_blocks),
+            Decoder(h=cfg.hidden, d=cfg.latent, n_blocks=cfg.enc_blocks))  # fmt: skip
+
+
+@contextmanager
+def cpu_threads(n: int, device: str) -> Iterator[None]:
+    """Run torch's CPU kernels on ``n`` threads (0: unchanged) inside the block, then restore."""
+    before = torch.get_num_threads()
+    if n > 0 and not str(device).startswith("cuda"):
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _Batches:
+    """Shuffled mini-batch indices, epoch after epoch, from a seeded generator (the last short batch dropped)."""
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator):
+        self.n, self.b, self.g = n, min(batch_size, n), generator
+        self.order, self.pos = torch.randperm(n, generator=generator), 0
+
+    def __next__(self) -> torch.Tensor:
+        if self.pos + self.b > self.n:
+            self.order, self.pos = torch.randperm(self.n, generator=self.g), 0
+        self.pos += self.b
+        return self.order[self.pos - self.b : self.pos]
+
+
+class _Logger:
+    """Averages scalars over a window and appends them to a CSV file (flushed as it goes)."""
+
+    def __init__(self, path: Path, every: int = 1):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.every, self.sums, self.count, self.rows, self.writer = path, every, {}, 0, [], None
+        self.fh = open(path, "w", newline="")
+
+    def add(self, iteration: int, epoch: float, **values: float) -> None:
+        for k, v in values.items():
+            self.sums[k] = self.sums.get(k, 0.0) + float(v)
+        self.count += 1
+        if self.count == self.every:
+            row = {"iteration": iteration, "epoch": epoch, **{k: v / self.count for k, v in self.sums.items()}}
+            if self.writer is None:
+                self.writer = csv.DictWriter(self.fh, list(row))
+                self.writer.writeheader()
+            self.writer.writerow(row)
+            self.fh.flush()
+            self.rows.append(row)
+            self.sums, self.count = {}, 0
+
+    def close(self) -> pd.DataFrame:
+        self.fh.close()
+        return pd.DataFrame(self.rows)
+
+
+def validation_error(encoder: Encoder, decoder: Decoder, val: LiftingSet, scale: float, device: str) -> float:
+    """Mean P-MPJPE (mm) of ZV predictions; leaves the models in eval mode."""
+    mu, _ = encode(encoder, val.inputs, device)
+    return float(p_mpjpe(decode(decoder, mu, scale, device), val.gt_mm).mean())
+
+
+def _beta(cfg: LiftingConfig, epoch: float) -> float:
+    return losses.cyclic_beta(epoch, cfg.beta_warmup, cfg.beta_period, cfg.beta_hold)
+
+
+def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dict, optimizers: dict,
+         val: LiftingSet | None, out_dir: Path, device: str, seed: int, progress: bool) -> TrainResult:  # fmt: skip
+    """The loop both trainers share: ``step(batch_index, epoch) -> {scalar: value}`` per iteration;
+    a CSV log per window, a validation row and an atomic checkpoint every ``cfg.eval_every`` epochs."""
+    per_epoch = max(n // min(cfg.batch_size, n), 1)
+    total = max(int(round(epochs * per_epoch)), 1)
+    val_every = max(1, int(round(cfg.eval_every * per_epoch)))
+    out_dir = Path(out_dir)
+    log = _Logger(out_dir / f"{name}_log.csv", max(1, min(per_epoch // 4, 50)))
+    val_log = _Logger(out_dir / f"{name}_validation.csv")
+    batches = _Batches(n, cfg.batch_size, torch.Generator().manual_seed(seed + 1))
+    start = time.perf_counter()
+    with cpu_threads(cfg.cpu_threads, device):
+        bar = tqdm(range(1, total + 1), desc=name, unit="it", disable=not progress, mininterval=1.0)
+        for it in bar:
+            log.add(it, it / per_epoch, **step(next(batches), (it - 1) / per_epoch))
+            if val is not None and (it % val_every == 0 or it == total):
+                err = validation_error(models["encoder"], models["decoder"], val, cfg.scale, device)
+                val_log.add(it, it / per_epoch, p_mpjpe_zv=err)
+                bar.set_postfix(p_mpjpe=f"{err:.1f}")
+                save_checkpoint(out_dir / f"{name}.pt", **{k: m.state_dict() for k, m in models.items()},
+                                **{k: o.state_dict() for k, o in optimizers.items()}, iteration=it,
+                                config=asdict(cfg), seed=seed)  # fmt: skip
+    for m in models.values():
+        m.eval()
+    validation = val_log.close().reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
+    return TrainResult(models["encoder"], models["decoder"], models.get("discriminator"), log.close(), validation,
+                       time.perf_counter() - start, total)  # fmt: skip
+
+
+def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path, device: str = "cpu",
+                  seed: int = 0, progress: bool = True) -> TrainResult:  # fmt: skip
+    """Train encoder, decoder and discriminator on 2D poses alone; 3D ground truth is never read.
+
+    Writes ``vae_gan_log.csv``, ``vae_gan_validation.csv`` (test P-MPJPE, for the curves only)
+    and the checkpoint ``vae_gan.pt`` under ``out_dir``.
+    """
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    enc, dec = (m.to(device) for m in build_vae(cfg))
+    disc = Discriminator(h=cfg.hidden, n_blocks=cfg.disc_blocks).to(device)
+    opt_g = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=cfg.lr)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr)
+    x_all = torch.as_tensor(train.inputs, device=device)
+
+    def step(idx: torch.Tensor, epoch: float) -> dict[str, float]:
+        beta = _beta(cfg, epoch)
+        x = flip_2d(x_all[idx], torch.rand(len(idx), generator=g).to(device) < cfg.flip_p)
+        b = len(x)
+        enc.train(), dec.train(), disc.train()
+        # 1. generator forward: same-view reprojection and a random novel view.
+        mu, logvar = enc(x.flatten(1))
+        pose = dec(reparameterize(mu, logvar, generator=g)).view(b, -1, 3)
+        same_view = geometry.reproject(pose, cfg.depth, cfg.scale)
+        az, el = geometry.sample_view_angles(b, cfg.max_elevation_deg, g, device)
+        novel = geometry.reproject(pose, cfg.depth, cfg.scale, geometry.rotation_matrices(az, el))
+        if cfg.normalize_novel:
+            novel = geometry.normalize_2d(novel, HEAD16)
+        # 2. discriminator step on separate real and fake batches.
+        real_t = losses.smoothed_real_labels(b, *cfg.real_label, generator=g, device=device)
+        d_real, d_fake = disc(x.flatten(1)), disc(novel.detach().flatten(1))
+        loss_d_real, loss_d_fake = losses.bce(d_real, real_t), losses.bce(d_fake, torch.zeros_like(d_fake))
+        opt_d.zero_grad(set_to_none=True)
+        (loss_d_real + loss_d_fake).backward()
+        nn.utils.clip_grad_norm_(disc.parameters(), cfg.clip_d)
+        opt_d.step()
+        # 3. generator step against the updated discriminator (its weights frozen): fakes labelled real.
+        disc.requires_grad_(False)
+        loss_recon = losses.reconstruction_loss(same_view, x)
+        loss_kl = losses.kl_divergence(mu, logvar)
+        fake_as_real = losses.smoothed_real_labels(b, *cfg.real_label, generator=g, device=device)
+        loss_adv = losses.bce(disc(novel.flatten(1)), fake_as_real)
+        loss_g = cfg.lambda_recon * loss_recon + beta * cfg.lambda_kl * loss_kl + cfg.lambda_adv * loss_adv
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        disc.requires_grad_(True)
+        _clip_generator([*enc.parameters(), *dec.parameters()], cfg)
+        opt_g.step()
+        return {"beta": beta, "recon": loss_recon.item(), "kl": loss_kl.item(), "adv_g": loss_adv.item(),
+                "d_real": loss_d_real.item(), "d_fake": loss_d_fake.item(), "p_real": d_real.mean().item(),
+                "p_fake": d_fake.mean().item(), "sigma": torch.exp(0.5 * logvar).mean().item()}  # fmt: skip
+
+    return _run("vae_gan", step, len(train), cfg.epochs, cfg, {"encoder": enc, "decoder": dec, "discriminator": disc},
+                {"opt_g": opt_g, "opt_d": opt_d}, val, out_dir, device, seed, progress)  # fmt: skip
+
+
+def _clip_generator(params: list[nn.Parameter], cfg: LiftingConfig) -> None:
+    nn.utils.clip_grad_norm_(params, cfg.clip_g)
+    nn.utils.clip_grad_value_(params, cfg.clip_g_value)
+
+
+def flip_3d(targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mirror camera-frame 3D poses (B, 16, 3) where mask is true: x -> -x, left <-> right."""
+    mirrored = targets[:, FLIP16] * torch.tensor([-1.0, 1.0, 1.0], dtype=targets.dtype, device=targets.device)
+    return torch.where(mask[:, None, None], mirrored, targets)
+
+
+def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path,
+                     device: str = "cpu", seed: int = 0, progress: bool = True) -> TrainResult:  # fmt: skip
+    """The same encoder and decoder trained on 3D ground truth: L1(1.3 Y, Y_gt) + beta * lambda_KL * KL.
+
+    The beta schedule keeps its shape over the (possibly shorter) supervised run.  Writes
+    ``supervised_log.csv``, ``supervised_validation.csv`` and ``supervised.pt`` under ``out_dir``.
+    """
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    enc, dec = (m.to(device) for m in build_vae(cfg))
+    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=cfg.lr)
+    x_all = torch.as_tensor(train.inputs, device=device)
+    y_all = torch.as_tensor(train.targets, device=device)
+    stretch = cfg.epochs / cfg.supervised_epochs
+
+    def step(idx: torch.Tensor, epoch: float) -> dict[str, float]:
+        beta = _beta(cfg, epoch * stretch)
+        flip = torch.rand(len(idx), generator=g).to(device) < cfg.flip_p
+        x, y = flip_2d(x_all[idx], flip), flip_3d(y_all[idx], flip)
+        enc.train(), dec.train()
+        mu, logvar = enc(x.flatten(1))
+        pose = dec(reparameterize(mu, logvar, generator=g)).view(len(x), -1, 3)
+        loss_3d = nn.functional.l1_loss(cfg.scale * pose, y)
+        loss_kl = losses.kl_divergence(mu, logvar)
+        loss = cfg.lambda_recon * loss_3d + beta * cfg.lambda_kl * loss_kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        _clip_generator([*enc.parameters(), *dec.parameters()], cfg)
+        opt.step()
+        return {"beta": beta, "l1_3d": loss_3d.item(), "kl": loss_kl.item(),
+                "sigma": torch.exp(0.5 * logvar).mean().item()}  # fmt: skip
+
+    return _run("supervised", step, len(train), cfg.supervised_epochs, cfg, {"encoder": enc, "decoder": dec},
+                {"opt_g": opt}, val, out_dir, device, seed, progress)  # fmt: skip
