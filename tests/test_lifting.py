@@ -5,6 +5,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -396,3 +397,20 @@ def test_notebook_07_runs_on_smoke(tmp_path):
     assert t071["equal"].all()  # T07.1 shows the thesis-scale models whatever the profile
     assert (reports / "checkpoints" / "smoke" / "lifting" / "vae_gan.pt").exists()
     assert {h["name"] for h in index["headlines"] if h["notebook"] == "07"} >= {"VAE-GAN ZV P-MPJPE"}
+
+
+def test_a_finished_run_is_loaded_not_retrained(tmp_path):
+    """Same settings, seed, data and code: the second call reads the saved run back (and its logs)."""
+    rng = np.random.default_rng(0)
+    n = 64
+    ds = SimpleNamespace(inputs=rng.normal(size=(n, 16, 2)).astype(np.float32),
+                         targets=rng.normal(size=(n, 16, 3)).astype(np.float32))  # fmt: skip
+    cfg = LiftingConfig(hidden=16, latent=4, batch_size=16, epochs=1, supervised_epochs=1, cpu_threads=1)
+    first = train_supervised(ds, None, cfg, tmp_path, progress=False)
+    again = train_supervised(ds, None, cfg, tmp_path, progress=False)
+    assert again.seconds == first.seconds  # not retrained: the saved duration comes back
+    for a, b in zip(first.encoder.state_dict().values(), again.encoder.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    pd.testing.assert_frame_equal(first.log.reset_index(drop=True), again.log, check_dtype=False)
+    ds.inputs = ds.inputs + 1.0  # other data: trained anew
+    assert train_supervised(ds, None, cfg, tmp_path, progress=False).seconds != first.seconds

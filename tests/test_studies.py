@@ -63,10 +63,11 @@ def test_small_joint_groups(ctx):
     labels = [*MPII16.labels, "mean"]
     t = pd.DataFrame({"skips on": 1.0, "skips off": 0.5, "drop": 0.5}, index=labels)
     t.loc["r wrist", ["skips off", "drop"]] = [0.0, 1.0]
-    groups = hg.drop_by_group(t, "mpii16")
+    t["small joint"] = False
+    groups = hg.by_joint_group(t, "mpii16")
     assert groups.loc["small joints", "drop"] == pytest.approx((1.0 + 4 * 0.5) / 5)
     assert groups.loc["other joints", "drop"] == 0.5
-    assert "pelvis" not in groups.loc["other joints", "joints"]
+    assert "pelvis" not in groups.loc["other joints", "joints"] and "small joint" not in groups.columns
 
 
 def test_trained_models_are_reused_and_reloaded(ctx):

@@ -136,6 +136,26 @@ def _train_step_speed(model, batch: int, size: int, n_joints: int, device: str, 
     return batch * steps / (time.perf_counter() - start)
 
 
+def _single_thread_speed(spec: dict, size: int) -> float:
+    import torch
+
+    from poselab.models import build_model
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    return _train_step_speed(build_model(spec), 16, size, spec["n_joints"], "cpu", True, True)
+
+
+def _parallel_step_speed(study, processes: int = 2) -> float:
+    """Summed images/s of ``processes`` single-thread processes training at the same time."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
+        spec = study.spec(study.main_stacks)
+        return sum(pool.map(_single_thread_speed, [spec] * processes, [study.input_size] * processes))
+
+
 def bench_hourglass() -> list[dict]:
     """Hourglass training steps: fp32 eager vs channels_last on the CPU (default-profile model); on a
     GPU, the paper's 2-stack model at 256x256, fp32 vs bf16 + channels_last (+ torch.compile)."""
@@ -143,10 +163,13 @@ def bench_hourglass() -> list[dict]:
 
     from poselab.models import build_model
     from poselab.profiles import PROFILES
+    from poselab.train import bf16_native
 
     rows = []
     study = PROFILES["default"].hourglass
     variants = {"fp32 eager": (False, False), "fp32 channels_last": (True, False)}
+    if bf16_native("cpu"):
+        variants["bf16 + channels_last"] = (True, True)
     speeds: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(3):  # interleaved repetitions, so both variants see the same machine state
         for name, (cl, bf16) in variants.items():
@@ -157,8 +180,13 @@ def bench_hourglass() -> list[dict]:
         rows.append(row("hourglass", f"train step, {study.main_stacks} stacks w{study.width} {study.input_size}px, "
                         f"batch 16, {name} (cpu)", float(np.median(v)), "images/s", 16 * 8 * 3, 0,
                         f"median of 3; {torch.get_num_threads()} threads"))  # fmt: skip
-    rows.append(row("hourglass", "ratio channels_last / eager (cpu)",
-                    float(np.median(speeds["fp32 channels_last"]) / np.median(speeds["fp32 eager"])), "x", 0, 0))
+    for name in list(variants)[1:]:
+        rows.append(row("hourglass", f"ratio {name} / fp32 eager (cpu)",
+                        float(np.median(speeds[name]) / np.median(speeds["fp32 eager"])), "x", 0, 0))  # fmt: skip
+    # Two runs side by side: one process with all threads vs one single-thread process per core.
+    together = _parallel_step_speed(study, processes=2)
+    rows.append(row("hourglass", "2 single-thread processes side by side, bf16 + channels_last (cpu)", together,
+                    "images/s", 0, 0, "sum over the processes; how notebook 02 trains its variants"))  # fmt: skip
     if torch.cuda.is_available():
         full = PROFILES["full"].hourglass
         gpu = {"fp32 eager": (False, False), "bf16 + channels_last": (True, True)}

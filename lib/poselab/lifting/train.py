@@ -15,6 +15,8 @@ and an atomic checkpoint at every validation, under ``out_dir``.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -136,14 +139,48 @@ def _beta(cfg: LiftingConfig, epoch: float) -> float:
     return losses.cyclic_beta(epoch, cfg.beta_warmup, cfg.beta_period, cfg.beta_hold)
 
 
+def run_key(cfg: LiftingConfig, seed: int, *data: LiftingSet | None) -> str:
+    """Identifies a training run: its settings, seed, data (the arrays themselves) and the lifting code."""
+    h = hashlib.sha256(json.dumps([asdict(cfg), seed], sort_keys=True).encode())
+    for ds in data:
+        if ds is not None:
+            for a in (ds.inputs, ds.targets):
+                h.update(np.ascontiguousarray(a).tobytes())
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _finished_run(out_dir: Path, name: str, key: str, total: int, models: dict) -> TrainResult | None:
+    """The run saved under ``out_dir`` if it finished with the same key (weights and logs loaded), else None."""
+    path = out_dir / f"{name}.pt"
+    logs = out_dir / f"{name}_log.csv", out_dir / f"{name}_validation.csv"
+    if not (path.exists() and all(p.exists() for p in logs)):
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if state.get("key") != key or state.get("iteration") != total:
+        return None
+    for k, m in models.items():
+        m.load_state_dict(state[k])
+        m.eval()
+    validation = pd.read_csv(logs[1]).reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
+    return TrainResult(models["encoder"], models["decoder"], models.get("discriminator"), pd.read_csv(logs[0]),
+                       validation, state.get("seconds", float("nan")), total)  # fmt: skip
+
+
 def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dict, optimizers: dict,
-         val: LiftingSet | None, out_dir: Path, device: str, seed: int, progress: bool) -> TrainResult:  # fmt: skip
+         val: LiftingSet | None, out_dir: Path, device: str, seed: int, progress: bool,
+         key: str) -> TrainResult:  # fmt: skip
     """The loop both trainers share: ``step(batch_index, epoch) -> {scalar: value}`` per iteration;
-    a CSV log per window, a validation row and an atomic checkpoint every ``cfg.eval_every`` epochs."""
+    a CSV log per window, a validation row and an atomic checkpoint every ``cfg.eval_every`` epochs.
+    A run that already finished under ``out_dir`` with the same ``key`` is loaded instead of retrained."""
     per_epoch = max(n // min(cfg.batch_size, n), 1)
     total = max(int(round(epochs * per_epoch)), 1)
     val_every = max(1, int(round(cfg.eval_every * per_epoch)))
     out_dir = Path(out_dir)
+    finished = _finished_run(out_dir, name, key, total, models)
+    if finished is not None:
+        return finished
     log = _Logger(out_dir / f"{name}_log.csv", max(1, min(per_epoch // 4, 50)))
     val_log = _Logger(out_dir / f"{name}_validation.csv")
     batches = _Batches(n, cfg.batch_size, torch.Generator().manual_seed(seed + 1))
@@ -158,7 +195,8 @@ def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dic
                 bar.set_postfix(p_mpjpe=f"{err:.1f}")
                 save_checkpoint(out_dir / f"{name}.pt", **{k: m.state_dict() for k, m in models.items()},
                                 **{k: o.state_dict() for k, o in optimizers.items()}, iteration=it,
-                                config=asdict(cfg), seed=seed)  # fmt: skip
+                                config=asdict(cfg), seed=seed, key=key,
+                                seconds=time.perf_counter() - start)  # fmt: skip
     for m in models.values():
         m.eval()
     validation = val_log.close().reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
@@ -219,7 +257,8 @@ def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig,
                 "p_fake": d_fake.mean().item(), "sigma": torch.exp(0.5 * logvar).mean().item()}  # fmt: skip
 
     return _run("vae_gan", step, len(train), cfg.epochs, cfg, {"encoder": enc, "decoder": dec, "discriminator": disc},
-                {"opt_g": opt_g, "opt_d": opt_d}, val, out_dir, device, seed, progress)  # fmt: skip
+                {"opt_g": opt_g, "opt_d": opt_d}, val, out_dir, device, seed, progress,
+                run_key(cfg, seed, train, val))  # fmt: skip
 
 
 def _clip_generator(params: list[nn.Parameter], cfg: LiftingConfig) -> None:
@@ -266,4 +305,4 @@ def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConf
                 "sigma": torch.exp(0.5 * logvar).mean().item()}  # fmt: skip
 
     return _run("supervised", step, len(train), cfg.supervised_epochs, cfg, {"encoder": enc, "decoder": dec},
-                {"opt_g": opt}, val, out_dir, device, seed, progress)  # fmt: skip
+                {"opt_g": opt}, val, out_dir, device, seed, progress, run_key(cfg, seed, train, val))  # fmt: skip

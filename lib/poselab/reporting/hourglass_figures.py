@@ -115,12 +115,15 @@ def skip_samples(images: np.ndarray, gt_maps: np.ndarray, on_maps: np.ndarray, o
             continue
         show_image(cells[0], images[k], title=names[0] if r == 0 else "")
         for ax, maps, name in zip(cells[1:], (gt_maps[k], on_maps[k], off_maps[k]), names[1:], strict=True):
-            ax.imshow(np.clip(maps.max(0), 0, 1), cmap="magma", vmin=0, vmax=1)
+            peak = max(float(maps.max()), 1e-6)
+            # Each panel on its own scale (its peak in the title): without skips the maps are faint.
+            ax.imshow(np.clip(maps.max(0), 0, None) / peak, cmap="magma", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
-            if r == 0:
-                ax.set_title(name, fontsize=8, fontweight="normal")
-    fig.suptitle("Training samples with every joint correct (skips on): ground truth and predicted heatmaps")
+            ax.set_title(f"{name}, peak {peak:.2f}" if name != "ground truth" else (name if r == 0 else ""),
+                         fontsize=7, fontweight="normal")  # fmt: skip
+    fig.suptitle("Training samples the model gets right with its skips: ground truth and predicted heatmaps "
+                 "(each panel scaled to its own peak)")
     fig.tight_layout()
     return fig
 

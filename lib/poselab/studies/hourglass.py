@@ -85,15 +85,15 @@ def skip_ablation(model: torch.nn.Module, dataset: HeatmapDataset, source: PoseS
     return results
 
 
-def drop_by_group(table: pd.DataFrame, convention: str, small: tuple[str, ...] = SMALL_JOINTS) -> pd.DataFrame:
-    """Mean PCKh with and without skips for small joints vs the rest (T03.1's summary)."""
+def by_joint_group(table: pd.DataFrame, convention: str, small: tuple[str, ...] = SMALL_JOINTS) -> pd.DataFrame:
+    """Mean of every numeric column of a per-joint table for the small joints and for the other joints
+    (pelvis and thorax left out, as in the means); T03.1's summary."""
     js = get_convention(convention)
     small_labels = [js.labels[js.index(n)] for n in small if n in js.names]
     excluded = {js.labels[i] for i in mean_excludes(convention)}
     rest = [lb for lb in js.labels if lb not in small_labels and lb not in excluded]
+    numeric = table.select_dtypes("number").columns
     rows = {}
     for name, labels in (("small joints", small_labels), ("other joints", rest)):
-        part = table.loc[labels]
-        rows[name] = {"joints": ", ".join(labels), "skips on": part["skips on"].mean(),
-                      "skips off": part["skips off"].mean(), "drop": part["drop"].mean()}  # fmt: skip
+        rows[name] = {"joints": ", ".join(labels), **table.loc[labels, numeric].mean().to_dict()}
     return pd.DataFrame.from_dict(rows, orient="index")

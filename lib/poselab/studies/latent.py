@@ -62,8 +62,13 @@ def silhouette_table(results: list[ClusterResult]) -> pd.DataFrame:
 
 
 def meaning_table(results: list[ClusterResult]) -> pd.DataFrame:
-    """T04.2: per cluster of each set's best K, what its samples have in common."""
-    return pd.concat({r.name: r.meaning for r in results}, names=["sample set", "cluster"])
+    """T04.2: per cluster of each set's best K, what its samples have in common; after each set's
+    clusters, one row with the adjusted mutual information of the whole clustering."""
+    parts = {}
+    for r in results:
+        ami = pd.DataFrame([{f"AMI with {k}": v for k, v in r.ami.items()}], index=["whole clustering"])
+        parts[r.name] = pd.concat([r.meaning, ami])
+    return pd.concat(parts, names=["sample set", "cluster"])
 
 
 def ami_table(results: list[ClusterResult]) -> pd.DataFrame:
