@@ -401,10 +401,14 @@ def test_notebook_07_runs_on_smoke(tmp_path):
 
 def test_a_finished_run_is_loaded_not_retrained(tmp_path):
     """Same settings, seed, data and code: the second call reads the saved run back (and its logs)."""
+    class Pairs(SimpleNamespace):
+        def __len__(self):
+            return len(self.inputs)
+
     rng = np.random.default_rng(0)
     n = 64
-    ds = SimpleNamespace(inputs=rng.normal(size=(n, 16, 2)).astype(np.float32),
-                         targets=rng.normal(size=(n, 16, 3)).astype(np.float32))  # fmt: skip
+    ds = Pairs(inputs=rng.normal(size=(n, 16, 2)).astype(np.float32),
+               targets=rng.normal(size=(n, 16, 3)).astype(np.float32))  # fmt: skip
     cfg = LiftingConfig(hidden=16, latent=4, batch_size=16, epochs=1, supervised_epochs=1, cpu_threads=1)
     first = train_supervised(ds, None, cfg, tmp_path, progress=False)
     again = train_supervised(ds, None, cfg, tmp_path, progress=False)

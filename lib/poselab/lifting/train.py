@@ -163,9 +163,10 @@ def _finished_run(out_dir: Path, name: str, key: str, total: int, models: dict) 
     for k, m in models.items():
         m.load_state_dict(state[k])
         m.eval()
-    validation = pd.read_csv(logs[1]).reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
-    return TrainResult(models["encoder"], models["decoder"], models.get("discriminator"), pd.read_csv(logs[0]),
-                       validation, state.get("seconds", float("nan")), total)  # fmt: skip
+    read = lambda p: pd.read_csv(p) if p.stat().st_size else pd.DataFrame()  # noqa: E731 (no validation: empty)
+    validation = read(logs[1]).reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
+    return TrainResult(models["encoder"], models["decoder"], models.get("discriminator"), read(logs[0]), validation,
+                       state.get("seconds", float("nan")), total)  # fmt: skip
 
 
 def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dict, optimizers: dict,
@@ -197,11 +198,16 @@ def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dic
                                 **{k: o.state_dict() for k, o in optimizers.items()}, iteration=it,
                                 config=asdict(cfg), seed=seed, key=key,
                                 seconds=time.perf_counter() - start)  # fmt: skip
+    seconds = time.perf_counter() - start
+    # The finished run, whatever the validation schedule: what a later call with the same key loads.
+    save_checkpoint(out_dir / f"{name}.pt", **{k: m.state_dict() for k, m in models.items()},
+                    **{k: o.state_dict() for k, o in optimizers.items()}, iteration=total, config=asdict(cfg),
+                    seed=seed, key=key, seconds=seconds)  # fmt: skip
     for m in models.values():
         m.eval()
     validation = val_log.close().reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
     return TrainResult(models["encoder"], models["decoder"], models.get("discriminator"), log.close(), validation,
-                       time.perf_counter() - start, total)  # fmt: skip
+                       seconds, total)  # fmt: skip
 
 
 def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path, device: str = "cpu",
