@@ -53,11 +53,12 @@ class Context:
         """Where this profile's trained models live (read by downstream notebooks)."""
         return self.reports_dir / "checkpoints" / self.profile.name
 
-    def save_figure(self, fig, artifact_id: str, caption: str) -> Path:
-        return self.registry.save_figure(fig, artifact_id, caption)
+    # These return nothing, so that a notebook cell ending in a save shows the figure, not a path.
+    def save_figure(self, fig, artifact_id: str, caption: str) -> None:
+        self.registry.save_figure(fig, artifact_id, caption)
 
-    def save_table(self, df, artifact_id: str, caption: str, index: bool = True) -> Path:
-        return self.registry.save_table(df, artifact_id, caption, index)
+    def save_table(self, df, artifact_id: str, caption: str, index: bool = True) -> None:
+        self.registry.save_table(df, artifact_id, caption, index)
 
     def headline(self, name: str, value, unit: str = "", note: str = "") -> None:
         self.registry.headline(name, value, unit, note)

@@ -127,7 +127,9 @@ def ensure_kernel(reports_dir: Path, name: str = KERNEL_NAME) -> str:
     notebooks always run on the same Python as the runner (whatever else is registered)."""
     folder = reports_dir / ".jupyter" / "kernels" / name
     folder.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    # log_level=ERROR: the kernel's start-up warnings (e.g. about local TCP transport) are noise here.
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=ERROR"],
             "display_name": "Python (poselab)", "language": "python"}  # fmt: skip
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
     jp = os.environ.get("JUPYTER_PATH", "")
@@ -152,6 +154,9 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, prog
     executed.mkdir(parents=True, exist_ok=True)
     out = stage / f"{nb.name}.ipynb"
     start = time.perf_counter()
+    # Progress bars inside the kernel would only add carriage-return noise to the executed notebook;
+    # the kernel inherits this variable (tqdm reads it when it is imported there).
+    os.environ["TQDM_DISABLE"] = "1"
     try:
         pm.execute_notebook(
             str(nb.path), str(out), parameters={**params, "stage_dir": str(stage)}, kernel_name=kernel,
@@ -170,6 +175,8 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, prog
             f"{e.exec_count}, starting {first_line[:60]!r}): {e.ename}: {e.evalue}\n"
             f"  the executed notebook with the traceback: {failed / out.name}"
         ) from None
+    finally:
+        os.environ.pop("TQDM_DISABLE", None)
     seconds = time.perf_counter() - start
     merge_stage(stage, reports_dir, nb.id)
     os.replace(out, executed / out.name)
