@@ -34,10 +34,14 @@ def test_parameter_count_equals_the_hand_computed_count():
     assert sum(p.numel() for p in model.parameters()) == expected
 
 
-def test_switching_skips_off_changes_the_output_and_back_on_restores_it_exactly():
-    torch.manual_seed(1)
+def _three_level_model_and_input(seed: int, batch: int):
+    torch.manual_seed(seed)
     model = StackedHourglass(2, width=16, n_joints=4, depth=3, stem=(8, 16)).eval()
-    x = torch.rand(2, 3, 64, 64)
+    return model, torch.rand(batch, 3, 64, 64)
+
+
+def test_switching_skips_off_changes_the_output_and_back_on_restores_it_exactly():
+    model, x = _three_level_model_and_input(seed=1, batch=2)
     with torch.no_grad():
         on = model(x)
         weights = {k: v.clone() for k, v in model.state_dict().items()}
@@ -50,9 +54,7 @@ def test_switching_skips_off_changes_the_output_and_back_on_restores_it_exactly(
 
 
 def test_skips_switch_one_scale_at_a_time():
-    torch.manual_seed(2)
-    model = StackedHourglass(2, width=16, n_joints=4, depth=3, stem=(8, 16)).eval()
-    x = torch.rand(1, 3, 64, 64)
+    model, x = _three_level_model_and_input(seed=2, batch=1)
     with torch.no_grad():
         on = model(x)
         outs = []
