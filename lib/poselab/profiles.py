@@ -13,10 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig
 from poselab.lifting.config import LiftingConfig
-from poselab.studies.hourglass import HourglassStudy
-from poselab.studies.hrnet import HRNetStudy
-from poselab.studies.latent import LatentStudy
-from poselab.train import TrainConfig
+from poselab.settings import HourglassStudy, HRNetStudy, LatentStudy, TrainConfig
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@
   checkpoints from in its metadata (``{"poselab": {"depends_on": ["02"]}}``), and the runner
   runs upstream notebooks first.
 * A notebook is re-executed only when its inputs changed: the notebook itself, the
-  ``poselab`` sources, the profile, seed and device, the data manifest and the real data
-  on disk, or an upstream notebook.  ``--force`` re-executes regardless.
+  ``poselab`` sources its imports reach (``poselab.sources``), the profile, seed and device,
+  the data manifest, the synthetic data's generation fingerprints and the real data on disk,
+  or an upstream notebook.  ``--force`` re-executes regardless.
 * Each notebook writes its figures and tables into a staging folder; they replace the
   previous ones only when the whole notebook succeeded.  On a failing cell the runner stops,
   names the notebook and the cell, and exits non-zero; the previous report stays as it was.
@@ -26,6 +27,7 @@ from pathlib import Path
 from poselab import paths
 from poselab.profiles import get_profile
 from poselab.reporting.registry import ARTIFACTS, empty_index, git_commit, merge_stage, now, read_json, write_json
+from poselab.sources import PACKAGE_DIR, notebook_code, reachable_sources
 
 KERNEL_NAME = "poselab"
 
@@ -86,25 +88,30 @@ def plan(requested: list[str] | None, notebooks: dict[str, NotebookInfo]) -> lis
 def _hash_files(files) -> str:
     h = hashlib.sha256()
     for p in sorted(files):
-        h.update(str(p.name).encode())
+        h.update(p.relative_to(PACKAGE_DIR).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()
 
 
-def source_hash() -> str:
-    """Hash of the poselab package's Python sources."""
-    return _hash_files(Path(__file__).parent.rglob("*.py"))
+def source_hash(nb: NotebookInfo) -> str:
+    """Hash of the poselab sources that the notebook's imports reach."""
+    return _hash_files(reachable_sources(notebook_code(nb.path)))
 
 
 def data_state(data_dir: Path) -> str:
-    """Hash of the manifest and of the size and modification time of real data on disk."""
+    """Hash of the manifest, the synthetic-data generator, and the size and modification time
+    of real data on disk.  The synthetic sets follow from the generator and the profile (hashed
+    with the settings), so a notebook that reads them re-executes when either changes, even if
+    its own imports never reach the generator."""
+    from poselab.data.synthetic.generate import FORMAT_VERSION, source_fingerprint
     from poselab.manifest import load_manifest
 
     manifest_path = paths.repo_root() / "data_manifest.yaml"
     h = hashlib.sha256(manifest_path.read_bytes())
+    h.update(f"synthetic:{FORMAT_VERSION}:{source_fingerprint()}".encode())
     for ds in load_manifest(manifest_path).datasets.values():
         if ds.kind != "real":
-            continue  # synthetic data follow from the profile and the sources, both hashed
+            continue
         for f in ds.files:
             p = ds.folder(data_dir) / f.path
             if p.exists():
@@ -217,7 +224,7 @@ def run(
     todo = plan(notebooks, available)
     kernel = ensure_kernel(reports_dir)
     settings = {"profile": prof.name, "profile_config": prof.fingerprint(), "seed": seed, "device": dev}
-    shared = source_hash() + data_state(data_dir)
+    data = data_state(data_dir)
     params = {"profile": prof.name, "device": dev, "seed": seed, "data_dir": str(data_dir),
               "reports_dir": str(reports_dir)}  # fmt: skip
     state_dir = reports_dir / ".state"
@@ -225,7 +232,7 @@ def run(
     print(f"poselab: profile={prof.name} device={dev} seed={seed} notebooks={' '.join(n.id for n in todo)}")
     status = 0
     for k, nb in enumerate(todo, 1):
-        fp = fingerprint(nb, settings, [fps[d] for d in sorted(nb.depends_on)], shared)
+        fp = fingerprint(nb, settings, [fps[d] for d in sorted(nb.depends_on)], source_hash(nb) + data)
         fps[nb.id] = fp
         state = read_json(state_dir / f"{nb.id}.json", {})
         executed = reports_dir / "executed" / f"{nb.name}.ipynb"

@@ -26,22 +26,9 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from poselab.data.pose_dataset import HeatmapDataset
+from poselab.settings import TrainConfig
 
 CHECKPOINT, FINAL, LOG = "last.pt", "final.pt", "log.csv"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 16
-    lr: float = 2.5e-4
-    optimizer: str = "rmsprop"  # "rmsprop" (seed 002) or "adam" (HRNet)
-    lr_milestones: tuple[int, ...] = ()  # epochs after which the learning rate is divided by 10
-    weight_decay: float = 0.0
-    num_workers: int = 0
-    seed: int = 0
-    channels_last: bool | None = None  # None: on CUDA only
-    bf16: bool | None = None  # autocast to bfloat16; None: on CUDA only; on a CPU only where it is native
 
 
 @dataclass
@@ -193,7 +180,7 @@ def run_key(*parts) -> str:
 def training_source_hash() -> str:
     """Hash of the code that determines a trained model (models, loop, targets, data pipeline)."""
     root = Path(__file__).parent
-    files = sorted([*root.glob("models/*.py"), root / "train.py", root / "heatmaps.py",
+    files = sorted([*root.glob("models/*.py"), root / "train.py", root / "settings.py", root / "heatmaps.py",
                     *(root / "data").glob("*.py")])  # fmt: skip
     h = hashlib.sha256()
     for f in files:

@@ -7,7 +7,7 @@ training, evaluation) are in ``poselab.studies.pose2d``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pandas as pd
 import torch
@@ -16,33 +16,11 @@ from poselab.data.joints import get_convention
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource
 from poselab.models import build_model
 from poselab.models.complexity import count_macs, count_parameters
+from poselab.settings import HourglassStudy
 from poselab.studies.pose2d import Evaluation, TrainJob, evaluate, mean_excludes, train_runs
-from poselab.train import TrainConfig, TrainResult
+from poselab.train import TrainResult
 
 SMALL_JOINTS = ("head_top", "l_wrist", "r_wrist", "l_ankle", "r_ankle")  # MPII-16's smallest, most distal parts
-
-
-@dataclass(frozen=True)
-class HourglassStudy:
-    """Settings of the hourglass notebooks for one profile."""
-
-    input_size: int = 128
-    width: int = 64  # channels inside the hourglasses
-    stem: tuple[int, int] = (32, 64)
-    depth: int = 3  # poolings per hourglass: input/4 features down to input/4/2^depth
-    stacks: tuple[int, ...] = (1, 2)  # variants compared on the same data and budget
-    main_stacks: int = 2  # the model dissected in notebooks 03-05
-    train: TrainConfig = field(default_factory=TrainConfig)
-    convention: str = "mpii16"
-    ablation_samples: int = 2000  # training samples used by the skip ablation
-    qualitative: int = 6  # validation samples shown in F02.3
-
-    def spec(self, stacks: int) -> dict:
-        return {"arch": "hourglass", "n_stacks": stacks, "width": self.width, "depth": self.depth,
-                "stem": list(self.stem), "n_joints": get_convention(self.convention).n_joints}  # fmt: skip
-
-    def label(self, stacks: int) -> str:
-        return f"hourglass-{stacks}"
 
 
 def variants_table(study: HourglassStudy) -> pd.DataFrame:

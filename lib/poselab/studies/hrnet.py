@@ -4,7 +4,7 @@ schedule and budget with the shared training loop."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -13,40 +13,9 @@ from scipy import stats
 
 from poselab.data.joints import get_convention
 from poselab.models.complexity import count_parameters
+from poselab.settings import EXPERIMENTS, HRNetStudy
 from poselab.studies.pose2d import Evaluation, PoseData, TrainJob, evaluate, train_runs
-from poselab.train import TrainConfig, TrainResult
-
-# experiment -> (norm, act), in the order of seed 003's figures
-EXPERIMENTS = {
-    "as designed": ("batch", "relu"),
-    "no batchnorm": ("none", "relu"),
-    "no batchnorm + identity": ("none", "identity"),
-}
-
-
-@dataclass(frozen=True)
-class HRNetStudy:
-    input_size: int = 256
-    width: int = 32
-    stem_width: int = 64
-    blocks: tuple[int, int, int, int] = (4, 4, 4, 4)
-    modules: tuple[int, int, int] = (1, 4, 3)
-    init: str = "kaiming"  # the official N(0, 0.001) start does not train without BatchNorm (see models.hrnet)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam"))
-    seeds: tuple[int, ...] = (0, 1, 2)
-    train_samples: int | None = None  # a fixed random subset of the training set (None: all of it)
-    val_samples: int | None = None
-    convention: str = "mpii16"
-
-    def spec(self, experiment: str) -> dict:
-        norm, act = EXPERIMENTS[experiment]
-        return {"arch": "hrnet", "n_joints": get_convention(self.convention).n_joints, "width": self.width,
-                "blocks": list(self.blocks), "modules": list(self.modules), "stem_width": self.stem_width,
-                "norm": norm, "act": act, "init": self.init}  # fmt: skip
-
-    @staticmethod
-    def label(experiment: str, seed: int) -> str:
-        return "hrnet-" + experiment.replace(" + ", "-").replace(" ", "-") + f"-seed{seed}"
+from poselab.train import TrainResult
 
 
 @dataclass

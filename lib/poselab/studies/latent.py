@@ -10,15 +10,7 @@ from sklearn.decomposition import PCA
 
 from poselab.data.synthetic.motion import DYNAMIC_ACTIONS
 from poselab.latent import Features, Sweep, cluster_table, k_sweep, mutual_information, pairwise_distances
-
-
-@dataclass(frozen=True)
-class LatentStudy:
-    samples: int = 10000  # random training samples (seed 000 used 10,000)
-    ks: tuple[int, int] = (2, 10)  # K from, to (inclusive)
-    restarts: int = 10
-    thumbnails: int = 36  # heatmap thumbnails drawn in the PCA plane
-    closest: int = 3  # samples shown per centroid
+from poselab.settings import LatentStudy
 
 
 @dataclass

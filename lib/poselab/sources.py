@@ -1,0 +1,89 @@
+"""Which ``poselab`` source files a notebook's code can reach through its imports.
+
+The runner fingerprints a notebook with these files only, so editing the lifting code does
+not re-execute the hourglass notebooks.  Imports are read statically (``ast``), including
+imports inside functions and relative imports; importing ``poselab.a.b`` also counts the
+packages ``poselab`` and ``poselab.a`` (their ``__init__`` runs).  ``from poselab.a import x``
+counts ``poselab.a.x`` when ``x`` is a submodule.  Code that cannot be parsed reaches every
+source file, which errs on the side of re-executing.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+PACKAGE = "poselab"
+PACKAGE_DIR = Path(__file__).parent
+
+
+def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
+    """The file of a ``poselab`` module or package, or None (not ours, or not a module)."""
+    parts = name.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = package_dir.joinpath(*parts[1:])
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    if base.with_suffix(".py").is_file() and len(parts) > 1:
+        return base.with_suffix(".py")
+    return None
+
+
+def imported_names(tree: ast.AST, module: str = "__main__", is_package: bool = False) -> set[str]:
+    """Dotted names an AST imports (``from a import b`` gives both ``a`` and ``a.b``)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = module if is_package else module.rpartition(".")[0]
+                for _ in range(node.level - 1):
+                    anchor = anchor.rpartition(".")[0]
+                base = f"{anchor}.{node.module}" if node.module else anchor
+            else:
+                base = node.module or ""
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    return {n for n in names if n}
+
+
+def _prefixes(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[: k + 1]) for k in range(len(parts))]
+
+
+def reachable_sources(code: str, package_dir: Path = PACKAGE_DIR) -> list[Path]:
+    """Every ``poselab`` source file that ``code`` imports, directly or through other modules."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return sorted(package_dir.rglob("*.py"))
+    found: dict[str, Path] = {}
+    todo = [n for n in imported_names(tree) if n.split(".")[0] == PACKAGE]
+    while todo:
+        for name in _prefixes(todo.pop()):
+            if name in found:
+                continue
+            path = module_file(name, package_dir)
+            if path is None:
+                continue
+            found[name] = path
+            inner = imported_names(ast.parse(path.read_text()), name, path.name == "__init__.py")
+            todo.extend(n for n in inner if n.split(".")[0] == PACKAGE)
+    return sorted(set(found.values()))
+
+
+def notebook_code(path: Path) -> str:
+    """The Python in a notebook's code cells, without IPython magics and shell escapes."""
+    nb = json.loads(Path(path).read_text())
+    lines = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        lines += [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
