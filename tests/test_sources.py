@@ -54,3 +54,9 @@ def test_report_notebooks_reach_their_own_study_code_only():
     assert "lifting/train.py" not in hourglass and "lifting/models.py" not in hourglass
     assert {"lifting/train.py", "lifting/models.py", "notebook.py"} <= lifting
     assert "models/hourglass.py" not in lifting and "studies/hourglass.py" not in lifting
+
+
+def test_lifting_run_key_covers_the_training_code_but_not_its_figures_or_tables():
+    reached = {p.relative_to(PACKAGE_DIR).as_posix() for p in reachable_sources("import poselab.lifting.train")}
+    assert {"lifting/train.py", "lifting/models.py", "lifting/losses.py", "lifting/geometry.py"} <= reached
+    assert not {"lifting/figures.py", "lifting/tables.py"} & reached

@@ -35,6 +35,7 @@ from poselab.lifting.config import LiftingConfig
 from poselab.lifting.data import FLIP16, HEAD16, LiftingSet, flip_2d
 from poselab.lifting.metrics import decode, encode, p_mpjpe
 from poselab.lifting.models import Decoder, Discriminator, Encoder, reparameterize
+from poselab.sources import reachable_sources
 
 
 @dataclass
@@ -140,13 +141,13 @@ def _beta(cfg: LiftingConfig, epoch: float) -> float:
 
 
 def run_key(cfg: LiftingConfig, seed: int, *data: LiftingSet | None) -> str:
-    """Identifies a training run: its settings, seed, data (the arrays themselves) and the lifting code."""
+    """Identifies a training run: its settings, seed, data (the arrays themselves) and the training code."""
     h = hashlib.sha256(json.dumps([asdict(cfg), seed], sort_keys=True).encode())
     for ds in data:
         if ds is not None:
             for a in (ds.inputs, ds.targets):
                 h.update(np.ascontiguousarray(a).tobytes())
-    for f in sorted(Path(__file__).parent.glob("*.py")):
+    for f in reachable_sources(f"import {__name__}"):  # this module and what it imports, not the figures
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
