@@ -413,8 +413,10 @@ def test_a_finished_run_is_loaded_not_retrained(tmp_path):
     first = train_supervised(ds, None, cfg, tmp_path, progress=False)
     again = train_supervised(ds, None, cfg, tmp_path, progress=False)
     assert again.seconds == first.seconds  # not retrained: the saved duration comes back
+    assert again.reused and not first.reused
     for a, b in zip(first.encoder.state_dict().values(), again.encoder.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     pd.testing.assert_frame_equal(first.log.reset_index(drop=True), again.log, check_dtype=False)
     ds.inputs = ds.inputs + 1.0  # other data: trained anew
-    assert train_supervised(ds, None, cfg, tmp_path, progress=False).seconds != first.seconds
+    retrained = train_supervised(ds, None, cfg, tmp_path, progress=False)
+    assert retrained.seconds != first.seconds and not retrained.reused

@@ -45,8 +45,9 @@ class TrainResult:
     discriminator: Discriminator | None
     log: pd.DataFrame  # one row per logging window: iteration, epoch, beta, loss terms
     validation: pd.DataFrame  # one row per validation: iteration, epoch, P-MPJPE ZV (mm)
-    seconds: float
+    seconds: float  # training time, also when the run was reused (then: when it was trained)
     iterations: int
+    reused: bool = False  # loaded from a finished run with the same key instead of trained
 
 
 def save_checkpoint(path: Path, **state) -> None:
@@ -167,7 +168,7 @@ def _finished_run(out_dir: Path, name: str, key: str, total: int, models: dict) 
     read = lambda p: pd.read_csv(p) if p.stat().st_size else pd.DataFrame()  # noqa: E731 (no validation: empty)
     validation = read(logs[1]).reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
     return TrainResult(models["encoder"], models["decoder"], models.get("discriminator"), read(logs[0]), validation,
-                       state.get("seconds", float("nan")), total)  # fmt: skip
+                       state.get("seconds", float("nan")), total, reused=True)  # fmt: skip
 
 
 def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dict, optimizers: dict,
