@@ -299,7 +299,7 @@ def test_fixed_seed_gives_deterministic_outputs():
 
 
 def test_bench_hrnet_measures_three_variants_side_by_side():
-    from poselab.bench import BENCHMARKS, bench_hrnet, bench_precision, hrnet_train_steps
+    from poselab.bench import BENCHMARKS, bench_hrnet, bench_precision, train_steps
 
     assert BENCHMARKS["hrnet"] is bench_hrnet
     rows = bench_hrnet(image_size=64, batch=2, steps=1, rounds=2)
@@ -314,4 +314,4 @@ def test_bench_hrnet_measures_three_variants_side_by_side():
     assert [r["variant"] for r in rows] == ["train tiny 64px fp32", "train tiny 64px bf16 autocast + channels_last",
                                             "speed-up tiny 64px bf16 + channels_last / fp32"]  # fmt: skip
     assert all(r["value"] > 0 for r in rows)
-    assert hrnet_train_steps(hrnet_narrow(**TINY), 64, 2)(1) > 0
+    assert train_steps(hrnet_narrow(**TINY), 64, 2)(1) > 0

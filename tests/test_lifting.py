@@ -21,7 +21,7 @@ from poselab.lifting import data as D
 from poselab.lifting import geometry, losses, metrics, tables
 from poselab.lifting.config import LiftingConfig
 from poselab.lifting.models import Decoder, Discriminator, Encoder, layer_table
-from poselab.lifting.train import flip_3d, load_models, train_supervised, train_vae_gan
+from poselab.lifting.train import load_models, train_supervised, train_vae_gan
 from poselab.profiles import PROFILES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -155,13 +155,13 @@ def test_normalize_2d_gives_unit_root_head_length():
 def test_flipping_the_2d_input_equals_projecting_the_mirrored_3d_pose():
     pose = torch.as_tensor(random_poses(6, 2)[:, D.NON_ROOT] * 0.3, dtype=torch.float32)
     mask = torch.tensor([True, False, True, True, False, False])
-    flipped2d = D.flip_2d(geometry.reproject(pose), mask)
-    np.testing.assert_allclose(flipped2d, geometry.reproject(flip_3d(pose, mask)), atol=1e-6)
-    np.testing.assert_allclose(D.flip_2d(flipped2d, mask), geometry.reproject(pose), atol=1e-6)
+    flipped2d = D.flip_poses(geometry.reproject(pose), mask)
+    np.testing.assert_allclose(flipped2d, geometry.reproject(D.flip_poses(pose, mask)), atol=1e-6)
+    np.testing.assert_allclose(D.flip_poses(flipped2d, mask), geometry.reproject(pose), atol=1e-6)
     # A mirror swaps the sides: the left wrist's new position is the right wrist's, mirrored.
     lw, rw = (int(np.where(D.NON_ROOT == H36M17.index(n))[0][0]) for n in ("l_wrist", "r_wrist"))
     x = torch.randn(1, 16, 2)
-    f = D.flip_2d(x, torch.tensor([True]))
+    f = D.flip_poses(x, torch.tensor([True]))
     np.testing.assert_allclose(f[0, lw], x[0, rw] * torch.tensor([-1.0, 1.0]))
 
 

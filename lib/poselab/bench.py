@@ -104,122 +104,26 @@ def bench_loader(image_size: int = 128, n: int = 2000) -> list[dict]:
     return rows
 
 
-def _train_step_speed(model, batch: int, size: int, n_joints: int, device: str, channels_last: bool, bf16: bool,
-                      steps: int = 8, warmup: int = 3) -> float:  # fmt: skip
-    """Images per second of forward + heatmap loss + backward + RMSprop step on random data."""
+def train_steps(model: torch.nn.Module, image_size: int, batch: int, device: str = "cpu",
+                amp_dtype: torch.dtype | None = None, channels_last: bool = False, seed: int = 0,
+                optimizer: str = "adam", compile: bool = False) -> Callable[[int], float]:  # fmt: skip
+    """A timer for training steps of a heatmap network (hourglass or HRNet) on random data: forward, the
+    training loss against random (N, J, H/4, W/4) heatmaps, backward, an optimiser step (``poselab.train``'s
+    Adam or RMSprop). Returns ``run(n)``: the seconds n steps take (the device synchronised)."""
     import torch
 
-    from poselab.train import heatmap_loss
-
-    model = model.to(device)
-    x = torch.rand(batch, 3, size, size, device=device)
-    target = torch.rand(batch, n_joints, size // 4, size // 4, device=device)
-    weight = torch.ones(batch, n_joints, device=device)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
-    opt = torch.optim.RMSprop(model.parameters(), lr=1e-4)
-    kind = "cuda" if device.startswith("cuda") else "cpu"
-    for i in range(warmup + steps):
-        if i == warmup:
-            if kind == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-        with torch.autocast(kind, dtype=torch.bfloat16, enabled=bf16):
-            out = model(x)
-        loss = heatmap_loss(out, target, weight).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    if kind == "cuda":
-        torch.cuda.synchronize()
-    return batch * steps / (time.perf_counter() - start)
-
-
-def _single_thread_speed(spec: dict, size: int) -> float:
-    import torch
-
-    from poselab.models import build_model
-
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    return _train_step_speed(build_model(spec), 16, size, spec["n_joints"], "cpu", True, True)
-
-
-def _parallel_step_speed(study, processes: int = 2) -> float:
-    """Summed images/s of ``processes`` single-thread processes training at the same time."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
-        spec = study.spec(study.main_stacks)
-        return sum(pool.map(_single_thread_speed, [spec] * processes, [study.input_size] * processes))
-
-
-def bench_hourglass() -> list[dict]:
-    """Hourglass training steps: fp32 eager vs channels_last on the CPU (default-profile model); on a
-    GPU, the paper's 2-stack model at 256x256, fp32 vs bf16 + channels_last (+ torch.compile)."""
-    import torch
-
-    from poselab.models import build_model
-    from poselab.profiles import PROFILES
-    from poselab.train import bf16_native
-
-    rows = []
-    study = PROFILES["default"].hourglass
-    variants = {"fp32 eager": (False, False), "fp32 channels_last": (True, False)}
-    if bf16_native("cpu"):
-        variants["bf16 + channels_last"] = (True, True)
-    speeds: dict[str, list[float]] = {k: [] for k in variants}
-    for _ in range(3):  # interleaved repetitions, so both variants see the same machine state
-        for name, (cl, bf16) in variants.items():
-            torch.manual_seed(0)
-            model = build_model(study.spec(study.main_stacks))
-            speeds[name].append(_train_step_speed(model, 16, study.input_size, 16, "cpu", cl, bf16))
-    for name, v in speeds.items():
-        rows.append(row("hourglass", f"train step, {study.main_stacks} stacks w{study.width} {study.input_size}px, "
-                        f"batch 16, {name} (cpu)", float(np.median(v)), "images/s", 16 * 8 * 3, 0,
-                        f"median of 3; {torch.get_num_threads()} threads"))  # fmt: skip
-    for name in list(variants)[1:]:
-        rows.append(row("hourglass", f"ratio {name} / fp32 eager (cpu)",
-                        float(np.median(speeds[name]) / np.median(speeds["fp32 eager"])), "x", 0, 0))  # fmt: skip
-    # Two runs side by side: one process with all threads vs one single-thread process per core.
-    together = _parallel_step_speed(study, processes=2)
-    rows.append(row("hourglass", "2 single-thread processes side by side, bf16 + channels_last (cpu)", together,
-                    "images/s", 0, 0, "sum over the processes; how notebook 02 trains its variants"))  # fmt: skip
-    if torch.cuda.is_available():
-        full = PROFILES["full"].hourglass
-        gpu = {"fp32 eager": (False, False), "bf16 + channels_last": (True, True)}
-        got = {}
-        for name, (cl, bf16) in gpu.items():
-            torch.manual_seed(0)
-            got[name] = _train_step_speed(build_model(full.spec(2)), 32, full.input_size, 16, "cuda", cl, bf16, 20, 5)
-            rows.append(row("hourglass", f"train step, 2 stacks w{full.width} {full.input_size}px, batch 32, {name}",
-                            got[name], "images/s", 32 * 20, 0))  # fmt: skip
-        torch.manual_seed(0)
-        compiled = torch.compile(build_model(full.spec(2)).cuda())
-        got["compiled"] = _train_step_speed(compiled, 32, full.input_size, 16, "cuda", True, True, 20, 5)
-        rows.append(row("hourglass", "train step, 2 stacks, bf16 + channels_last + torch.compile", got["compiled"],
-                        "images/s", 32 * 20, 0))  # fmt: skip
-        rows.append(row("hourglass", "ratio bf16 + channels_last / fp32 eager (gpu)",
-                        got["bf16 + channels_last"] / got["fp32 eager"], "x", 0, 0))  # fmt: skip
-    return rows
-
-
-def hrnet_train_steps(model: torch.nn.Module, image_size: int, batch: int, device: str = "cpu",
-                      amp_dtype: torch.dtype | None = None, channels_last: bool = False,
-                      seed: int = 0) -> Callable[[int], float]:  # fmt: skip
-    """A timer for HRNet training steps on random data: forward, MSE to random (N, J, H/4, W/4) heatmaps,
-    backward, Adam step. Returns ``run(n)``: the seconds n steps take (the device synchronised)."""
-    import torch
+    from poselab.settings import TrainConfig
+    from poselab.train import heatmap_loss, make_optimizer
 
     gen = torch.Generator().manual_seed(seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(device=device, memory_format=fmt).train()
-    joints = model.final_layer.out_channels
+    joints = model.n_joints if hasattr(model, "n_joints") else model.config["n_joints"]
     x = torch.randn(batch, 3, image_size, image_size, generator=gen).to(device, memory_format=fmt)
     y = torch.rand(batch, joints, image_size // 4, image_size // 4, generator=gen).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    weight = torch.ones(batch, joints, device=device)
+    opt = make_optimizer(model, TrainConfig(optimizer=optimizer, lr=1e-3))
+    forward = torch.compile(model) if compile else model
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
     def run(n: int) -> float:
@@ -228,13 +132,13 @@ def hrnet_train_steps(model: torch.nn.Module, image_size: int, batch: int, devic
         for _ in range(n):
             opt.zero_grad(set_to_none=True)
             with torch.autocast(device.split(":")[0], dtype=amp_dtype, enabled=amp_dtype is not None):
-                out = model(x)
-            torch.nn.functional.mse_loss(out.float(), y).backward()
+                out = forward(x)
+            heatmap_loss(out, y, weight).sum().backward()
             opt.step()
         sync()
         return time.perf_counter() - start
 
-    run(3 if device.startswith("cuda") else 1)  # warm-up: allocator, cuDNN autotuning, Adam state
+    run(3 if device.startswith("cuda") else 1)  # warm-up: allocator, cuDNN autotuning, compilation, optimiser state
     return run
 
 
@@ -249,20 +153,95 @@ def _side_by_side(runs: dict[str, Callable[[int], float]], steps: int, rounds: i
     return seconds
 
 
+def _median_speed(seconds: dict[str, list[float]], images_per_round: int) -> dict[str, float]:
+    """Median images/s over the rounds of each variant."""
+    return {name: float(np.median([images_per_round / t for t in ts])) for name, ts in seconds.items()}
+
+
 def bench_precision(make_model: Callable[[], torch.nn.Module], name: str, device: str, image_size: int,
-                    batch: int, steps: int, rounds: int) -> list[dict]:  # fmt: skip
-    """Training img/s of fresh models from ``make_model``: fp32 vs bf16 autocast + channels_last, side by side."""
+                    batch: int, steps: int, rounds: int, benchmark: str = "hrnet", optimizer: str = "adam",
+                    compiled: bool = False) -> list[dict]:  # fmt: skip
+    """Training img/s of fresh models from ``make_model``: fp32 vs bf16 autocast + channels_last (and, with
+    ``compiled``, the latter under torch.compile), side by side."""
     import torch
 
-    kinds = {"fp32": dict(), "bf16 autocast + channels_last": dict(amp_dtype=torch.bfloat16, channels_last=True)}
-    runs = {k: hrnet_train_steps(make_model(), image_size, batch, device, **kw) for k, kw in kinds.items()}
+    bf16 = dict(amp_dtype=torch.bfloat16, channels_last=True)
+    kinds = {"fp32": {}, "bf16 autocast + channels_last": bf16}
+    if compiled:
+        kinds["bf16 autocast + channels_last + torch.compile"] = dict(bf16, compile=True)
+    runs = {}
+    for k, kw in kinds.items():
+        torch.manual_seed(0)
+        runs[k] = train_steps(make_model(), image_size, batch, device, optimizer=optimizer, **kw)
     seconds = _side_by_side(runs, steps, rounds)
-    speed = {k: float(np.median([batch * steps / t for t in ts])) for k, ts in seconds.items()}
+    speed = _median_speed(seconds, batch * steps)
     n = batch * steps * rounds
     note = f"batch {batch}, median of {rounds} rounds, cudnn.allow_tf32={torch.backends.cudnn.allow_tf32}"
-    rows = [row("hrnet", f"train {name} {k}", speed[k], "img/s", n, sum(seconds[k]), note) for k in kinds]
-    rows.append(row("hrnet", f"speed-up {name} bf16 + channels_last / fp32",
-                    speed["bf16 autocast + channels_last"] / speed["fp32"], "x", n, 0))  # fmt: skip
+    rows = [row(benchmark, f"train {name} {k}", speed[k], "img/s", n, sum(seconds[k]), note) for k in kinds]
+    for k in list(kinds)[1:]:
+        rows.append(row(benchmark, f"speed-up {name} {k.replace(' autocast', '')} / fp32", speed[k] / speed["fp32"],
+                        "x", n, 0))  # fmt: skip
+    return rows
+
+
+def _single_thread_speed(spec: dict, size: int, steps: int = 8) -> float:
+    """Images/s of one single-thread process training ``spec`` with bf16 + channels_last (a worker)."""
+    import torch
+
+    from poselab.models import build_model
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    run = train_steps(build_model(spec), size, 16, amp_dtype=torch.bfloat16, channels_last=True, optimizer="rmsprop")
+    return 16 * steps / run(steps)
+
+
+def _parallel_step_speed(study, processes: int = 2) -> float:
+    """Summed images/s of ``processes`` single-thread processes training at the same time."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
+        spec = study.spec(study.main_stacks)
+        return sum(pool.map(_single_thread_speed, [spec] * processes, [study.input_size] * processes))
+
+
+def bench_hourglass(steps: int = 8, rounds: int = 3) -> list[dict]:
+    """Hourglass training steps: fp32 eager vs channels_last (vs bf16 where native) on the CPU, default-profile
+    model, side by side; on a GPU, the paper's 2-stack model at 256x256, fp32 vs bf16 + channels_last
+    (+ torch.compile)."""
+    import torch
+
+    from poselab.models import build_model
+    from poselab.profiles import PROFILES
+    from poselab.train import bf16_native
+
+    study = PROFILES["default"].hourglass
+    variants = {"fp32 eager": {}, "fp32 channels_last": dict(channels_last=True)}
+    if bf16_native("cpu"):
+        variants["bf16 + channels_last"] = dict(amp_dtype=torch.bfloat16, channels_last=True)
+    runs = {}
+    for name, kw in variants.items():
+        torch.manual_seed(0)
+        runs[name] = train_steps(build_model(study.spec(study.main_stacks)), study.input_size, 16, optimizer="rmsprop",
+                                 **kw)  # fmt: skip
+    seconds = _side_by_side(runs, steps, rounds)
+    speed = _median_speed(seconds, 16 * steps)
+    rows = [row("hourglass", f"train step, {study.main_stacks} stacks w{study.width} {study.input_size}px, batch 16, "
+                f"{name} (cpu)", speed[name], "images/s", 16 * steps * rounds, sum(seconds[name]),
+                f"median of {rounds} interleaved rounds; {torch.get_num_threads()} threads") for name in variants]
+    for name in list(variants)[1:]:
+        rows.append(row("hourglass", f"ratio {name} / fp32 eager (cpu)", speed[name] / speed["fp32 eager"], "x",
+                        0, 0))  # fmt: skip
+    # Two runs side by side: one process with all threads vs one single-thread process per core.
+    together = _parallel_step_speed(study, processes=2)
+    rows.append(row("hourglass", "2 single-thread processes side by side, bf16 + channels_last (cpu)", together,
+                    "images/s", 0, 0, "sum over the processes; how notebook 02 trains its variants"))  # fmt: skip
+    if torch.cuda.is_available():
+        full = PROFILES["full"].hourglass
+        rows += bench_precision(lambda: build_model(full.spec(2)), f"2 stacks w{full.width} {full.input_size}px",
+                                "cuda", full.input_size, 32, 20, rounds, benchmark="hourglass", optimizer="rmsprop",
+                                compiled=True)  # fmt: skip
     return rows
 
 
@@ -284,10 +263,10 @@ def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: 
     torch.manual_seed(0)
     models = {name: hrnet_narrow(init="kaiming", **kw) for name, kw in variants.items()}
     cfg = ", ".join(f"{k} {models['as designed'].config[k]}" for k in ("width", "blocks", "modules", "stem_width"))
-    runs = {name: hrnet_train_steps(m, image_size, batch) for name, m in models.items()}
+    runs = {name: train_steps(m, image_size, batch) for name, m in models.items()}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     seconds = _side_by_side(runs, steps, rounds)
-    speed = {name: float(np.median([batch * steps / t for t in ts])) for name, ts in seconds.items()}
+    speed = _median_speed(seconds, batch * steps)
     n = batch * steps * rounds
     note = (f"narrow HRNet ({cfg}), batch {batch}, median of {rounds} rounds, {torch.get_num_threads()} torch "
             f"threads, load average {load:.1f} before the run")  # fmt: skip
@@ -333,6 +312,8 @@ def bench_silhouette(n: int = 10000, d: int = 4096, ks: range = range(2, 11), re
             f"{t_call:.1f} s per call, timed on {sklearn_calls} calls"),
         row("silhouette", "speed-up shared matrix / sklearn", t_call * jobs / t_ours, "x", jobs, 0),
     ]  # fmt: skip
+
+
 def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
     """Lifting (notebook 07): training iterations/s at batch 256, thesis width h = 1024 and the default
     profile's h = 256; on the CPU with 1 and with all threads, and on the GPU when there is one."""

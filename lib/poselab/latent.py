@@ -154,11 +154,8 @@ def k_sweep(x: np.ndarray, ks: range = range(2, 11), restarts: int = 10, seed: i
             best = (s, k, km.labels_.copy(), km.cluster_centers_.copy())
     scores = pd.DataFrame(rows)
     table = scores.groupby("K")["silhouette"].agg(best="max", mean="mean", std="std")
-    # The best K is the one whose best restart scores highest (as in the seed's Fig. 4).
-    best_k = int(table["best"].idxmax())
-    if best[1] != best_k:  # the overall best restart is at best_k by construction; keep the guard explicit
-        raise RuntimeError("inconsistent sweep bookkeeping")
-    return Sweep(table, scores, best_k, best[2], best[3])
+    # The best K is the one whose best restart scores highest (as in the seed's Fig. 4): the overall best restart.
+    return Sweep(table, scores, best[1], best[2], best[3])
 
 
 def closest_to_centroids(x: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n: int = 1) -> list[np.ndarray]:

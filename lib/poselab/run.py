@@ -27,7 +27,7 @@ from pathlib import Path
 from poselab import paths
 from poselab.profiles import get_profile
 from poselab.reporting.registry import ARTIFACTS, empty_index, git_commit, merge_stage, now, read_json, write_json
-from poselab.sources import PACKAGE_DIR, notebook_code, reachable_sources
+from poselab.sources import digest, notebook_code, reachable_sources
 
 KERNEL_NAME = "poselab"
 
@@ -85,17 +85,9 @@ def plan(requested: list[str] | None, notebooks: dict[str, NotebookInfo]) -> lis
     return [notebooks[n] for n in order]
 
 
-def _hash_files(files) -> str:
-    h = hashlib.sha256()
-    for p in sorted(files):
-        h.update(p.relative_to(PACKAGE_DIR).as_posix().encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def source_hash(nb: NotebookInfo) -> str:
     """Hash of the poselab sources that the notebook's imports reach."""
-    return _hash_files(reachable_sources(notebook_code(nb.path)))
+    return digest(reachable_sources(notebook_code(nb.path)))
 
 
 def data_state(data_dir: Path) -> str:

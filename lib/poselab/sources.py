@@ -11,7 +11,9 @@ source file, which errs on the side of re-executing.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 PACKAGE = "poselab"
@@ -87,3 +89,12 @@ def notebook_code(path: Path) -> str:
         source = "".join(source) if isinstance(source, list) else source
         lines += [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
     return "\n".join(lines)
+
+
+def digest(files: Iterable[Path]) -> str:
+    """SHA-256 (hex) of source files: their paths inside the package and their contents."""
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()

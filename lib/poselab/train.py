@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from poselab.checkpoints import save_atomic
 from poselab.data.pose_dataset import HeatmapDataset
 from poselab.settings import TrainConfig
 
@@ -70,12 +70,6 @@ def bf16_native(device: str) -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
-
-
-def _save_atomic(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def train(
@@ -162,7 +156,7 @@ def train(
         history.append(row)
         if status != "diverged" and epoch == cfg.epochs - 1:
             status = "finished"
-        _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "history": history,
+        save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "history": history,
                       "config": asdict(cfg), "key": key, "status": status, "diverged_epoch": diverged_epoch,
                       "seconds": seconds}, out_dir / CHECKPOINT)  # fmt: skip
         pd.DataFrame(history).to_csv(out_dir / LOG, index=False)
@@ -175,17 +169,6 @@ def train(
 def run_key(*parts) -> str:
     """A short hash identifying a training run (model spec, configs, data fingerprint, code)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def training_source_hash() -> str:
-    """Hash of the code that determines a trained model (models, loop, targets, data pipeline)."""
-    root = Path(__file__).parent
-    files = sorted([*root.glob("models/*.py"), root / "train.py", root / "settings.py", root / "heatmaps.py",
-                    *(root / "data").glob("*.py")])  # fmt: skip
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainConfig, out_dir: Path, key: str,
@@ -209,7 +192,7 @@ def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainC
         if ckpt.get("key") != key or ckpt["config"] != asdict(cfg):
             (out_dir / CHECKPOINT).unlink()  # another run's progress: start over
     result = train(model, train_set, cfg, out_dir, key=key, **kwargs)
-    _save_atomic({"model": model.state_dict(), "history": result.history.to_dict("records"), "key": key,
+    save_atomic({"model": model.state_dict(), "history": result.history.to_dict("records"), "key": key,
                   "spec": spec, "status": result.status, "diverged_epoch": result.diverged_epoch,
                   "seconds": result.seconds}, final)  # fmt: skip
     return result

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from poselab.data.joints import MPII16
-from poselab.metrics import mpii_head_size
+from poselab.metrics import mpii_head_size, segment_size
 
 PIXEL_STD = 200.0
 
@@ -68,9 +68,7 @@ class MPIISource:
 
     def norm_sizes(self) -> dict[str, np.ndarray]:
         """Official PCKh head sizes (validation only, from gt_valid.mat) and FLIC-style torso sizes."""
-        j = self._joints
-        torso = np.linalg.norm(j[:, MPII16.index("l_shoulder")] - j[:, MPII16.index("r_hip")], axis=-1)
-        sizes = {"torso": torso}
+        sizes = {"torso": segment_size(self._joints, MPII16.index("l_shoulder"), MPII16.index("r_hip"))}
         mat = self.root / "annot" / "gt_valid.mat"
         if self.split == "valid" and mat.exists():
             from scipy.io import loadmat

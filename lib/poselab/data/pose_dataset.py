@@ -19,6 +19,7 @@ from poselab.data.joints import INTERNAL_INDEX, JointSet, get_convention
 from poselab.data.synthetic.render import VISIBLE
 from poselab.data.transforms import Augment, crop_matrix, transform_points, warp
 from poselab.heatmaps import gaussian_targets, input_to_heatmap
+from poselab.metrics import segment_size
 
 
 class PoseSource(Protocol):
@@ -61,8 +62,8 @@ class SyntheticSource:
 
     def norm_sizes(self) -> dict[str, np.ndarray]:
         j = self.set.ann["joints2d"]
-        seg = lambda a, b: np.linalg.norm(j[:, INTERNAL_INDEX[a]] - j[:, INTERNAL_INDEX[b]], axis=-1)  # noqa: E731
-        return {"head": seg("head_top", "upper_neck"), "torso": seg("l_shoulder", "r_hip")}
+        return {"head": segment_size(j, INTERNAL_INDEX["head_top"], INTERNAL_INDEX["upper_neck"]),
+                "torso": segment_size(j, INTERNAL_INDEX["l_shoulder"], INTERNAL_INDEX["r_hip"])}  # fmt: skip
 
 
 class HeatmapDataset(Dataset):

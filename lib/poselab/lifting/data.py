@@ -95,10 +95,12 @@ def with_root(pose16: np.ndarray) -> np.ndarray:
     return out
 
 
-def flip_2d(inputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mirror the normalised 2D poses (B, 16, 2) where mask (B,) is true: x -> -x, left <-> right."""
-    mirrored = inputs[:, FLIP16] * torch.tensor([-1.0, 1.0], dtype=inputs.dtype, device=inputs.device)
-    return torch.where(mask[:, None, None], mirrored, inputs)
+def flip_poses(poses: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mirror root-relative poses (B, 16, C), 2D or camera-frame 3D, where mask (B,) is true:
+    x -> -x (the other coordinates kept), left <-> right."""
+    sign = torch.ones(poses.shape[-1], dtype=poses.dtype, device=poses.device)
+    sign[0] = -1.0
+    return torch.where(mask[:, None, None], poses[:, FLIP16] * sign, poses)
 
 
 # --------------------------------------------------------------------------- sources

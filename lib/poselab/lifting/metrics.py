@@ -98,28 +98,30 @@ def metric_scale(pred: np.ndarray, gt_mm: np.ndarray) -> np.ndarray:
     return pred * np.linalg.norm(gt_mm[:, HEAD], axis=-1)[:, None, None]
 
 
+def _scored(name: str, pred: np.ndarray, test: LiftingSet, bh: np.ndarray | None = None,
+            mu: np.ndarray | None = None, sigma: np.ndarray | None = None) -> Evaluation:  # fmt: skip
+    """An Evaluation of ZV predictions (N, 17, 3) in pose units: aligned P-MPJPE and metric-scaled MPJPE."""
+    aligned = procrustes_align(pred, test.gt_mm)
+    return Evaluation(name, mpjpe(aligned, test.gt_mm), mpjpe(metric_scale(pred, test.gt_mm), test.gt_mm), bh,
+                      pred, aligned, mu, sigma)  # fmt: skip
+
+
 def evaluate(encoder: Encoder, decoder: Decoder, test: LiftingSet, name: str, hypotheses: int = 10,
              scale: float = 1.3, seed: int = 0, device: str = "cpu") -> Evaluation:  # fmt: skip
     """ZV (z = mu) and, when hypotheses > 0, BH (best of ``hypotheses`` samples) errors on ``test``."""
     mu, logvar = encode(encoder, test.inputs, device)
-    pred = decode(decoder, mu, scale, device)
-    aligned = procrustes_align(pred, test.gt_mm)
     bh = None
     if hypotheses > 0:
         z = sample_hypotheses(mu, logvar, hypotheses, seed)
         errs = np.stack([p_mpjpe(decode(decoder, zk, scale, device), test.gt_mm) for zk in z])  # (k, N, 17)
         best = errs.mean(2).argmin(0)
         bh = errs[best, np.arange(len(best))]
-    return Evaluation(name, mpjpe(aligned, test.gt_mm), mpjpe(metric_scale(pred, test.gt_mm), test.gt_mm), bh,
-                      pred, aligned, mu, np.exp(0.5 * logvar))  # fmt: skip
+    return _scored(name, decode(decoder, mu, scale, device), test, bh, mu, np.exp(0.5 * logvar))
 
 
 def flat_evaluation(test: LiftingSet) -> Evaluation:
     """A reference that does no lifting: the normalised 2D input with zero depth, scored like a model."""
-    pred = with_root(np.concatenate([test.inputs, np.zeros_like(test.inputs[..., :1])], -1))
-    aligned = procrustes_align(pred, test.gt_mm)
-    return Evaluation("flat", mpjpe(aligned, test.gt_mm), mpjpe(metric_scale(pred, test.gt_mm), test.gt_mm), None,
-                      pred, aligned)  # fmt: skip
+    return _scored("flat", with_root(np.concatenate([test.inputs, np.zeros_like(test.inputs[..., :1])], -1)), test)
 
 
 def action_separability(features: np.ndarray, actions: np.ndarray, groups: np.ndarray | None = None, k: int = 5,

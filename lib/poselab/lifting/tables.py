@@ -57,11 +57,12 @@ def parameter_table(models: dict) -> pd.DataFrame:
     rows = []
     for name, model in models.items():
         theirs = THESIS_APPENDIX_A.get(name, [])
-        for i, (block, layer, n) in enumerate(layer_table(model)):
+        layers = layer_table(model)
+        for i, (block, layer, n) in enumerate(layers):
             t_layer, t_n = theirs[i] if i < len(theirs) else ("", np.nan)
             rows.append({"model": name, "block": block, "layer": layer.split(", affine")[0] + (")" if "affine" in layer
                          else ""), "parameters": n, "thesis layer": t_layer, "thesis parameters": t_n})  # fmt: skip
-        total = sum(n for *_, n in layer_table(model))
+        total = sum(n for *_, n in layers)
         rows.append({"model": name, "block": "total", "layer": "", "parameters": total, "thesis layer": "",
                      "thesis parameters": sum(n for _, n in theirs) if theirs else np.nan})  # fmt: skip
     df = pd.DataFrame(rows)
@@ -84,8 +85,8 @@ def results_table(evals: dict[str, Evaluation], flat: Evaluation | None = None) 
         rows.append({"method": label, "P-MPJPE (mm), ours": err.mean() if err is not None else np.nan,
                      "MPJPE (mm), ours": ev.mpjpe.mean() if attr == "p_mpjpe" else np.nan,
                      "P-MPJPE (mm), thesis on Human3.6M": THESIS_RESULTS.get(label, np.nan)})  # fmt: skip
-    rows.append({"method": "Martinez et al., supervised", "P-MPJPE (mm), thesis on Human3.6M": 37.1})
-    rows.append({"method": "Chen et al., unsupervised", "P-MPJPE (mm), thesis on Human3.6M": 58.0})
+    for label in ("Martinez et al., supervised", "Chen et al., unsupervised"):
+        rows.append({"method": label, "P-MPJPE (mm), thesis on Human3.6M": THESIS_RESULTS[label]})
     if flat is not None:
         rows.append({"method": "no lifting: 2D input at zero depth (reference)",
                      "P-MPJPE (mm), ours": flat.p_mpjpe.mean(), "MPJPE (mm), ours": flat.mpjpe.mean()})  # fmt: skip

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,12 +29,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from poselab.checkpoints import save_atomic
 from poselab.lifting import geometry, losses
 from poselab.lifting.config import LiftingConfig
-from poselab.lifting.data import FLIP16, HEAD16, LiftingSet, flip_2d
+from poselab.lifting.data import HEAD16, LiftingSet, flip_poses
 from poselab.lifting.metrics import decode, encode, p_mpjpe
 from poselab.lifting.models import Decoder, Discriminator, Encoder, reparameterize
-from poselab.sources import reachable_sources
+from poselab.sources import digest, reachable_sources
 
 
 @dataclass
@@ -48,15 +48,6 @@ class TrainResult:
     seconds: float  # training time, also when the run was reused (then: when it was trained)
     iterations: int
     reused: bool = False  # loaded from a finished run with the same key instead of trained
-
-
-def save_checkpoint(path: Path, **state) -> None:
-    """torch.save through a temporary file and a rename, so a checkpoint is never half written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
 
 
 def load_models(path: Path, device: str = "cpu") -> tuple[Encoder, Decoder, Discriminator | None]:
@@ -148,8 +139,7 @@ def run_key(cfg: LiftingConfig, seed: int, *data: LiftingSet | None) -> str:
         if ds is not None:
             for a in (ds.inputs, ds.targets):
                 h.update(np.ascontiguousarray(a).tobytes())
-    for f in reachable_sources(f"import {__name__}"):  # this module and what it imports, not the figures
-        h.update(f.read_bytes())
+    h.update(digest(reachable_sources(f"import {__name__}")).encode())  # this module and its imports, not figures
     return h.hexdigest()[:16]
 
 
@@ -188,6 +178,14 @@ def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dic
     val_log = _Logger(out_dir / f"{name}_validation.csv")
     batches = _Batches(n, cfg.batch_size, torch.Generator().manual_seed(seed + 1))
     start = time.perf_counter()
+
+    def checkpoint(iteration: int) -> float:
+        seconds = time.perf_counter() - start
+        state = {k: module.state_dict() for k, module in {**models, **optimizers}.items()}
+        save_atomic({**state, "iteration": iteration, "config": asdict(cfg), "seed": seed, "key": key,
+                     "seconds": seconds}, out_dir / f"{name}.pt")  # fmt: skip
+        return seconds
+
     with cpu_threads(cfg.cpu_threads, device):
         bar = tqdm(range(1, total + 1), desc=name, unit="it", disable=not progress, mininterval=1.0)
         for it in bar:
@@ -196,15 +194,10 @@ def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dic
                 err = validation_error(models["encoder"], models["decoder"], val, cfg.scale, device)
                 val_log.add(it, it / per_epoch, p_mpjpe_zv=err)
                 bar.set_postfix(p_mpjpe=f"{err:.1f}")
-                save_checkpoint(out_dir / f"{name}.pt", **{k: m.state_dict() for k, m in models.items()},
-                                **{k: o.state_dict() for k, o in optimizers.items()}, iteration=it,
-                                config=asdict(cfg), seed=seed, key=key,
-                                seconds=time.perf_counter() - start)  # fmt: skip
-    seconds = time.perf_counter() - start
+                if it < total:  # the last one is written below
+                    checkpoint(it)
     # The finished run, whatever the validation schedule: what a later call with the same key loads.
-    save_checkpoint(out_dir / f"{name}.pt", **{k: m.state_dict() for k, m in models.items()},
-                    **{k: o.state_dict() for k, o in optimizers.items()}, iteration=total, config=asdict(cfg),
-                    seed=seed, key=key, seconds=seconds)  # fmt: skip
+    seconds = checkpoint(total)
     for m in models.values():
         m.eval()
     validation = val_log.close().reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
@@ -229,7 +222,7 @@ def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig,
 
     def step(idx: torch.Tensor, epoch: float) -> dict[str, float]:
         beta = _beta(cfg, epoch)
-        x = flip_2d(x_all[idx], torch.rand(len(idx), generator=g).to(device) < cfg.flip_p)
+        x = flip_poses(x_all[idx], torch.rand(len(idx), generator=g).to(device) < cfg.flip_p)
         b = len(x)
         enc.train(), dec.train(), disc.train()
         # 1. generator forward: same-view reprojection and a random novel view.
@@ -274,12 +267,6 @@ def _clip_generator(params: list[nn.Parameter], cfg: LiftingConfig) -> None:
     nn.utils.clip_grad_value_(params, cfg.clip_g_value)
 
 
-def flip_3d(targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mirror camera-frame 3D poses (B, 16, 3) where mask is true: x -> -x, left <-> right."""
-    mirrored = targets[:, FLIP16] * torch.tensor([-1.0, 1.0, 1.0], dtype=targets.dtype, device=targets.device)
-    return torch.where(mask[:, None, None], mirrored, targets)
-
-
 def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path,
                      device: str = "cpu", seed: int = 0, progress: bool = True) -> TrainResult:  # fmt: skip
     """The same encoder and decoder trained on 3D ground truth: L1(1.3 Y, Y_gt) + beta * lambda_KL * KL.
@@ -298,7 +285,7 @@ def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConf
     def step(idx: torch.Tensor, epoch: float) -> dict[str, float]:
         beta = _beta(cfg, epoch * stretch)
         flip = torch.rand(len(idx), generator=g).to(device) < cfg.flip_p
-        x, y = flip_2d(x_all[idx], flip), flip_3d(y_all[idx], flip)
+        x, y = flip_poses(x_all[idx], flip), flip_poses(y_all[idx], flip)
         enc.train(), dec.train()
         mu, logvar = enc(x.flatten(1))
         pose = dec(reparameterize(mu, logvar, generator=g)).view(len(x), -1, 3)

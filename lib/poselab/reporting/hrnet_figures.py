@@ -21,11 +21,10 @@ def ablation_curves(curves: pd.DataFrame, experiments: list[str]) -> plt.Figure:
             if len(bad):
                 ax.plot(bad["epoch"], np.zeros(len(bad)), "x", color="k", ms=8, label=f"seed {seed} diverged")
         stat = part.groupby("epoch")["val_pckh"].agg(["mean", "std"]).fillna({"std": 0.0})
-        ax.plot(stat.index, stat["mean"], "-o", color=colour(e), ms=4, lw=2)
-        ax.fill_between(stat.index, stat["mean"] - stat["std"], stat["mean"] + stat["std"], color=colour(e), alpha=0.2)
-        axes[-1].plot(stat.index, stat["mean"], "-o", color=colour(e), ms=4, lw=2, label=e)
-        axes[-1].fill_between(stat.index, stat["mean"] - stat["std"], stat["mean"] + stat["std"], color=colour(e),
-                              alpha=0.15)  # fmt: skip
+        for target, alpha, label in ((ax, 0.2, None), (axes[-1], 0.15, e)):
+            target.plot(stat.index, stat["mean"], "-o", color=colour(e), ms=4, lw=2, label=label)
+            target.fill_between(stat.index, stat["mean"] - stat["std"], stat["mean"] + stat["std"], color=colour(e),
+                                alpha=alpha)  # fmt: skip
         ax.set_title(e)
         ax.set_xlabel("epoch")
         if ax.get_legend_handles_labels()[0]:

@@ -30,17 +30,15 @@ class Run:
 def run_experiments(study: HRNetStudy, ctx, data: PoseData, workers: int | None = None) -> list[Run]:
     """Every experiment from every seed, trained in parallel processes on the CPU (finished runs are
     loaded, not retrained), then evaluated on the validation set."""
+    grid = [(e, s) for e in EXPERIMENTS for s in study.seeds]
     jobs = [TrainJob(ctx.profile, ctx.data_dir, ctx.seed, study.convention, study.input_size, study.train_samples,
                      study.val_samples, study.spec(e), replace(study.train, seed=s),
-                     ctx.checkpoints_dir / study.label(e, s), study.label(e, s))
-            for e in EXPERIMENTS for s in study.seeds]  # fmt: skip
-    trained = train_runs(jobs, ctx.device, workers)
+                     ctx.checkpoints_dir / study.label(e, s), study.label(e, s)) for e, s in grid]  # fmt: skip
     runs = []
-    for job, (model, result) in zip(jobs, trained, strict=True):
-        experiment = next(e for e in EXPERIMENTS if study.spec(e) == job.spec)
+    for (experiment, seed), (model, result) in zip(grid, train_runs(jobs, ctx.device, workers), strict=True):
         ev = None if result.status == "diverged" else evaluate(model, data.val_set, data.val, study.convention,
                                                                 ctx.device)  # fmt: skip
-        runs.append(Run(experiment, job.cfg.seed, model, result, ev))
+        runs.append(Run(experiment, seed, model, result, ev))
     return runs
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from poselab.data.synthetic.motion import DYNAMIC_ACTIONS
-from poselab.latent import Features, Sweep, cluster_table, k_sweep, mutual_information, pairwise_distances
+from poselab.latent import Features, Sweep, cluster_table, k_sweep, mutual_information
 from poselab.settings import LatentStudy
 
 
@@ -34,7 +34,7 @@ def cluster_set(name: str, feats: Features, members: np.ndarray, actions: np.nda
                 study: LatentStudy, seed: int, device: str = "cpu") -> ClusterResult:  # fmt: skip
     """K sweep, PCA plane and the meaning of the best clustering for a subset of the samples."""
     x = feats.x[members]
-    sweep = k_sweep(x, range(study.ks[0], study.ks[1] + 1), study.restarts, seed, device, pairwise_distances(x, device))
+    sweep = k_sweep(x, range(study.ks[0], study.ks[1] + 1), study.restarts, seed, device)
     plane, explained = pca_plane(x, seed)
     ann, vis, act = feats.annotated[members], feats.visible[members], actions[members]
     meaning = cluster_table(sweep.labels, ann, vis, act, action_names)

@@ -23,7 +23,8 @@ from poselab.data.transforms import Augment
 from poselab.metrics import pck, pck_curve, per_sample_pck
 from poselab.models import build_model
 from poselab.predict import Predictions, predict
-from poselab.train import FINAL, TrainConfig, TrainResult, run_key, train_or_load, training_source_hash
+from poselab.sources import digest, reachable_sources
+from poselab.train import FINAL, TrainConfig, TrainResult, run_key, train_or_load
 
 # MPII's official mean leaves out the pelvis and thorax; we do the same on every data set.
 MEAN_EXCLUDES = ("pelvis", "thorax")
@@ -80,18 +81,20 @@ def mean_excludes(convention: str) -> tuple[int, ...]:
     return tuple(js.index(n) for n in MEAN_EXCLUDES if n in js.names)
 
 
-def pckh_evaluator(data: PoseData, convention: str, alpha: float = 0.5, batch_size: int = 64):
-    """A callable model -> {"val_pckh": mean PCKh@alpha on the validation set} for the training log."""
-    excl = mean_excludes(convention)
-    idx = data.val_set.indices
-    gt, ann, head = data.val.joints()[idx], data.val.annotated()[idx], data.val.norm_sizes()["head"][idx]
+def pckh_evaluator(data: PoseData, convention: str):
+    """A callable model -> {"val_pckh": mean PCKh@0.5 on the validation set} for the training log."""
 
-    def evaluate(model: torch.nn.Module) -> dict[str, float]:
-        device = next(model.parameters()).device
-        p = predict(model, data.val_set, str(device), batch_size)
-        return {"val_pckh": pck(p.joints, gt, ann, head, alpha, excl)[1]}
+    def validate(model: torch.nn.Module) -> dict[str, float]:
+        device = str(next(model.parameters()).device)
+        return {"val_pckh": evaluate(model, data.val_set, data.val, convention, device).pckh}
 
-    return evaluate
+    return validate
+
+
+def training_code() -> str:
+    """Digest of the code a 2D training run depends on: this module and everything it imports
+    (models, training loop, data pipeline, the evaluation logged every epoch)."""
+    return digest(reachable_sources(f"import {__name__}"))[:16]
 
 
 def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, device: str, convention: str,
@@ -101,7 +104,7 @@ def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, dev
     torch.manual_seed(cfg.seed)
     model = build_model(spec)
     key = run_key(spec, asdict(cfg), data.train_set.size, data.name, data.fingerprint, data.train_set.indices.tolist(),
-                  data.val_set.indices.tolist(), training_source_hash())  # fmt: skip
+                  data.val_set.indices.tolist(), training_code())  # fmt: skip
     result = train_or_load(model, data.train_set, cfg, out_dir, key, spec=spec, device=device,
                            evaluate=pckh_evaluator(data, convention), desc=label, progress=progress)  # fmt: skip
     return model.eval(), result
