@@ -3,8 +3,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
+from conftest import TINY
 from poselab.data.dataset import ImageSet, PoseDataset
 from poselab.data.joints import H36M17
 from poselab.data.synthetic.generate import (
@@ -89,3 +91,40 @@ def test_lifting_set_layout(tiny_sets):
     # Walkers move through the capture area; feet touch the floor.
     assert np.ptp(take[:, 0, [0, 2]], axis=0).max() > 0.2
     assert abs(take[:, [3, 6], 1].min()) < 0.1
+
+
+def test_a_stored_sample_renders_again_identically(tiny_sets):
+    from poselab.data.synthetic.generate import render_sample
+
+    val = ImageSet(tiny_sets["pose2d"], "val")
+    for i in range(len(val)):
+        plain = render_sample(TINY.images, "val", i)
+        assert np.array_equal(plain.image, val.images[i]) and np.array_equal(plain.mask, val.mask(i))
+        black = render_sample(TINY.images, "val", i, "black")
+        assert np.array_equal(black.joints2d, plain.joints2d)
+        assert (black.image[plain.mask] < plain.image[plain.mask]).any()
+    with pytest.raises(ValueError, match="paint"):
+        render_sample(TINY.images, "val", 0, "red")
+
+
+def test_paint_changes_only_the_person():
+    from dataclasses import replace
+
+    from poselab.attribution.indices import dilate
+    from poselab.data.synthetic import generate as g
+    from poselab.data.synthetic.render import TextureBank
+
+    cfg = ImageSetConfig(image_size=96, seed=5)
+    bank = TextureBank(cfg.seed, cfg.image_size)
+    for s in range(3):
+        scene = g.sample_scene(np.random.default_rng([5, s]), cfg, g.SPLITS["val"][1])
+        scene = replace(scene, n_occluders=0)  # nothing in front of her: her pixels are the mask's
+        scenery = g.render_scenery(scene, bank)
+        plain = g.render_frame(scene, 0, scenery, bank, np.random.default_rng(s))
+        for paint, value in (("black", 0), ("white", 255)):
+            painted = g.render_frame(scene, 0, scenery, bank, np.random.default_rng(s), paint=paint)
+            changed = (painted.image != plain.image).any(-1)
+            rim = dilate(torch.from_numpy(plain.mask), 3).numpy()  # the mask and its anti-aliased edge
+            assert changed.any() and not (changed & ~rim).any()
+            inside = ~dilate(torch.from_numpy(~plain.mask), 3).numpy()
+            assert (painted.image[inside] == value).all(-1).mean() > 0.95

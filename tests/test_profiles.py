@@ -16,3 +16,19 @@ def test_profiles_grow_from_smoke_to_full():
         assert small.budget_minutes < big.budget_minutes
     assert full.data.images.image_size == 256 and default.data.images.image_size == 128
     assert len({p.fingerprint() for p in PROFILES.values()}) == 3
+
+
+@pytest.mark.parametrize("name", list(PROFILES))
+def test_poseig_settings_name_models_the_profile_has(name):
+    from poselab.settings import EXPERIMENTS
+    from poselab.studies.poseig import hrnet_label, integral_label
+
+    p = PROFILES[name]
+    study = p.poseig
+    hourglasses = [p.hourglass.label(s) for s in p.hourglass.stacks]
+    labels = [*hourglasses, *(hrnet_label(e) for e in EXPERIMENTS), integral_label(study)]
+    labels += [study.simplebaseline.label] if study.simplebaseline else []
+    assert study.integral_from in hourglasses and study.main in labels and study.hrnet_seed in p.hrnet.seeds
+    assert study.randomization_steps >= 5 and study.integral_train.loss == "integral"
+    if name == "full":
+        assert study.steps == 50 and study.simplebaseline is not None  # the authors' path and main model

@@ -126,3 +126,23 @@ def test_hrnet_notebook_runs_on_smoke(tmp_path):
     index = json.loads((reports / "artifacts.json").read_text())
     assert {"F06.1", "T06.1"} <= {a["id"] for a in index["artifacts"]}
     assert sum(h["name"].startswith("HRNet ") for h in index["headlines"]) == 3
+
+
+@pytest.mark.notebook
+def test_poseig_notebook_runs_on_smoke(tmp_path):
+    """Notebook 05 runs after 02 and 06 (it loads their models), trains its integral-regression model and a tiny
+    SimpleBaseline, and registers every figure, table and verdict."""
+    reports = tmp_path / "reports"
+    done = _run("--profile", "smoke", "--notebooks", "05", "--reports-dir", str(reports), "--data-dir",
+                str(tmp_path / "data"), "--quiet", "--no-html")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.index("06_hrnet_ablations") < done.stdout.index("05_poseig_attribution")
+    index = json.loads((reports / "artifacts.json").read_text())
+    ids = {a["id"] for a in index["artifacts"]}
+    assert {f"F05.{k}" for k in range(1, 7)} | {f"T05.{k}" for k in range(1, 7)} <= ids
+    assert (reports / "checkpoints" / "smoke" / "poseig-integral" / "final.pt").exists()
+    names = {h["name"] for h in index["headlines"] if h["notebook"] == "05"}
+    assert "R_E, lowest over joint types and masks" in names
+    executed = nbformat.read(reports / "executed" / "05_poseig_attribution.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "%|" not in text  # no progress-bar noise in the report

@@ -348,6 +348,56 @@ def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
     return rows
 
 
+def bench_poseig(repeats: int = 2) -> list[dict]:
+    """PoseIG (notebook 05): every joint's blur-path attributions of one 128-pixel image by the authors' loop (one
+    backward pass per joint per path step) against one backward per joint over the batched path and one batched
+    backward for all joints; the default profile's main hourglass and HRNet on the CPU, and on a GPU also the paper's
+    2-stack hourglass at 256x256 with the authors' 50 steps (TF32 off).  Untrained weights: the cost does not depend
+    on them."""
+    from dataclasses import replace
+
+    import torch
+
+    from poselab.attribution.study import Attributor, speed_comparison
+    from poselab.data.transforms import crop_matrix
+    from poselab.models import build_model
+    from poselab.profiles import PROFILES
+
+    default, full = PROFILES["default"], PROFILES["full"]
+    cases = [("cpu", "hourglass", default.hourglass.spec(2), default.hourglass.input_size, 128, default.poseig),
+             ("cpu", "HRNet", default.hrnet.spec("as designed"), default.hrnet.input_size, 128, default.poseig)]
+    if torch.cuda.is_available():
+        cases += [("cuda", "hourglass", default.hourglass.spec(2), default.hourglass.input_size, 128, default.poseig),
+                  ("cuda", "hourglass", full.hourglass.spec(2), full.hourglass.input_size, 256, full.poseig)]
+    rows = []
+    for device, name, spec, size, image_size, study in cases:
+        torch.manual_seed(0)
+        model = build_model(spec).eval().to(device)
+        att = Attributor(model, crop_matrix(np.full(2, (image_size - 1) / 2), image_size, size), size, image_size,
+                         study, device)  # fmt: skip
+        image = torch.rand(3, image_size, image_size)
+        gt = torch.rand(spec["n_joints"], 2) * (image_size - 1)
+        table = speed_comparison(att, image, gt, repeats=repeats)
+        what = f"{name} {size}px (w{spec['width']}), {spec['n_joints']} joints, {study.steps} steps ({device})"
+        where = torch.cuda.get_device_name(0) if device == "cuda" else f"cpu, {torch.get_num_threads()} threads"
+        for method, r in table.iterrows():
+            rows.append(row("poseig", f"{what}: {method}", r["seconds"], "s", 1, r["seconds"],
+                            f"max relative difference {r['max relative difference of attributions']:.1e}; {where}"))
+        for method, r in table.iloc[1:].iterrows():
+            rows.append(row("poseig", f"{what}: speed-up, {method} / the authors' loop", r["speed-up over the loop"],
+                            "x", 1, 0, where))  # fmt: skip
+        if image_size == 128:  # the same comparison in float64 (5 steps): equal up to rounding
+            exact = Attributor(model.double(), att.coordinates.matrix, size, image_size, replace(study, steps=5),
+                               device)  # fmt: skip
+            exact.coordinates.double()
+            t64 = speed_comparison(exact, image.double(), gt.double())
+            for method, r in t64.iloc[1:].iterrows():
+                rows.append(row("poseig", f"{name} {size}px, float64, 5 steps ({device}): {method} vs the loop",
+                                1e12 * r["max relative difference of attributions"], "1e-12 relative", 1,
+                                r["seconds"], where))  # fmt: skip
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "synthetic": bench_synthetic,
     "loader": bench_loader,
@@ -355,6 +405,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "hrnet": bench_hrnet,
     "silhouette": bench_silhouette,
     "lifting": bench_lifting,
+    "poseig": bench_poseig,
 }
 
 

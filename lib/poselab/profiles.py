@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig
 from poselab.lifting.config import LiftingConfig
-from poselab.settings import HourglassStudy, HRNetStudy, LatentStudy, TrainConfig
+from poselab.settings import HourglassStudy, HRNetStudy, LatentStudy, PoseIGStudy, SimpleBaselineStudy, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Profile:
     data: SyntheticConfig = field(default_factory=SyntheticConfig)
     hourglass: HourglassStudy = field(default_factory=HourglassStudy)  # notebooks 02, 03
     latent: LatentStudy = field(default_factory=LatentStudy)  # notebook 04
+    poseig: PoseIGStudy = field(default_factory=PoseIGStudy)  # notebook 05
     hrnet: HRNetStudy = field(default_factory=HRNetStudy)  # notebook 06
     lifting: LiftingConfig = field(default_factory=LiftingConfig)  # notebook 07
 
@@ -45,6 +46,13 @@ PROFILES: dict[str, Profile] = {
                                  train=TrainConfig(epochs=2, batch_size=16, lr=1e-3), ablation_samples=96,
                                  qualitative=4),
         latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2),
+        poseig=PoseIGStudy(images=4, steps=4, randomization_steps=5, randomization_images=2, integral_samples=None,
+                           integral_train=TrainConfig(epochs=1, batch_size=16, lr=2.5e-4, optimizer="adam", bf16=False,
+                                                      loss="integral"),
+                           simplebaseline=SimpleBaselineStudy(input_size=32, layers=(1, 1, 1, 1), width=8,
+                                                              deconv=(16, 16, 16),
+                                                              train=TrainConfig(epochs=1, batch_size=16, lr=1e-3,
+                                                                                optimizer="adam"))),
         hrnet=HRNetStudy(input_size=32, width=8, stem_width=16, blocks=(1, 1, 1, 1), modules=(1, 1, 1),
                          train=TrainConfig(epochs=2, batch_size=16, lr=1e-3, optimizer="adam"), seeds=(0, 1)),
         lifting=LiftingConfig(hidden=64, latent=16, epochs=2, supervised_epochs=2, beta_warmup=0.05,
@@ -65,6 +73,9 @@ PROFILES: dict[str, Profile] = {
                                                    channels_last=True),
                                  ablation_samples=1500),
         latent=LatentStudy(samples=5000, restarts=10),
+        # Sized by measurement on 2 CPU cores (notebook 05 within 8 minutes with AVX2 only): 6 models x 24 people,
+        # 20 blur steps; the integral model fine-tunes hourglass-1 for one epoch on 4,000 images (fp32).
+        poseig=PoseIGStudy(images=24, steps=20, randomization_steps=6, randomization_images=5),
         # 3 experiments x 3 seeds of a narrow HRNet at 64x64 for seed 003's 9 epochs, in two processes.
         hrnet=HRNetStudy(input_size=64, width=16, stem_width=16, blocks=(1, 1, 1, 1), modules=(1, 1, 1),
                          train=TrainConfig(epochs=9, batch_size=16, lr=1e-3, optimizer="adam", bf16=True,
@@ -87,6 +98,14 @@ PROFILES: dict[str, Profile] = {
                                  train=TrainConfig(epochs=100, batch_size=16, lr=2.5e-4, num_workers=8),
                                  ablation_samples=10000),
         latent=LatentStudy(samples=10000, restarts=10),
+        # The authors' 50-step blur path; SimpleBaseline-ResNet50 as their main model.
+        poseig=PoseIGStudy(images=200, steps=50, randomization_images=32, integral_from="hourglass-2",
+                           integral_samples=None, main="simplebaseline",
+                           integral_train=TrainConfig(epochs=10, batch_size=32, lr=2.5e-4, optimizer="adam",
+                                                      num_workers=8, loss="integral"),
+                           simplebaseline=SimpleBaselineStudy(train=TrainConfig(epochs=20, batch_size=32, lr=1e-3,
+                                                                                optimizer="adam", lr_milestones=(15,),
+                                                                                num_workers=8))),
         # Official W32 at 256x256 with Adam 1e-3 (w32_256x256_adam_lr1e-3), for seed 003's 9 epochs.
         hrnet=HRNetStudy(train=TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam", num_workers=8)),
         lifting=LiftingConfig(hidden=1024, latent=51, epochs=400, supervised_epochs=400, use_real=True),

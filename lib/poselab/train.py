@@ -1,7 +1,8 @@
-"""Training heatmap networks (hourglass, HRNet): one loop for every study.
+"""Training 2D pose networks (hourglass, HRNet, SimpleBaseline, integral regression): one loop for every study.
 
-* MSE between predicted and Gaussian target heatmaps on every stack's output (intermediate
-  supervision); unannotated joints are masked out.
+* ``loss="heatmap"``: MSE between predicted and Gaussian target heatmaps on every stack's output
+  (intermediate supervision); ``loss="integral"``: L1 between the coordinates an integral-regression
+  model predicts and the ground truth, per stack.  Unannotated joints are masked out of both.
 * RMSprop (seed 002) or Adam (HRNet), optional step decay.
 * Validation every epoch in ``eval()`` mode; a CSV log; a checkpoint written atomically after
   every epoch, from which an interrupted run resumes; a tqdm progress bar.
@@ -26,7 +27,7 @@ from tqdm.auto import tqdm
 
 from poselab.checkpoints import save_atomic
 from poselab.data.pose_dataset import HeatmapDataset
-from poselab.settings import TrainConfig
+from poselab.train_config import TrainConfig
 
 CHECKPOINT, FINAL, LOG = "last.pt", "final.pt", "log.csv"
 
@@ -48,6 +49,28 @@ def heatmap_loss(output: torch.Tensor, target: torch.Tensor, weight: torch.Tenso
         output = output[:, None]
     err = (output.float() - target[:, None]) ** 2 * weight[:, None, :, None, None]
     return err.mean(dim=(0, 2, 3, 4))
+
+
+def coordinate_loss(output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, size: float) -> torch.Tensor:
+    """Mean L1 distance per stack in units of the input side ``size``, unannotated joints masked out.
+
+    output (B, S, J, 2) or (B, J, 2) input pixels; target (B, J, 2) input pixels; weight (B, J) -> (S,).
+    """
+    if output.ndim == 3:
+        output = output[:, None]
+    err = (output.float() - target[:, None]).abs().sum(-1) * weight[:, None] / size
+    return err.mean(dim=(0, 2))
+
+
+LOSSES = {"heatmap": "heatmaps", "integral": "coordinates"}  # loss -> what the model must output
+
+
+def training_loss(output: torch.Tensor, batch: dict, loss: str, device: str) -> torch.Tensor:
+    """The per-stack loss ``loss`` of a model output on a batch of ``HeatmapDataset`` items, (S,)."""
+    weight = batch["weight"].to(device)
+    if loss == "heatmap":
+        return heatmap_loss(output, batch["heatmaps"].to(device), weight)
+    return coordinate_loss(output, batch["joints"].to(device), weight, batch["image"].shape[-1])
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -91,6 +114,11 @@ def train(
     (simulating an interruption; tests use it).  ``key`` identifies the run: a checkpoint
     written under another key or configuration is an error.  Returns the history and status.
     """
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {cfg.loss!r}")
+    if getattr(model, "outputs", "heatmaps") != LOSSES[cfg.loss]:
+        raise ValueError(f"loss {cfg.loss!r} needs a model that outputs {LOSSES[cfg.loss]}; "
+                         f"{type(model).__name__} outputs {getattr(model, 'outputs', 'heatmaps')}")  # fmt: skip
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     on_cuda = str(device).startswith("cuda")
@@ -130,7 +158,7 @@ def train(
                 images = images.contiguous(memory_format=torch.channels_last)
             with torch.autocast("cuda" if on_cuda else "cpu", dtype=torch.bfloat16, enabled=bf16):
                 output = model(images)
-            per_stack = heatmap_loss(output, batch["heatmaps"].to(device), batch["weight"].to(device))
+            per_stack = training_loss(output, batch, cfg.loss, device)
             loss = per_stack.sum()
             if not torch.isfinite(loss):
                 status, diverged_epoch = "diverged", epoch + 1

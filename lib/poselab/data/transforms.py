@@ -45,17 +45,17 @@ def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 def warp(image: torch.Tensor, matrix: np.ndarray, size: int) -> torch.Tensor:
     """Resample an image (C, H, W) float through the affine ``matrix`` (source -> output) into (C, size, size).
 
-    Bilinear; outside the source is zero.
+    Bilinear; outside the source is zero; differentiable, in the image's dtype and on its device.
     """
     _, h, w = image.shape
     inv = np.linalg.inv(matrix)
     # Output pixel (u, v) -> source pixel (x, y) -> grid_sample's [-1, 1] with align_corners=True.
     to_norm = np.array([[2 / max(w - 1, 1), 0, -1], [0, 2 / max(h - 1, 1), -1], [0, 0, 1]])
     theta = (to_norm @ inv)[:2]
-    u = torch.arange(size, dtype=torch.float32)
+    u = torch.arange(size, dtype=image.dtype, device=image.device)
     grid_u, grid_v = torch.meshgrid(u, u, indexing="xy")
     homo = torch.stack([grid_u, grid_v, torch.ones_like(grid_u)], -1)  # (size, size, 3)
-    grid = homo @ torch.as_tensor(theta, dtype=torch.float32).T  # (size, size, 2)
+    grid = homo @ torch.as_tensor(theta, dtype=image.dtype, device=image.device).T  # (size, size, 2)
     return F.grid_sample(image[None], grid[None], mode="bilinear", padding_mode="zeros", align_corners=True)[0]
 
 

@@ -1,4 +1,5 @@
-"""Pose estimation networks: stacked hourglass, HRNet; building them from a saved spec."""
+"""Pose estimation networks: stacked hourglass, HRNet, SimpleBaseline, integral regression; building them
+from a saved spec."""
 
 from __future__ import annotations
 
@@ -17,4 +18,12 @@ def build_model(spec: dict) -> nn.Module:
         from poselab.models.hrnet import HRNet
 
         return HRNet(**kwargs)
+    if spec["arch"] == "simplebaseline":
+        from poselab.models.simplebaseline import SimpleBaseline
+
+        return SimpleBaseline(**kwargs)
+    if spec["arch"] == "integral":
+        from poselab.models.integral import IntegralRegression
+
+        return IntegralRegression(**kwargs)
     raise ValueError(f"unknown architecture {spec['arch']!r}")

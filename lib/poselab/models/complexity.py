@@ -12,7 +12,7 @@ def count_parameters(model: nn.Module) -> int:
 
 @torch.no_grad()
 def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
-    """Multiply-accumulates of convolutions and linear layers for one sample of ``input_shape``
+    """Multiply-accumulates of convolutions (also transposed) and linear layers for one sample of ``input_shape``
     (C, H, W).  Pose papers (e.g. HRNet's 7.1 "GFLOPs") report this number as FLOPs."""
     total = 0
 
@@ -21,11 +21,16 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
         k = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups
         total += output[0].numel() * k
 
+    def deconv_hook(m: nn.ConvTranspose2d, inputs, output):
+        nonlocal total  # every input pixel is spread over a k x k window of every output channel
+        total += inputs[0][0].numel() * m.out_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+
     def linear_hook(m: nn.Linear, inputs, output):
         nonlocal total
         total += output[0].numel() * m.in_features
 
     hooks = [m.register_forward_hook(conv_hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    hooks += [m.register_forward_hook(deconv_hook) for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
     hooks += [m.register_forward_hook(linear_hook) for m in model.modules() if isinstance(m, nn.Linear)]
     was_training = model.training
     model.eval()

@@ -8,6 +8,7 @@ import seaborn as sns
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#ff7f0e", "centre": "#2ca02c"}
 # One colour per model / experiment, kept across the whole report.
 COLOURS = {
+    "hourglass-1": "#64b5cd",
     "hourglass-2": "#4c72b0",
     "hourglass-4": "#55a868",
     "hourglass-8": "#c44e52",
@@ -16,6 +17,13 @@ COLOURS = {
     "as designed": "#4c72b0",
     "no batchnorm": "#dd8452",
     "no batchnorm + identity": "#c44e52",
+    # notebook 05's models: the HRNet variants in their notebook-06 colours, the models trained there apart
+    "hrnet as designed": "#55a868",
+    "hrnet no batchnorm": "#dd8452",
+    "hrnet no batchnorm + identity": "#c44e52",
+    "integral (hourglass-1)": "#8172b3",
+    "integral (hourglass-2)": "#8172b3",
+    "simplebaseline": "#937860",
     "vae-gan ZV": "#8172b3",
     "vae-gan BH": "#937860",
     "supervised": "#55a868",

@@ -97,14 +97,29 @@ def training_code() -> str:
     return digest(reachable_sources(f"import {__name__}"))[:16]
 
 
+def initialise_from(model: torch.nn.Module, run_dir: Path) -> str:
+    """Start ``model`` from the weights of a finished run (e.g. an integral-regression model from a trained
+    heatmap network): into ``model.backbone`` when the model has one, else into the model itself; both strictly.
+    Returns the run's key, which belongs in the new run's key."""
+    final = Path(run_dir) / FINAL
+    if not final.exists():
+        raise FileNotFoundError(f"no trained model at {final} to start from: run the notebook that trains it first")
+    saved = torch.load(final, map_location="cpu", weights_only=True)
+    getattr(model, "backbone", model).load_state_dict(saved["model"])
+    return saved["key"]
+
+
 def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, device: str, convention: str,
-                label: str, progress: bool = True) -> tuple[torch.nn.Module, TrainResult]:  # fmt: skip
+                label: str, progress: bool = True,
+                init_from: Path | None = None) -> tuple[torch.nn.Module, TrainResult]:  # fmt: skip
     """Train ``spec`` with ``cfg`` on ``data`` (validated each epoch), or load the finished run when
-    nothing that determines it has changed.  The seed is ``cfg.seed``."""
+    nothing that determines it has changed.  The seed is ``cfg.seed``; ``init_from`` names a finished
+    run whose weights start the model (``initialise_from``)."""
     torch.manual_seed(cfg.seed)
     model = build_model(spec)
+    start = initialise_from(model, init_from) if init_from is not None else None
     key = run_key(spec, asdict(cfg), data.train_set.size, data.name, data.fingerprint, data.train_set.indices.tolist(),
-                  data.val_set.indices.tolist(), training_code())  # fmt: skip
+                  data.val_set.indices.tolist(), training_code(), *([start] if start else []))  # fmt: skip
     result = train_or_load(model, data.train_set, cfg, out_dir, key, spec=spec, device=device,
                            evaluate=pckh_evaluator(data, convention), desc=label, progress=progress)  # fmt: skip
     return model.eval(), result
@@ -125,6 +140,7 @@ class TrainJob:
     cfg: TrainConfig
     out_dir: Path
     label: str
+    init_from: Path | None = None  # a finished run whose weights start this one
 
 
 def _job_data(job: TrainJob) -> PoseData:
@@ -136,7 +152,7 @@ def _run_job(job: TrainJob, threads: int) -> str:
     """Worker: train one run to its final checkpoint (loading it if it is already there)."""
     torch.set_num_threads(threads)
     _, result = train_model(job.spec, job.cfg, _job_data(job), job.out_dir, "cpu", job.convention, job.label,
-                            progress=False)  # fmt: skip
+                            progress=False, init_from=job.init_from)  # fmt: skip
     return result.status
 
 
@@ -155,7 +171,8 @@ def train_runs(jobs: list[TrainJob], device: str,
                 f.result()
     out = []
     for job in jobs:  # loads the finished runs (or trains here when running one by one)
-        out.append(train_model(job.spec, job.cfg, _job_data(job), job.out_dir, device, job.convention, job.label))
+        out.append(train_model(job.spec, job.cfg, _job_data(job), job.out_dir, device, job.convention, job.label,
+                               init_from=job.init_from))  # fmt: skip
     return out
 
 

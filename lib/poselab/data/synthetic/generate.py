@@ -208,6 +208,9 @@ class StageTimer:
 _NO_TIMER = StageTimer()
 
 
+PAINTS = {"black": (0.0, 0.0, 0.0), "white": (1.0, 1.0, 1.0)}
+
+
 def render_frame(
     scene: Scene,
     frame: int,
@@ -216,8 +219,15 @@ def render_frame(
     noise_rng: np.random.Generator,
     noise: float = 0.02,
     timer: StageTimer = _NO_TIMER,
+    paint: str | None = None,
 ) -> Sample:
-    """Render frame ``frame`` of a scene: person over the scenery, occluders, labels, noise."""
+    """Render frame ``frame`` of a scene: person over the scenery, occluders, labels, noise.
+
+    ``paint="black"`` or ``"white"`` paints every pixel of the person that the camera sees in that flat
+    colour (anti-aliased at the silhouette, under the occluders), after the noise, on the usual scene:
+    PoseIG's test of solid-colour baselines (seed 001, Fig. A).  Labels and the random draws are the
+    same as without it.
+    """
     cam = scene.camera
     with timer("person"):
         joints_cam = cam.to_camera(scene.poses[frame])
@@ -238,8 +248,30 @@ def render_frame(
     with timer("finish"):
         img *= noise_rng.uniform(0.85, 1.12)
         img += noise_rng.uniform(0, noise) * bank.noise_crop(noise_rng, *img.shape[:2])
+        if paint is not None:
+            if paint not in PAINTS:
+                raise ValueError(f"paint must be one of {', '.join(PAINTS)} or None, not {paint!r}")
+            seen = (layer.alpha * (1 - scenery.occluder_alpha))[..., None]
+            img = img * (1 - seen) + seen * np.asarray(PAINTS[paint], np.float32)
         image = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
     return Sample(image, mask, joints_2d.astype(np.float32), joints_cam.astype(np.float32), status)
+
+
+def render_sample(cfg: ImageSetConfig, split: str, index: int, paint: str | None = None,
+                  bank: render.TextureBank | None = None) -> Sample:
+    """Sample ``index`` of a generated split rendered again, exactly as ``generate_split`` wrote it, or with
+    its person painted (``render_frame``'s ``paint``).  The sequence's random draws are replayed, so the
+    scene, the pose and the noise are the stored sample's."""
+    split_id, subjects = SPLITS[split]
+    k = cfg.frames_per_sequence
+    s, j = divmod(index, k)
+    bank = bank or render.TextureBank(cfg.seed, cfg.image_size)
+    rng = np.random.default_rng([cfg.seed, split_id, s])
+    scene = sample_scene(rng, cfg, subjects)
+    scenery = render_scenery(scene, bank)
+    for earlier in range(j):  # the frames before this one drew their noise from the same generator
+        render_frame(scene, earlier, scenery, bank, rng, cfg.noise)
+    return render_frame(scene, j, scenery, bank, rng, cfg.noise, paint=paint)
 
 
 def person_box(joints2d: np.ndarray) -> tuple[np.ndarray, float]:
