@@ -95,13 +95,14 @@ def test_findings_give_a_verdict_per_claim():
     t054 = tables.easy_hard_table(frame, fams)
     base = pd.DataFrame({"white baseline": [1.5, 0.4], "black baseline": [0.3, 1.6], "blur path": [1.8, 1.9]},
                         index=["black", "white"])  # fmt: skip
-    f = tables.findings(t051, t052, t053, t054, frame, fams, base).set_index("claim")
+    f = tables.findings(t051, t052, t053, t054, frame, fams, base, {"int": "hg"}).set_index("claim")
     verdict = f["verdict"]
     assert verdict.iloc[0] == "supports" and "1.10–3.00" in f["ours"].iloc[0]
     assert verdict.filter(like="DI rises").item() == "supports"
     assert verdict.filter(like="FI falls").item() == "supports"
     assert verdict.filter(like="FI grows").item() == "partly supports"  # 1 of 2 models
     assert verdict.filter(like="larger mean LI").item() == "supports"
+    assert "hg" in f["ours"].filter(like="larger mean LI").item()
     assert verdict.filter(like="solid-colour").item() == "supports"
     assert "This **supports** the claim" in tables.findings_markdown(f.reset_index())
 
