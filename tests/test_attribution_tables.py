@@ -43,8 +43,8 @@ def test_perturbation_table_pools_joints_of_a_type_as_a_ratio_of_sums():
 
 def test_randomization_table_places_the_seed_at_the_same_fraction():
     t = tables.randomization_table([0, 8, 16, 24, 32, 40, 48], 48, list(range(7)), [1.0] * 7, [2.0] * 7, [0] * 7)
-    assert t.loc[8, "DI (seed, ResNet-50)"] == 13.58 and t.loc[48, "FI (seed, ResNet-50)"] == 0.884
-    assert np.isnan(t.loc[0, "DI (seed, ResNet-50)"]) and t.loc[24, "fraction of layers"] == 0.5
+    assert t.loc[8, tables.SEED_DI_COLUMN] == 13.58 and t.loc[48, tables.SEED_FI_COLUMN] == 0.884
+    assert np.isnan(t.loc[0, tables.SEED_DI_COLUMN]) and t.loc[24, "fraction of layers"] == 0.5
 
 
 def test_group_table_says_whether_fi_grows_down_the_chain():

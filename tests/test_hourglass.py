@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from poselab.checkpoints import strip_prefixes
 from poselab.models.hourglass import Hourglass, StackedHourglass, load_reference_state_dict
 
 
@@ -91,6 +92,21 @@ def test_reference_checkpoints_load():
     del reference["model.outs.1.conv.weight"]
     with pytest.raises(ValueError, match="outs.1.conv.weight"):
         load_reference_state_dict(fresh, reference)
+
+
+@pytest.mark.parametrize("prefix", ["model.module.", "module.model.", "module.", "model.", "module.module.", ""])
+def test_reference_checkpoints_load_with_wrapper_prefixes_in_any_order(prefix):
+    model = StackedHourglass(1, width=8, n_joints=4, depth=1, stem=(8, 8))
+    torch.manual_seed(5)
+    weights = {k: torch.randn_like(v) if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    fresh = StackedHourglass(1, width=8, n_joints=4, depth=1, stem=(8, 8))
+    load_reference_state_dict(fresh, {"state_dict": {prefix + k: v for k, v in weights.items()}})
+    assert all(torch.equal(v, weights[k]) for k, v in fresh.state_dict().items())
+
+
+def test_strip_prefixes_keeps_names_that_only_contain_a_prefix():
+    state = {"model.module.pre.0.weight": 1, "pre.model.x": 2, "modules.y": 3}
+    assert strip_prefixes(state) == {"pre.0.weight": 1, "pre.model.x": 2, "modules.y": 3}
 
 
 def test_bottleneck_is_the_third_residual_at_the_lowest_resolution():

@@ -97,9 +97,10 @@ def test_load_official_checkpoint_file(tmp_path, w32):
     assert all(torch.equal(v, state[k]) for k, v in w32.state_dict().items())
 
 
-def test_load_training_checkpoint_with_dataparallel_prefix(tmp_path):
+@pytest.mark.parametrize("prefix", ["module.", "model.module.", "module.model."])
+def test_load_training_checkpoint_with_dataparallel_prefix(tmp_path, prefix):
     src, dst = hrnet_narrow(**TINY), hrnet_narrow(**TINY, init="kaiming")
-    wrapped = {"epoch": 3, "state_dict": {f"module.{k}": v for k, v in src.state_dict().items()}}
+    wrapped = {"epoch": 3, "state_dict": {f"{prefix}{k}": v for k, v in src.state_dict().items()}}
     torch.save(wrapped, tmp_path / "checkpoint.pth")
     load_official_checkpoint(dst, tmp_path / "checkpoint.pth")
     assert all(torch.equal(v, src.state_dict()[k]) for k, v in dst.state_dict().items())

@@ -21,7 +21,7 @@ from poselab.lifting import data as D
 from poselab.lifting import geometry, losses, metrics, tables
 from poselab.lifting.config import LiftingConfig
 from poselab.lifting.models import Decoder, Discriminator, Encoder, layer_table
-from poselab.lifting.train import load_models, train_supervised, train_vae_gan
+from poselab.lifting.train import load_models, train_both, train_supervised, train_vae_gan
 from poselab.profiles import PROFILES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -288,6 +288,64 @@ def test_the_full_profile_uses_human36m_when_present(tmp_path):
     assert not D.h36m_available(tmp_path / "elsewhere")
 
 
+# The published calibration of camera 54138969 and S9's first camera, written out here as the data set
+# documents it (orientation: camera-to-world quaternion w, x, y, z; translation: camera centre in mm).
+S9_CAMERA_0 = {"f": (1145.0494384765625, 1143.7811279296875), "c": (512.54150390625, 515.4514770507812),
+               "k": (-0.20709891617298126, 0.24777518212795258, -0.0030751503072679043),
+               "p": (-0.0009756988729350269, -0.00142447161488235),
+               "q": (0.15540587902069092, -0.15548215806484222, -0.7532095313072205, 0.6199594736099243),
+               "T": (2044.45849609375, 4935.1171875, 1481.2275390625)}  # fmt: skip
+
+
+def _h36m_projection(world_m: np.ndarray, cam: dict) -> np.ndarray:
+    """Human3.6M's projection written independently: scipy's rotation, the distortion term by term."""
+    w, x, y, z = cam["q"]
+    rot = Rotation.from_quat([x, y, z, w]).as_matrix()  # scipy takes (x, y, z, w)
+    xc = (world_m * 1000 - np.array(cam["T"])) @ rot  # rot^T (X - T), row vectors
+    u, v = xc[..., 0] / xc[..., 2], xc[..., 1] / xc[..., 2]
+    r2 = u * u + v * v
+    k1, k2, k3 = cam["k"]
+    p1, p2 = cam["p"]
+    radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+    ud = u * (radial + p1 * u + p2 * v) + p1 * r2
+    vd = v * (radial + p1 * u + p2 * v) + p2 * r2
+    return np.stack([cam["f"][0] * ud + cam["c"][0], cam["f"][1] * vd + cam["c"][1]], -1)
+
+
+def test_human36m_uses_its_published_distorted_cameras(tmp_path):
+    """A fixture in the VideoPose3D layout whose 2D is Human3.6M's projection of its 3D (S9, camera 0):
+    the loader's cameras reproject the 3D onto that 2D within 0.5 px; an ideal pinhole does not."""
+    folder = tmp_path / "h36m"
+    folder.mkdir()
+    cfg = LiftingSetConfig(seconds=0.6, takes=1, seed=5)
+    world17 = H36M17.from_internal(lifting_sequence("S9", "walking", 0, cfg))
+    # place the person in Human3.6M's capture volume (metres, z up; the cameras are ~5 m away)
+    world17 = world17[..., [0, 2, 1]] + [0.2, 0.3, 0.0]
+    world32 = np.zeros((len(world17), 32, 3))
+    world32[:, list(D.H36M32_TO_17)] = world17
+    views = [_h36m_projection(world17, S9_CAMERA_0)] + [np.zeros((len(world17), 17, 2))] * 3
+    pos3d, pos2d = {"S9": {"Walking 1": world32}}, {"S9": {"Walking 1": views}}
+    np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=np.array(pos3d, dtype=object))
+    np.savez_compressed(folder / "data_2d_h36m_gt.npz", positions_2d=np.array(pos2d, dtype=object),
+                        metadata=np.array({"num_joints": 17}, dtype=object))  # fmt: skip
+    source = D.h36m_source(tmp_path)
+    cam = source.cameras["S9"][0]
+    assert (cam.width, cam.height) == (1000, 1002) and len(source.cameras["S9"]) == 4
+    got = cam.project(source.positions_3d["S9"]["Walking 1"])
+    err = np.linalg.norm(got - source.positions_2d["S9"]["Walking 1"][0], axis=-1)
+    assert err.max() < 0.5
+    pinhole = project_points(cam.to_camera(world17), cam.K)
+    assert np.linalg.norm(pinhole - views[0], axis=-1).max() > 2.0  # the lens distortion matters
+    np.testing.assert_allclose(cam.center, np.array(S9_CAMERA_0["T"]) / 1000, atol=1e-9)
+
+
+def test_fit_camera_takes_a_thin_svd_of_many_points():
+    world = np.random.default_rng(1).uniform(-1, 1, (20000, 3)) + [0, 0.9, 0]
+    cam = lifting_rig()[0]
+    got = D.fit_camera(world, cam.project(world))  # a full SVD of the 40000 x 12 system would need 12.8 GB
+    np.testing.assert_allclose(got.R, cam.R, atol=1e-9)
+
+
 def test_fit_camera_recovers_the_lifting_rig():
     world = np.random.default_rng(0).uniform(-1, 1, (300, 3)) + [0, 0.9, 0]
     for cam in lifting_rig():
@@ -374,7 +432,7 @@ def test_supervised_baseline_learns_and_evaluation_reports_zv_and_bh(lifting_set
     np.testing.assert_allclose(ev.p_mpjpe.mean(), curve[-1], rtol=1e-4)  # the same ZV number
     flat = metrics.flat_evaluation(test)
     summary = tables.results_table({"vae-gan": ev, "supervised": ev}, flat)
-    assert summary.loc["VAE-GAN ZV (unsupervised)", "P-MPJPE (mm), thesis on Human3.6M"] == 52.74
+    assert summary.loc["VAE-GAN ZV (unsupervised)", tables.THESIS_COLUMN] == 52.74
     assert summary.loc["supervised VAE ZV (3D ground truth)", "P-MPJPE (mm), ours"] == pytest.approx(ev.p_mpjpe.mean())
     assert set(tables.per_joint_table({"supervised": ev}).index) == set(D.THESIS_NAMES)
     per_action = tables.per_action_table({"supervised": ev}, test.action)
@@ -420,3 +478,14 @@ def test_a_finished_run_is_loaded_not_retrained(tmp_path):
     ds.inputs = ds.inputs + 1.0  # other data: trained anew
     retrained = train_supervised(ds, None, cfg, tmp_path, progress=False)
     assert retrained.seconds != first.seconds and not retrained.reused
+
+
+def test_both_lifting_models_train_side_by_side_to_the_same_weights(lifting_sets, tmp_path):
+    train, test = lifting_sets
+    cfg = replace(TINY_CFG, epochs=1, supervised_epochs=1)
+    parallel = train_both(train, test, cfg, tmp_path / "a", workers=2)
+    serial = train_both(train, test, cfg, tmp_path / "b", workers=1)
+    assert all(r.reused for r in parallel) and not any(r.reused for r in serial)  # loaded from the workers' runs
+    for p, s in zip(parallel, serial, strict=True):
+        for a, b in zip(p.decoder.state_dict().values(), s.decoder.state_dict().values(), strict=True):
+            assert torch.equal(a, b)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from poselab.metrics import mpii_head_size, pck, pck_curve, per_sample_pck
+from poselab.metrics import mpii_head_size, pck, pck_curve, per_sample_pck, unscored
 
 GT = np.zeros((2, 3, 2))
 PRED = np.array([[[3.0, 4.0], [1.0, 0.0], [0.0, 9.0]],     # errors 5, 1, 9
@@ -36,3 +36,14 @@ def test_never_annotated_joint_is_nan_and_curve_is_monotonic():
 def test_official_mpii_head_size():
     boxes = np.array([[[10.0, 20.0], [40.0, 60.0]]])  # diagonal 50 px
     np.testing.assert_allclose(mpii_head_size(boxes), [30.0])
+
+
+def test_samples_without_a_normaliser_are_left_out_and_counted():
+    gt = np.zeros((3, 2, 2))
+    pred = np.array([[[1.0, 0.0], [0.0, 0.0]], [[10.0, 0.0], [0.0, 0.0]], [[50.0, 0.0], [50.0, 0.0]]])
+    ann = np.ones((3, 2), bool)
+    norm = np.array([4.0, 4.0, np.nan])  # the third sample has no head box: it must not count as wrong
+    per_joint, mean = pck(pred, gt, ann, norm, 0.5)
+    np.testing.assert_allclose(per_joint, [0.5, 1.0])
+    assert mean == 0.75 and unscored(ann, norm) == 1
+    np.testing.assert_allclose(per_sample_pck(pred, gt, ann, norm, 0.5), [1.0, 0.5, np.nan])

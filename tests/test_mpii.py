@@ -4,12 +4,37 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from scipy.io import savemat
 
-from poselab.data.mpii import MPIISource
+from poselab.data.mpii import RELEASE, MPIISource, read_gt_valid
 from poselab.data.pose_dataset import HeatmapDataset
 from poselab.data.transforms import transform_points
+
+
+def _struct_array(rows: list[dict]) -> np.ndarray:
+    """A 1 x N MATLAB struct array (as the real RELEASE file stores annolist and annorect)."""
+    fields = list(rows[0]) if rows else ["x1"]
+    arr = np.zeros((1, len(rows)), dtype=[(f, "O") for f in fields])
+    for i, r in enumerate(rows):
+        for f in fields:
+            arr[0, i][f] = r[f]
+    return arr
+
+
+def write_release(path, images: dict[str, list[tuple[tuple, tuple]]]) -> None:
+    """The original MPII annotation file's layout: RELEASE.annolist(i).image.name and .annorect(r) with the head
+    box x1, y1, x2, y2, objpos.x/.y and scale (plus one rectangle without a head box, as in the real file)."""
+    annolist = []
+    for name, people in images.items():
+        rects = [{"x1": float(b[0]), "y1": float(b[1]), "x2": float(b[2]), "y2": float(b[3]), "scale": 1.0,
+                  "objpos": {"x": float(c[0]), "y": float(c[1])}} for c, b in people]  # fmt: skip
+        annolist.append({"image": {"name": name}, "annorect": _struct_array(rects), "frame_sec": 0, "vididx": 1})
+    annolist.append({"image": {"name": "unannotated.jpg"}, "annorect": _struct_array([{"scale": 1.0}]),
+                     "frame_sec": 0, "vididx": 2})  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    savemat(path, {"RELEASE": {"annolist": _struct_array(annolist), "img_train": np.ones((1, len(annolist)))}})
 
 
 @pytest.fixture
@@ -30,7 +55,15 @@ def mpii_root(tmp_path):
     boxes = np.zeros((2, 2, 2))  # (corner, xy, person)
     boxes[:, :, 0] = [[10, 10], [40, 50]]  # diagonal 50 -> head size 30
     boxes[:, :, 1] = [[0, 0], [30, 40]]
-    savemat(tmp_path / "annot" / "gt_valid.mat", {"headboxes_src": boxes})
+    pos = np.transpose(np.array([joints, joints]), (1, 2, 0))  # (16, 2, N), 1-based
+    pos[0, :, 1] = [7.0, 9.0]  # the official ground truth differs from valid.json here: it is what is scored
+    missing = np.zeros((16, 2))
+    missing[:8, 1] = 1  # person 1: joints 0-7 missing
+    missing[2, 0] = 1  # person 0: the right hip (joint 2) missing -> no torso size
+    savemat(tmp_path / "annot" / "gt_valid.mat", {"pos_gt_src": pos, "jnt_missing": missing, "headboxes_src": boxes})
+    # training head boxes: person 0's centre matches exactly, person 1's within a pixel
+    write_release(tmp_path / RELEASE, {"000000001.jpg": [((101.5, 100.8), (0, 0, 60, 80)),
+                                                          ((201.0, 136.0), (10, 10, 40, 50))]})  # fmt: skip
     return tmp_path
 
 
@@ -39,6 +72,7 @@ def test_loader_reads_the_hrnet_json_layout(mpii_root):
     assert len(src) == 2 and src.image(0).shape == (300, 400, 3)
     assert src.joints()[0, 15].tolist() == [250.0, 150.0]  # 1-based -> 0-based
     assert src.annotated()[1].tolist() == [False] * 8 + [True] * 8
+    assert src.annotated()[0].sum() == 15
     centers, sides = src.boxes()
     # The usual MPII adjustment: centre 15 * scale pixels lower, box 1.25 * scale * 200 pixels.
     np.testing.assert_allclose(centers[0], [200.0, 135.0 + 15.0])
@@ -56,9 +90,58 @@ def test_crop_puts_a_known_joint_where_expected(mpii_root):
     u, v = transform_points([250.0, 150.0], item["matrix"].numpy())
     peak = np.unravel_index(item["image"][0].argmax().item(), (64, 64))
     assert abs(peak[1] - u) <= 1 and abs(peak[0] - v) <= 1
-    assert item["weight"].sum() == 16
+    assert item["weight"].sum() == 15  # all but the right hip, missing in gt_valid.mat
 
 
 def test_missing_annotations_name_the_manifest_entry(tmp_path):
     with pytest.raises(FileNotFoundError, match="'mpii' entry of data_manifest.yaml"):
         MPIISource(tmp_path, "valid")
+
+
+def test_validation_is_scored_against_the_official_ground_truth(mpii_root):
+    src = MPIISource(mpii_root, "valid")
+    assert src.joints()[1, 0].tolist() == [6.0, 8.0]  # pos_gt_src, not valid.json
+    assert not src.annotated()[0, 2]  # jnt_missing
+    truth = read_gt_valid(mpii_root / "annot" / "gt_valid.mat")
+    assert truth.joints.shape == (2, 16, 2) and truth.head_boxes.shape == (2, 2, 2)
+
+
+def test_gt_valid_must_be_there_and_complete(mpii_root):
+    (mpii_root / "annot" / "gt_valid.mat").unlink()
+    with pytest.raises(FileNotFoundError, match="gt_valid.mat is missing.*'mpii' entry"):
+        MPIISource(mpii_root, "valid")
+    savemat(mpii_root / "annot" / "gt_valid.mat", {"headboxes_src": np.zeros((2, 2, 2))})
+    with pytest.raises(ValueError, match=r"lacks \['pos_gt_src', 'jnt_missing'\]"):
+        MPIISource(mpii_root, "valid")
+
+
+def test_training_head_sizes_come_from_the_original_annotation_file(mpii_root):
+    src = MPIISource(mpii_root, "train")
+    # person 0 (centre 201, 136): box 30 x 40 -> 0.6 x 50; person 1 (centre 101, 101): box 60 x 80 -> 0.6 x 100
+    np.testing.assert_allclose(src.norm_sizes()["head"], [30.0, 60.0])
+    (mpii_root / RELEASE).unlink()
+    with pytest.raises(FileNotFoundError, match="original MPII annotations"):
+        MPIISource(mpii_root, "train")
+
+
+def test_a_person_without_both_torso_joints_has_no_torso_size(mpii_root):
+    src = MPIISource(mpii_root, "valid")
+    torso = src.norm_sizes()["torso"]
+    assert np.isnan(torso).all()  # person 0's right hip is missing in gt_valid.mat, person 1's joints 0-7
+    assert src.unscored() == {"head": 0, "torso": 2}
+    train = MPIISource(mpii_root, "train")  # train.json: person 0 fully annotated
+    assert np.isfinite(train.norm_sizes()["torso"][0]) and np.isnan(train.norm_sizes()["torso"][1])
+
+
+def test_both_splits_evaluate_and_count_the_people_left_out(mpii_root):
+    from poselab.models import build_model
+    from poselab.studies.pose2d import evaluate
+
+    torch.manual_seed(0)
+    model = build_model({"arch": "hourglass", "n_stacks": 1, "width": 8, "depth": 1, "stem": [8, 8],
+                         "n_joints": 16}).eval()  # fmt: skip
+    for split in ("train", "valid"):
+        src = MPIISource(mpii_root, split)
+        ev = evaluate(model, HeatmapDataset(src, 32), src, "mpii16")
+        assert 0 <= ev.pckh <= 1 and ev.unscored["head"] == 0
+        assert ev.unscored["torso"] == (2 if split == "valid" else 1)

@@ -55,3 +55,31 @@ def test_merge_replaces_a_notebooks_old_artifacts(tmp_path):
     assert next(a for a in index["artifacts"] if a["id"] == "T02.1")["profile"] == "default"
     html = build_index(report).read_text()
     assert "T01.1" in html and "T02.1" in html and "T02.9" not in html
+
+
+def test_trainings_are_recorded_and_merged_per_notebook(tmp_path):
+    stage = tmp_path / "stage"
+    r = reg.Registry("02", stage, "smoke", "cpu", 0)
+    r.training("hourglass-1", {"precision": "float32", "threads": 1, "seconds": 3.0})
+    reg.merge_stage(stage, tmp_path, "02")
+    r = reg.Registry("02", tmp_path / "stage2", "smoke", "cpu", 0)
+    r.training("hourglass-2", {"precision": "float32", "threads": 1, "seconds": 4.0})
+    index = reg.merge_stage(tmp_path / "stage2", tmp_path, "02")
+    assert [t["label"] for t in index["trainings"]] == ["hourglass-2"]  # a rerun replaces the notebook's list
+    assert index["trainings"][0]["precision"] == "float32" and index["trainings"][0]["notebook"] == "02"
+    from poselab import machine
+
+    index["runs"]["02"] = {"title": "02", "wall_seconds": 5.0, "machine": machine.describe()}
+    reg.write_json(tmp_path / reg.ARTIFACTS, index)
+    html = build_index(tmp_path).read_text()
+    assert "Trained models" in html and "float32" in html and machine.describe()["cpu"] in html
+
+
+def test_vector_extensions_from_cpu_flags():
+    from poselab import machine
+
+    assert machine.vector_extensions({"fpu", "avx2", "fma"}) == ["AVX2"]
+    assert machine.vector_extensions({"avx2", "avx512f", "amx_bf16", "amx_tile"}) == ["AVX2", "AVX-512", "AMX-BF16",
+                                                                                      "AMX"]  # fmt: skip
+    info = machine.describe()
+    assert info["torch_threads"] >= 1 and info["torch_capability"] and "cores" in machine.one_line(info)

@@ -71,14 +71,66 @@ def test_small_joint_groups(ctx):
 
 
 def test_trained_models_are_reused_and_reloaded(ctx):
-    study = replace(SMOKE.hourglass, train=TrainConfig(epochs=1, batch_size=8), stacks=(1,))
+    study = replace(SMOKE.hourglass, train=TrainConfig(epochs=1, batch_size=8), stacks=(1,), seeds=(0, 1))
     ctx.profile = replace(ctx.profile, hourglass=study)
-    model, first = hg.train_variants(study, ctx, workers=1)[1]
-    again, second = hg.train_variants(study, ctx, workers=2)[1]
+    runs = hg.train_variants(study, ctx, workers=1)
+    model, first = runs[(1, 0)]
+    again, second = hg.train_variants(study, ctx, workers=2)[(1, 0)]
     assert second.seconds == first.seconds  # loaded, not retrained
+    assert not torch.equal(runs[(1, 1)][0].outs[0].conv.weight, model.outs[0].conv.weight)  # another seed
+    assert (ctx.checkpoints_dir / "hourglass-1-seed1" / "final.pt").exists()
     loaded, saved = p2.load_trained(ctx.checkpoints_dir / study.label(1))
     assert saved["spec"]["n_stacks"] == 1
     for k, v in model.state_dict().items():
         assert torch.equal(v, loaded.state_dict()[k])
     with pytest.raises(FileNotFoundError, match="run the notebook"):
         p2.load_trained(ctx.checkpoints_dir / "nothing-here")
+
+
+def _evaluation(pckh: float, pck: float = 0.5) -> p2.Evaluation:
+    return p2.Evaluation(None, np.full(16, pckh), pckh, np.full(16, pck), pck, np.full(3, pckh),
+                         {"head": 0, "torso": 0})  # fmt: skip
+
+
+def _seed_runs(few: list[float], many: list[float]) -> dict:
+    """(stacks, seed) -> evaluation with the given PCKh for 1 and 2 stacks, seeds 0, 1, 2."""
+    return {(s, seed): _evaluation(v) for s, values in ((1, few), (2, many)) for seed, v in enumerate(values)}
+
+
+def test_stack_verdict_uses_the_seed_spread():
+    study = replace(SMOKE.hourglass, stacks=(1, 2), seeds=(0, 1, 2))
+    few, many = [0.70, 0.71, 0.72], [0.80, 0.81, 0.79]
+    ev = _seed_runs(few, many)
+    v = hg.stack_verdict(ev, study)
+    expected = stats.ttest_ind(many, few, equal_var=False)
+    assert v.verdict == "supports" and v.gain == pytest.approx(0.09) and v.p == pytest.approx(expected.pvalue)
+    table = hg.seed_table(ev, study)
+    assert table.loc["hourglass-2", "PCKh@0.5 mean"] == pytest.approx(0.80)
+    assert table.loc["hourglass-2", "PCKh@0.5 std"] == pytest.approx(np.std(many, ddof=1))
+    assert table.loc["hourglass-1", "PCKh@0.5 seed 2"] == 0.72
+    # the same mean gain, but the seeds scatter more than the gap: not resolved
+    assert hg.stack_verdict(_seed_runs([0.60, 0.80, 0.73], [0.75, 0.70, 0.95]), study).verdict == (
+        "not resolved by the seeds")  # fmt: skip
+    assert hg.stack_verdict(_seed_runs(many, few), study).verdict == "does not support"
+    single = replace(study, seeds=(0,))
+    one = hg.stack_verdict({(1, 0): _evaluation(0.7), (2, 0): _evaluation(0.75)}, single)
+    assert one.verdict == "supports" and np.isnan(one.p) and "one run per variant" in one.sentence
+    text = hg.findings_markdown(v, table, study, "synthetic")
+    assert "**supports**" in text and "0.800 ± 0.010" in text
+
+
+def test_runs_of_other_seeds_get_their_own_names():
+    study = replace(SMOKE.hourglass, seeds=(3, 4))
+    assert study.label(2) == study.label(2, 3) == "hourglass-2" and study.label(2, 4) == "hourglass-2-seed4"
+
+
+def test_published_numbers_stand_apart_from_ours():
+    ev = {"hourglass-2": _evaluation(0.8)}
+    quote = p2.Quote(0.901, "reference", "8 stacks", "MPII validation", "all 16 joints", "PCKh@0.5, its normaliser")
+    t = p2.pck_table(ev, "mpii16", (quote,))
+    assert t.loc["mean (14 joints, ours)", ("PCKh@0.5", "hourglass-2")] == 0.8
+    col = ("published (theirs)", quote.label)
+    assert "MPII validation" in quote.label and "all 16 joints" in quote.label and "normaliser" in quote.label
+    assert t[col].notna().sum() == 1 and t.loc[p2.PUBLISHED_MEAN, col] == 0.901
+    assert np.isnan(t.loc[p2.PUBLISHED_MEAN, ("PCKh@0.5", "hourglass-2")])
+    assert list(p2.pck_table(ev, "mpii16").index)[-1] == "mean (14 joints, ours)"

@@ -115,3 +115,21 @@ def test_a_checkpoint_of_another_run_is_refused(tiny_sets, tmp_path):
     train(_model(), train_set, TrainConfig(epochs=1, batch_size=8), tmp_path, progress=False)
     with pytest.raises(ValueError, match="another run"):
         train(_model(), train_set, TrainConfig(epochs=2, batch_size=8, lr=1.0), tmp_path, progress=False)
+
+
+def test_a_run_records_the_precision_it_used_and_keeps_it_when_reloaded(tiny_sets, tmp_path):
+    from poselab.train import train_or_load
+
+    train_set, _ = _sets(tiny_sets)
+    torch.set_num_threads(1)
+    try:
+        cpu = train_or_load(_model(), train_set, TrainConfig(epochs=1, batch_size=8), tmp_path / "a", "k",
+                            progress=False)  # fmt: skip
+    finally:
+        torch.set_num_threads(2)
+    assert (cpu.precision, cpu.threads, cpu.device) == ("float32", 1, "cpu")  # None means float32 on every CPU
+    again = train_or_load(_model(), train_set, TrainConfig(epochs=1, batch_size=8), tmp_path / "a", "k")
+    assert again.summary() == cpu.summary()
+    cl = train(_model(), train_set, TrainConfig(epochs=1, batch_size=8, channels_last=True), tmp_path / "b",
+               progress=False)  # fmt: skip
+    assert cl.precision == "float32, channels_last"

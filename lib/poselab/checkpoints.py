@@ -15,3 +15,17 @@ def save_atomic(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+WRAPPER_PREFIXES = ("module.", "model.")  # DataParallel / DistributedDataParallel, and wrapper modules
+
+
+def strip_prefixes(state: dict, prefixes: tuple[str, ...] = WRAPPER_PREFIXES) -> dict:
+    """The state dict with wrapper prefixes removed from every key, in any order and combination
+    (``model.module.x``, ``module.model.x`` and ``module.module.x`` all become ``x``)."""
+    clean = {}
+    for key, value in state.items():
+        while (hit := next((p for p in prefixes if key.startswith(p)), None)) is not None:
+            key = key[len(hit) :]
+        clean[key] = value
+    return clean

@@ -223,6 +223,22 @@ def _validate_mpii_json(path: Path) -> str:
     return f"{len(items)} people"
 
 
+def _validate_mpii_gt_valid(path: Path) -> str:
+    from poselab.data.mpii import read_gt_valid
+
+    truth = read_gt_valid(path)
+    return f"{len(truth.joints)} validation people, {int(truth.annotated.sum())} annotated joints"
+
+
+def _validate_mpii_release(path: Path) -> str:
+    from poselab.data.mpii import read_release_head_boxes
+
+    boxes = read_release_head_boxes(path)
+    if not boxes:
+        raise ValueError("no annotated person with a head box")
+    return f"{sum(len(b) for b in boxes.values())} head boxes in {len(boxes)} images"
+
+
 def _validate_coco_keypoints(path: Path) -> str:
     data = json.loads(path.read_text())
     for key in ("images", "annotations", "categories"):
@@ -237,6 +253,8 @@ VALIDATORS = {
     "videopose3d_3d": _validate_videopose3d_3d,
     "videopose3d_2d": _validate_videopose3d_2d,
     "mpii_json": _validate_mpii_json,
+    "mpii_gt_valid": _validate_mpii_gt_valid,
+    "mpii_release_mat": _validate_mpii_release,
     "coco_keypoints_json": _validate_coco_keypoints,
 }
 

@@ -2,7 +2,9 @@
 
 A joint is correct when its predicted location lies within ``alpha * norm`` of the ground
 truth, ``norm`` being the sample's head size (PCKh) or torso size (PCK).  Unannotated joints
-are ignored everywhere: they count neither as correct nor as wrong.
+are ignored everywhere: they count neither as correct nor as wrong.  So is every joint of a
+sample whose normaliser is undefined (NaN: real MPII people without a head box, or without both
+torso joints annotated); ``unscored`` counts those samples.
 
 Head size: real MPII uses 0.6 x the diagonal of the annotated head box (``mpii_head_size``);
 the synthetic data use the head-top to upper-neck distance (``segment_size``).  Torso size
@@ -25,11 +27,22 @@ def mpii_head_size(head_boxes: np.ndarray) -> np.ndarray:
     return 0.6 * np.linalg.norm(head_boxes[:, 1] - head_boxes[:, 0], axis=-1)
 
 
+def scored(annotated: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """(N, J) bool: the joints that count, annotated and with a defined normaliser."""
+    return np.asarray(annotated, bool) & np.isfinite(np.asarray(norm, float))[:, None]
+
+
+def unscored(annotated: np.ndarray, norm: np.ndarray) -> int:
+    """How many samples with annotated joints are left out because their normaliser is undefined."""
+    return int((np.asarray(annotated, bool).any(1) & ~np.isfinite(np.asarray(norm, float))).sum())
+
+
 def correct_mask(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarray,
                  alpha: float) -> np.ndarray:  # fmt: skip
-    """(N, J) bool: annotated and within alpha * norm.  pred, gt (N, J, 2) pixels; norm (N,) pixels."""
+    """(N, J) bool: scored and within alpha * norm.  pred, gt (N, J, 2) pixels; norm (N,) pixels."""
     dist = np.linalg.norm(np.asarray(pred, float) - np.asarray(gt, float), axis=-1)
-    return np.asarray(annotated, bool) & (dist <= alpha * np.asarray(norm, float)[:, None])
+    with np.errstate(invalid="ignore"):
+        return scored(annotated, norm) & (dist <= alpha * np.asarray(norm, float)[:, None])
 
 
 def pck(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarray, alpha: float = 0.5,
@@ -40,7 +53,7 @@ def pck(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarra
     per-joint array but not in the mean.  A joint never annotated gets NaN.
     """
     ok = correct_mask(pred, gt, annotated, norm, alpha)
-    ann = np.asarray(annotated, bool)
+    ann = scored(annotated, norm)
     counts = ann.sum(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_joint = np.where(counts > 0, ok.sum(0) / counts, np.nan)
@@ -53,9 +66,9 @@ def pck(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarra
 
 def per_sample_pck(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarray,
                    alpha: float = 0.5) -> np.ndarray:  # fmt: skip
-    """Fraction of each sample's annotated joints that are correct, (N,); NaN if none annotated."""
+    """Fraction of each sample's scored joints that are correct, (N,); NaN if none is scored."""
     ok = correct_mask(pred, gt, annotated, norm, alpha)
-    n = np.asarray(annotated, bool).sum(1)
+    n = scored(annotated, norm).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, ok.sum(1) / n, np.nan)
 

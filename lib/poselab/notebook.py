@@ -63,6 +63,11 @@ class Context:
     def headline(self, name: str, value, unit: str = "", note: str = "") -> None:
         self.registry.headline(name, value, unit, note)
 
+    def record_trainings(self, results: dict) -> None:
+        """Record how each model was trained (label -> an object with ``summary()``: precision, threads, ...)."""
+        for label, result in results.items():
+            self.registry.training(label, result.summary())
+
 
 def start(
     notebook: str,

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from poselab import paths
+from poselab import machine, paths
 from poselab.profiles import get_profile
 from poselab.reporting.registry import ARTIFACTS, empty_index, git_commit, merge_stage, now, read_json, write_json
 from poselab.sources import digest, notebook_code, reachable_sources
@@ -221,7 +221,9 @@ def run(
               "reports_dir": str(reports_dir)}  # fmt: skip
     state_dir = reports_dir / ".state"
     fps: dict[str, str] = {}
+    host = machine.describe()
     print(f"poselab: profile={prof.name} device={dev} seed={seed} notebooks={' '.join(n.id for n in todo)}")
+    print(f"machine: {machine.one_line(host)}")
     status = 0
     for k, nb in enumerate(todo, 1):
         fp = fingerprint(nb, settings, [fps[d] for d in sorted(nb.depends_on)], source_hash(nb) + data)
@@ -243,7 +245,7 @@ def run(
         record = {"fingerprint": fp, "profile": prof.name, "device": dev, "seed": seed,
                   "started": started, "finished": now(), "wall_seconds": round(seconds, 2),
                   "git_commit": git_commit(paths.repo_root()), "title": nb.title,
-                  "executed": f"executed/{nb.name}.ipynb"}  # fmt: skip
+                  "executed": f"executed/{nb.name}.ipynb", "machine": host}  # fmt: skip
         write_json(state_dir / f"{nb.id}.json", record)
         index = read_json(reports_dir / ARTIFACTS, empty_index())
         index["runs"][nb.id] = record

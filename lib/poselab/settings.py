@@ -24,6 +24,7 @@ class HourglassStudy:
     stem: tuple[int, int] = (32, 64)
     depth: int = 3  # poolings per hourglass: input/4 features down to input/4/2^depth
     stacks: tuple[int, ...] = (1, 2)  # variants compared on the same data and budget
+    seeds: tuple[int, ...] = (0,)  # training seeds per variant; the first seed's runs are dissected in 03-05
     main_stacks: int = 2  # the model dissected in notebooks 03-05
     train: TrainConfig = field(default_factory=TrainConfig)
     convention: str = "mpii16"
@@ -34,8 +35,12 @@ class HourglassStudy:
         return {"arch": "hourglass", "n_stacks": stacks, "width": self.width, "depth": self.depth,
                 "stem": list(self.stem), "n_joints": get_convention(self.convention).n_joints}  # fmt: skip
 
-    def label(self, stacks: int) -> str:
-        return f"hourglass-{stacks}"
+    def label(self, stacks: int, seed: int | None = None) -> str:
+        """The run's name: ``hourglass-2`` for the first seed (the model notebooks 03-05 load), else
+        ``hourglass-2-seed1``."""
+        if seed is None or seed == self.seeds[0]:
+            return f"hourglass-{stacks}"
+        return f"hourglass-{stacks}-seed{seed}"
 
 
 # experiment -> (norm, act), in the order of seed 003's figures

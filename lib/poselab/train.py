@@ -6,7 +6,8 @@
 * RMSprop (seed 002) or Adam (HRNet), optional step decay.
 * Validation every epoch in ``eval()`` mode; a CSV log; a checkpoint written atomically after
   every epoch, from which an interrupted run resumes; a tqdm progress bar.
-* channels_last and bf16 autocast on CUDA; on the CPU, deterministic for a given seed.
+* channels_last and bf16 autocast on CUDA by default; on the CPU float32 unless a run asks for bf16
+  (and the CPU runs it natively), deterministic for a given seed; the result records which ran.
 * A loss that becomes NaN or infinite stops the run, which is recorded as diverged (with its
   epoch) instead of crashing.
 """
@@ -38,6 +39,14 @@ class TrainResult:
     status: str  # "finished" or "diverged"
     diverged_epoch: int | None
     seconds: float
+    precision: str = "unknown"  # what the run computed in: "float32" or "bfloat16 autocast", and the layout
+    threads: int = 0  # torch's intra-op threads during training
+    device: str = ""
+
+    def summary(self) -> dict:
+        """What the run metadata records of a training."""
+        return {"status": self.status, "epochs": len(self.history), "seconds": round(self.seconds, 1),
+                "precision": self.precision, "threads": self.threads, "device": self.device}  # fmt: skip
 
 
 def heatmap_loss(output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -93,6 +102,10 @@ def bf16_native(device: str) -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+def describe_precision(bf16: bool, channels_last: bool) -> str:
+    return ("bfloat16 autocast" if bf16 else "float32") + (", channels_last" if channels_last else "")
 
 
 def train(
@@ -191,7 +204,8 @@ def train(
         done_here += 1
     if status == "running" and start_epoch >= cfg.epochs:
         status = "finished"
-    return TrainResult(pd.DataFrame(history), status, diverged_epoch, seconds)
+    return TrainResult(pd.DataFrame(history), status, diverged_epoch, seconds, describe_precision(bf16, channels_last),
+                       torch.get_num_threads(), str(device))  # fmt: skip
 
 
 def run_key(*parts) -> str:
@@ -214,7 +228,8 @@ def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainC
             model.load_state_dict(saved["model"])
             model.to(kwargs.get("device", "cpu"))
             return TrainResult(pd.DataFrame(saved["history"]), saved["status"], saved["diverged_epoch"],
-                               saved["seconds"])  # fmt: skip
+                               saved["seconds"], saved.get("precision", "unknown"), saved.get("threads", 0),
+                               saved.get("device", ""))  # fmt: skip
     if (out_dir / CHECKPOINT).exists():
         ckpt = torch.load(out_dir / CHECKPOINT, map_location="cpu", weights_only=False)
         if ckpt.get("key") != key or ckpt["config"] != asdict(cfg):
@@ -222,6 +237,7 @@ def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainC
     result = train(model, train_set, cfg, out_dir, key=key, **kwargs)
     save_atomic({"model": model.state_dict(), "history": result.history.to_dict("records"), "key": key,
                   "spec": spec, "status": result.status, "diverged_epoch": result.diverged_epoch,
-                  "seconds": result.seconds}, final)  # fmt: skip
+                  "seconds": result.seconds, "precision": result.precision, "threads": result.threads,
+                  "device": result.device}, final)  # fmt: skip
     return result
 

@@ -17,6 +17,8 @@ from poselab.data.joints import JointSet
 
 # Seed 001, Table A (R_E, SimpleBaseline-ResNet50 on COCO), Table B and Table C, Table D.
 SEED_RE_RANGE = (1.57, 5.17)
+SEED_DI_COLUMN = "DI (seed 001: SimpleBaseline-ResNet50, COCO)"
+SEED_FI_COLUMN = "FI (seed 001: SimpleBaseline-ResNet50, COCO)"
 SEED_RANDOMIZATION = {"layers": [9, 18, 27, 36, 45, 54], "DI": [13.58, 13.93, 16.53, 17.44, 19.91, 21.06],
                       "FI": [1.375, 1.342, 1.186, 1.110, 0.967, 0.884]}  # fmt: skip
 SEED_FI_BY_GROUP = {
@@ -61,8 +63,8 @@ def randomization_table(counts: list[int], n_layers: int, di: list[float], fi: l
     for c, d, f, l, bad in zip(counts, di, fi, li, degenerate, strict=True):
         theirs = seed_at.get(round(c / n_layers, 6), (np.nan, np.nan))
         rows.append({"layers randomised": c, "fraction of layers": c / n_layers, "DI": d, "FI": f, "LI": l,
-                     "maps without attribution": bad, "DI (seed, ResNet-50)": theirs[0],
-                     "FI (seed, ResNet-50)": theirs[1]})  # fmt: skip
+                     "maps without attribution": bad, SEED_DI_COLUMN: theirs[0],
+                     SEED_FI_COLUMN: theirs[1]})  # fmt: skip
     return pd.DataFrame(rows).set_index("layers randomised")
 
 
@@ -76,7 +78,7 @@ def group_table(frame: pd.DataFrame, metric: str = "fi", seed: dict | None = Non
     if seed:
         theirs = pd.DataFrame(seed, index=list(GROUP_ORDER)).T
         theirs["trunk < branch < leaf"] = (theirs["trunk"] < theirs["branch"]) & (theirs["branch"] < theirs["leaf"])
-        theirs.insert(0, "source", "seed 001 (COCO)")
+        theirs.insert(0, "source", "seed 001 (COCO-17 joints, its models)")
         t = pd.concat([t, theirs.rename(index=lambda m: f"{m} (seed)")])
     t.index.name = "model"
     return t

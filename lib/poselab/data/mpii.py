@@ -1,16 +1,24 @@
-"""MPII Human Pose in the JSON layout used by HRNet and SimpleBaseline.
+"""MPII Human Pose in the JSON layout used by HRNet and SimpleBaseline, scored as the official evaluation.
 
 ``annot/{train,valid}.json``: a list of people, each ``{"image": "015601864.jpg", "center":
 [x, y], "scale": s, "joints": [[x, y] x 16], "joints_vis": [0/1 x 16]}`` with 1-based pixel
-coordinates and the person's size as ``scale * 200`` pixels; images in ``images/``.
-``annot/gt_valid.mat`` carries the validation head boxes (``headboxes_src``, 2 x 2 x N) for the
-official PCKh normaliser.  The crop follows the convention of those code bases: the centre is
-moved 15 * scale pixels down and the box enlarged by 25 %.
+coordinates and the person's size as ``scale * 200`` pixels; images in ``images/``.  The crop
+follows the convention of those code bases: the centre is moved 15 * scale pixels down and the
+box enlarged by 25 %.
+
+The ground truth that validation is *scored* against is the official one, ``annot/gt_valid.mat``:
+``pos_gt_src`` (16 x 2 x N, 1-based), ``jnt_missing`` (16 x N) and ``headboxes_src`` (2 x 2 x N),
+the PCKh normaliser being 0.6 x the head box diagonal.  Training people get their head boxes from
+the original MPII annotation file (``mpii_human_pose_v1_u12_1.mat``, ``RELEASE.annolist(i).annorect(r)``
+with ``x1, y1, x2, y2``), matched to the JSON by image name and person centre, so that PCKh can be
+measured on the training split (notebook 03).  The torso size (FLIC's normaliser) is defined only
+where both the left shoulder and the right hip are annotated; other people are left out of PCK@torso.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +28,9 @@ from poselab.data.joints import MPII16
 from poselab.metrics import mpii_head_size, segment_size
 
 PIXEL_STD = 200.0
+GT_VALID = "annot/gt_valid.mat"
+RELEASE = "mpii_human_pose_v1_u12_2/mpii_human_pose_v1_u12_1.mat"  # as unpacked from mpii_human_pose_v1_u12_2.zip
+FIX = "see the 'mpii' entry of data_manifest.yaml (python -m poselab.data status)"
 
 
 @lru_cache(maxsize=256)
@@ -30,8 +41,93 @@ def _load_image(path: str) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
+@dataclass
+class ValidationTruth:
+    """The official validation ground truth: joints (N, 16, 2) 0-based pixels, annotated (N, 16), head boxes
+    (N, 2, 2) as [[x1, y1], [x2, y2]]."""
+
+    joints: np.ndarray
+    annotated: np.ndarray
+    head_boxes: np.ndarray
+
+
+def read_gt_valid(path: Path) -> ValidationTruth:
+    """``gt_valid.mat`` as distributed with HRNet/SimpleBaseline; an error names the file and what is wrong."""
+    from scipy.io import loadmat
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the official MPII validation ground truth; {FIX}")
+    mat = loadmat(str(path))
+    missing = [k for k in ("pos_gt_src", "jnt_missing", "headboxes_src") if k not in mat]
+    if missing:
+        raise ValueError(f"{path} lacks {missing}: not the official gt_valid.mat")
+    pos, miss, boxes = mat["pos_gt_src"], mat["jnt_missing"], mat["headboxes_src"]
+    n = pos.shape[-1]
+    if pos.shape != (16, 2, n) or miss.shape != (16, n) or boxes.shape != (2, 2, n):
+        raise ValueError(f"{path}: shapes pos_gt_src {pos.shape}, jnt_missing {miss.shape}, headboxes_src "
+                         f"{boxes.shape}; expected (16, 2, N), (16, N), (2, 2, N)")  # fmt: skip
+    return ValidationTruth(np.transpose(pos, (2, 0, 1)).astype(float) - 1.0, np.transpose(miss) == 0,
+                           np.transpose(boxes, (2, 0, 1)).astype(float))  # fmt: skip
+
+
+def _items(value) -> list:
+    """A MATLAB struct array as loaded with ``squeeze_me``: one element, an array of them, or empty."""
+    if isinstance(value, np.ndarray):
+        return list(value.ravel())
+    return [value]
+
+
+def read_release_head_boxes(path: Path) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """Head boxes of every annotated person in the original MPII annotation file: image name -> [(objpos (2,)
+    1-based pixels, head box (2, 2) [[x1, y1], [x2, y2]])] for the rectangles that have both."""
+    from scipy.io import loadmat
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the original MPII annotations (training head boxes); {FIX}")
+    mat = loadmat(str(path), struct_as_record=False, squeeze_me=True)
+    if "RELEASE" not in mat or not hasattr(mat["RELEASE"], "annolist"):
+        raise ValueError(f"{path} has no RELEASE.annolist: not mpii_human_pose_v1_u12_1.mat")
+    out: dict[str, list] = {}
+    for entry in _items(mat["RELEASE"].annolist):
+        name = getattr(getattr(entry, "image", None), "name", None)
+        if not isinstance(name, str):
+            continue
+        for rect in _items(getattr(entry, "annorect", [])):
+            fields = getattr(rect, "_fieldnames", [])
+            if not {"x1", "y1", "x2", "y2", "objpos"} <= set(fields):
+                continue
+            pos = rect.objpos
+            if not hasattr(pos, "x"):
+                continue
+            box = np.array([[rect.x1, rect.y1], [rect.x2, rect.y2]], float)
+            out.setdefault(name, []).append((np.array([pos.x, pos.y], float), box))
+    return out
+
+
+def match_head_boxes(people: list[dict], boxes: dict[str, list], tolerance: float = 2.0) -> np.ndarray:
+    """The head box of each JSON person (N, 2, 2): the release's rectangle in the same image whose centre is
+    nearest the person's (within ``tolerance`` pixels); NaN where there is none."""
+    out = np.full((len(people), 2, 2), np.nan)
+    for i, p in enumerate(people):
+        candidates = boxes.get(p["image"], [])
+        if not candidates:
+            continue
+        d = [np.linalg.norm(c - np.asarray(p["center"], float)) for c, _ in candidates]
+        k = int(np.argmin(d))
+        if d[k] <= tolerance:
+            out[i] = candidates[k][1]
+    return out
+
+
 class MPIISource:
-    """A split of MPII ('train' or 'valid') as a pose source in the MPII-16 convention."""
+    """A split of MPII ('train' or 'valid') as a pose source in the MPII-16 convention.
+
+    Validation joints, annotation flags and head sizes are the official ground truth (``gt_valid.mat``);
+    training head sizes come from the original annotation file.  ``unscored``: people without a head size
+    (left out of PCKh) and without a torso size (left out of PCK@torso).
+    """
 
     convention = MPII16
 
@@ -39,8 +135,7 @@ class MPIISource:
         self.root, self.split = Path(root), split
         annot = self.root / "annot" / f"{split}.json"
         if not annot.exists():
-            raise FileNotFoundError(f"{annot} is missing: see the 'mpii' entry of data_manifest.yaml "
-                                    "(python -m poselab.data status)")  # fmt: skip
+            raise FileNotFoundError(f"{annot} is missing: {FIX}")
         self.people = json.loads(annot.read_text())
         if not self.people:
             raise ValueError(f"{annot} lists no people")
@@ -50,6 +145,14 @@ class MPIISource:
         center = np.array([p["center"] for p in self.people], float) - 1.0
         center[:, 1] += 15 * scale  # the annotated centre sits high on the body
         self._centers, self._sides = center, scale * 1.25 * PIXEL_STD
+        if split == "valid":
+            truth = read_gt_valid(self.root / GT_VALID)
+            if len(truth.joints) != len(self):
+                raise ValueError(f"{self.root / GT_VALID} has {len(truth.joints)} people for {len(self)} in {annot}")
+            self._joints, self._vis, head_boxes = truth.joints, truth.annotated, truth.head_boxes
+        else:
+            head_boxes = match_head_boxes(self.people, read_release_head_boxes(self.root / RELEASE))
+        self._head = mpii_head_size(head_boxes)
 
     def __len__(self) -> int:
         return len(self.people)
@@ -67,14 +170,13 @@ class MPIISource:
         return self._centers.copy(), self._sides.copy()
 
     def norm_sizes(self) -> dict[str, np.ndarray]:
-        """Official PCKh head sizes (validation only, from gt_valid.mat) and FLIC-style torso sizes."""
-        sizes = {"torso": segment_size(self._joints, MPII16.index("l_shoulder"), MPII16.index("r_hip"))}
-        mat = self.root / "annot" / "gt_valid.mat"
-        if self.split == "valid" and mat.exists():
-            from scipy.io import loadmat
+        """Official PCKh head sizes and FLIC-style torso sizes (N,) pixels; NaN where undefined (no head box;
+        the left shoulder or the right hip not annotated), which leaves the person out of that metric."""
+        ls, rh = MPII16.index("l_shoulder"), MPII16.index("r_hip")
+        torso = segment_size(self._joints, ls, rh)
+        torso[~(self._vis[:, ls] & self._vis[:, rh])] = np.nan
+        return {"head": self._head.copy(), "torso": torso}
 
-            boxes = np.transpose(loadmat(str(mat))["headboxes_src"], (2, 0, 1))  # (N, 2, 2)
-            if len(boxes) != len(self):
-                raise ValueError(f"{mat} has {len(boxes)} head boxes for {len(self)} people in valid.json")
-            sizes["head"] = mpii_head_size(boxes)
-        return sizes
+    def unscored(self) -> dict[str, int]:
+        """How many people have no head size and no torso size (left out of PCKh / PCK@torso)."""
+        return {k: int(np.isnan(v).sum()) for k, v in self.norm_sizes().items()}

@@ -140,8 +140,9 @@ def load_videopose3d(folder: Path, name_3d: str = "data_3d_h36m.npz",
 def fit_camera(world: np.ndarray, pixels: np.ndarray, width: int = 1000, height: int = 1000) -> Camera:
     """The pinhole camera that best projects world points (N, 3) onto pixels (N, 2) (normalised DLT).
 
-    VideoPose3D's npz files do not carry the cameras; the supervised baseline and MPJPE need
-    the 3D poses in each camera's frame, so the cameras are recovered from the 2D-3D pairs.
+    For multi-camera data sets that ship without calibration: the cameras are recovered from the
+    2D-3D pairs (an ideal pinhole; lens distortion is not modelled).  Human3.6M uses its published
+    cameras instead (``poselab.lifting.cameras``).
     """
     def similarity(x):  # Hartley normalisation: centroid at 0, mean distance sqrt(dim)
         mean = x.mean(0)
@@ -156,7 +157,8 @@ def fit_camera(world: np.ndarray, pixels: np.ndarray, width: int = 1000, height:
     u = np.c_[pixels, np.ones(len(pixels))] @ Tp.T
     zero = np.zeros_like(X)
     A = np.concatenate([np.c_[X, zero, -u[:, :1] * X], np.c_[zero, X, -u[:, 1:2] * X]])
-    P = np.linalg.inv(Tp) @ np.linalg.svd(A)[2][-1].reshape(3, 4) @ Tw
+    # thin SVD: only the right singular vectors (12 x 12) are needed, not the (2N x 2N) left ones
+    P = np.linalg.inv(Tp) @ np.linalg.svd(A, full_matrices=False)[2][-1].reshape(3, 4) @ Tw
     if np.linalg.det(P[:, :3]) < 0:
         P = -P
     # RQ decomposition of M = K R through a QR decomposition of the flipped transpose.
@@ -201,11 +203,17 @@ def h36m_available(data_dir: Path) -> bool:
 
 def h36m_source(data_dir: Path) -> LiftingSource:
     """Human3.6M from data/h36m (a ManifestError that says how to get it when missing)."""
+    from poselab.lifting.cameras import published_cameras
     from poselab.manifest import load_manifest, require
 
     folder = require(load_manifest()["h36m"], Path(data_dir))
     pos3d, pos2d = load_videopose3d(folder)
-    return LiftingSource("h36m", pos3d, pos2d, fit_cameras(pos3d, pos2d), 50)
+    cameras = published_cameras(tuple(pos3d))
+    unknown = sorted(set(pos3d) - set(cameras))
+    if unknown:
+        raise ValueError(f"{folder}: subjects {unknown} have no published Human3.6M cameras "
+                         "(poselab/lifting/h36m_cameras.json lists S1, S5, S6, S7, S8, S9, S11)")  # fmt: skip
+    return LiftingSource("h36m", pos3d, pos2d, cameras, 50)
 
 
 def load_source(data_dir: Path, profile) -> LiftingSource:

@@ -17,8 +17,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import multiprocessing as mp
+import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -301,3 +304,27 @@ def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConf
 
     return _run("supervised", step, len(train), cfg.supervised_epochs, cfg, {"encoder": enc, "decoder": dec},
                 {"opt_g": opt}, val, out_dir, device, seed, progress, run_key(cfg, seed, train, val))  # fmt: skip
+
+
+TRAINERS = {"vae_gan": train_vae_gan, "supervised": train_supervised}
+
+
+def _train_in_worker(name: str, train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path,
+                     seed: int) -> float:  # fmt: skip
+    return TRAINERS[name](train, val, cfg, out_dir, "cpu", seed, progress=False).seconds
+
+
+def train_both(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path, device: str = "cpu",
+               seed: int = 0, workers: int | None = None) -> tuple[TrainResult, TrainResult]:  # fmt: skip
+    """The VAE-GAN and the supervised baseline.  On a CPU with two or more cores they train side by side in two
+    single-thread processes (each writes its finished run), then both are loaded here; on a GPU, or with
+    ``workers=1``, one after the other.  The models are the same either way: each run depends only on its
+    settings, seed and data."""
+    workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1))
+    if workers > 1:
+        with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_train_in_worker, name, train, val, cfg, out_dir, seed) for name in TRAINERS]
+            for f in tqdm(as_completed(futures), total=2, desc="VAE-GAN and supervised VAE in 2 processes"):
+                f.result()
+    gan, sup = (trainer(train, val, cfg, out_dir, device, seed) for trainer in TRAINERS.values())
+    return gan, sup

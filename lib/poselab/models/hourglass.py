@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from poselab.checkpoints import strip_prefixes
+
 
 class Conv(nn.Module):
     """Convolution (same padding) with optional BatchNorm and ReLU after it."""
@@ -180,16 +182,11 @@ def load_reference_state_dict(model: StackedHourglass, state: dict) -> None:
     """Load a checkpoint of the public PyTorch reference implementation (``PoseNet``).
 
     Accepts a raw state dict or ``{"state_dict": ...}`` (also with a ``model.``/``module.``
-    prefix); drops the reference's unused ``skip_layer`` weights and loads the rest strictly.
+    prefix, or both in any order); drops the reference's unused ``skip_layer`` weights and loads the rest strictly.
     """
     if "state_dict" in state:
         state = state["state_dict"]
-    clean = {}
-    for key, value in state.items():
-        for prefix in ("module.", "model."):
-            while key.startswith(prefix):
-                key = key[len(prefix) :]
-        clean[key] = value
+    clean = strip_prefixes(state)
     own = model.state_dict()
     unused_skips = {k for k in clean if ".skip_layer." in k and k not in own}
     kept = {k: v for k, v in clean.items() if k not in unused_skips and not k.startswith("heatmapLoss")}

@@ -48,6 +48,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from poselab.checkpoints import strip_prefixes
+
 Norm = Literal["batch", "none"]
 Act = Literal["relu", "identity"]
 Init = Literal["official", "kaiming", "torch"]
@@ -330,15 +332,14 @@ def official_state_dict(obj: object) -> dict[str, Tensor]:
     """The model weights inside a loaded official checkpoint.
 
     Accepts a plain state dict (the released ``pose_hrnet_*.pth`` files and ``final_state.pth``) or a training
-    ``checkpoint.pth`` (a dict with ``state_dict``); removes the ``module.`` prefix that DataParallel adds.
+    ``checkpoint.pth`` (a dict with ``state_dict``); removes the ``module.`` and ``model.`` prefixes
+    that DataParallel and wrapper modules add.
     """
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, Tensor) for v in obj.values()):
         raise CheckpointMismatchError("not a state dict: expected a mapping of parameter names to tensors")
-    if obj and all(k.startswith("module.") for k in obj):
-        obj = {k.removeprefix("module."): v for k, v in obj.items()}
-    return dict(obj)
+    return strip_prefixes(obj)
 
 
 def check_state_dict(model: nn.Module, state: dict[str, Tensor], limit: int = 20) -> None:

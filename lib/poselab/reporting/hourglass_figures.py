@@ -11,9 +11,15 @@ from poselab.reporting.figures import draw_skeleton, show_image
 from poselab.reporting.style import colour
 
 
-def training_curves(histories: dict[str, pd.DataFrame]) -> plt.Figure:
-    """F02.1: training loss of every stack's output, and validation PCKh, per epoch."""
+def training_curves(histories: dict[str, pd.DataFrame],
+                    other_seeds: dict[str, list[pd.DataFrame]] | None = None) -> plt.Figure:  # fmt: skip
+    """F02.1: training loss of every stack's output, and validation PCKh, per epoch; ``other_seeds`` (label ->
+    histories of the same model from other seeds) adds their validation curves as thin lines."""
     fig, (ax_loss, ax_pck) = plt.subplots(1, 2, figsize=(13, 4.4))
+    for label, runs in (other_seeds or {}).items():
+        for k, h in enumerate(runs):
+            ax_pck.plot(h["epoch"], h["val_pckh"], "-", color=colour(label), lw=1, alpha=0.45,
+                        label=f"{label}, other seeds" if k == 0 else None)  # fmt: skip
     for label, h in histories.items():
         c = colour(label)
         stacks = sorted(int(k.removeprefix("loss_stack")) for k in h.columns if k.startswith("loss_stack"))

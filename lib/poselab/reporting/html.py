@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from poselab import machine
 from poselab.reporting.registry import ARTIFACTS, empty_index, now, read_json
 
 _CSS = """
@@ -83,6 +84,9 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
             ["git commit", html.escape(last.get("git_commit", "unknown"))],
             ["last notebook finished", html.escape(last.get("finished", "-"))],
             ["index written", now()], ["wall time of the notebooks", f"{total / 60:.1f} min"]]  # fmt: skip
+    hosts = sorted({machine.one_line(r["machine"]) for r in runs.values() if r.get("machine")})
+    meta += [["machine" if len(hosts) == 1 else f"machine ({len(hosts)} kinds: notebooks ran on different ones)",
+              "<br>".join(html.escape(h) for h in hosts) or "-"]]  # fmt: skip
     parts.append("<h2>Run</h2>" + _table([[f"<td>{k}</td>", f"<td>{v}</td>"] for k, v in meta], None, "meta"))
 
     rows = []
@@ -108,6 +112,17 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
                 for h in heads]  # fmt: skip
         parts.append("<h2>Headline numbers</h2>" + _table(rows, ["#", "quantity", "value", "unit", "note",
                                                                    "profile"]))  # fmt: skip
+
+    trainings = sorted(index.get("trainings", []), key=lambda t: (t["notebook"], t["label"]))
+    if trainings:
+        rows = [[f"<td>{t['notebook']}</td>", f"<td>{html.escape(t['label'])}</td>",
+                 f"<td>{html.escape(str(t.get('status', '')))}</td>", f"<td class='num'>{t.get('epochs', '')}</td>",
+                 f"<td class='num'>{t.get('seconds', 0) / 60:.1f} min</td>",
+                 f"<td>{html.escape(str(t.get('precision', '')))}</td>", f"<td class='num'>{t.get('threads', '')}</td>",
+                 f"<td>{html.escape(str(t.get('device', '')))}</td>"] for t in trainings]  # fmt: skip
+        parts.append("<h2>Trained models</h2><p>Training time is the run's own (a loaded run keeps the time it "
+                     "took when it was trained).</p>" + _table(rows, ["#", "model", "status", "epochs", "training",
+                                                                      "precision", "threads", "device"]))  # fmt: skip
 
     for nid in ids:
         arts = [a for a in index["artifacts"] if a["notebook"] == nid]

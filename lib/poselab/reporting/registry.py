@@ -58,7 +58,7 @@ def write_json(path: Path, data) -> None:
 
 
 def empty_index() -> dict:
-    return {"artifacts": [], "headlines": [], "runs": {}}
+    return {"artifacts": [], "headlines": [], "trainings": [], "runs": {}}
 
 
 class Registry:
@@ -81,7 +81,7 @@ class Registry:
     def _record(self, key: str, entry: dict, same) -> None:
         index_path = self.out_dir / ARTIFACTS
         index = read_json(index_path, empty_index())
-        index[key] = [e for e in index[key] if not same(e)] + [entry]
+        index[key] = [e for e in index.get(key, []) if not same(e)] + [entry]
         write_json(index_path, index)
 
     def save_figure(self, fig, artifact_id: str, caption: str, dpi: int = 150) -> Path:
@@ -117,6 +117,12 @@ class Registry:
         self._record("headlines", entry, lambda e: e["notebook"] == self.notebook and e["name"] == name)
 
 
+    def training(self, label: str, summary: dict) -> None:
+        """A model the notebook trained or loaded: status, epochs, seconds, precision, threads, device."""
+        entry = {"notebook": self.notebook, "label": label, **summary, "profile": self.meta["profile"]}
+        self._record("trainings", entry, lambda e: e["notebook"] == self.notebook and e["label"] == label)
+
+
 def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
     """Move a finished notebook's staged files into the report; replace its old entries."""
     stage_dir, reports_dir = Path(stage_dir), Path(reports_dir)
@@ -129,7 +135,8 @@ def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(stage_dir / entry["path"], target)
     index["artifacts"] = [e for e in index["artifacts"] if e["notebook"] != notebook] + staged["artifacts"]
-    index["headlines"] = [e for e in index["headlines"] if e["notebook"] != notebook] + staged["headlines"]
+    for key in ("headlines", "trainings"):
+        index[key] = [e for e in index.get(key, []) if e["notebook"] != notebook] + staged.get(key, [])
     index["artifacts"].sort(key=lambda e: (e["notebook"], e["kind"], e["id"]))
     write_json(reports_dir / ARTIFACTS, index)
     return index

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib as mpl
 import seaborn as sns
 
@@ -40,8 +42,9 @@ STATUS_COLOURS = {
 
 
 def colour(name: str) -> str:
-    """The report-wide colour of a model, experiment or split (a neutral grey if unknown)."""
-    return COLOURS.get(name, "#7f7f7f")
+    """The report-wide colour of a model, experiment or split (a neutral grey if unknown); a run of another seed
+    (``hourglass-2-seed1``) has its model's colour."""
+    return COLOURS.get(name, COLOURS.get(re.sub(r"-seed\d+$", "", name), "#7f7f7f"))
 
 
 def use_style() -> None:

@@ -20,7 +20,7 @@ from poselab.data.dataset import ImageSet
 from poselab.data.joints import get_convention
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource, SyntheticSource
 from poselab.data.transforms import Augment
-from poselab.metrics import pck, pck_curve, per_sample_pck
+from poselab.metrics import pck, pck_curve, per_sample_pck, unscored
 from poselab.models import build_model
 from poselab.predict import Predictions, predict
 from poselab.sources import digest, reachable_sources
@@ -56,7 +56,7 @@ def sources_for(ctx, convention: str) -> tuple[PoseSource, PoseSource, str, str]
         mpii = load_manifest()["mpii"]
         if check_dataset(mpii, ctx.data_dir, verify=False).state == "present":
             root = mpii.folder(ctx.data_dir)
-            stamp = [(p.name, p.stat().st_size) for p in sorted((root / "annot").glob("*.json"))]
+            stamp = [(f.path, (root / f.path).stat().st_size) for f in mpii.files if f.kind == "file"]
             return MPIISource(root, "train"), MPIISource(root, "valid"), "MPII", json.dumps(stamp)
     root = ensure_synthetic(ctx.data_dir, ctx.profile.data, ctx.profile.name)["pose2d"]
     fingerprint = json.loads((root / "meta.json").read_text())["fingerprint"]
@@ -196,6 +196,7 @@ class Evaluation:
     per_joint_pck: np.ndarray  # torso-normalised
     pck: float
     per_sample: np.ndarray  # (N,) PCKh@0.5 per sample
+    unscored: dict[str, int]  # "head", "torso" -> samples left out (normaliser undefined on real MPII)
 
 
 def evaluate(model: torch.nn.Module, dataset: HeatmapDataset, source: PoseSource, convention: str,
@@ -209,20 +210,47 @@ def evaluate(model: torch.nn.Module, dataset: HeatmapDataset, source: PoseSource
     excl = mean_excludes(convention)
     head_j, head_m = pck(p.joints, gt, ann, norms["head"], alpha_head, excl)
     torso_j, torso_m = pck(p.joints, gt, ann, norms["torso"], alpha_torso, excl)
-    return Evaluation(p, head_j, head_m, torso_j, torso_m,
-                      per_sample_pck(p.joints, gt, ann, norms["head"], alpha_head))  # fmt: skip
+    return Evaluation(p, head_j, head_m, torso_j, torso_m, per_sample_pck(p.joints, gt, ann, norms["head"], alpha_head),
+                      {k: unscored(ann, v) for k, v in norms.items()})  # fmt: skip
 
 
-def pck_table(results: dict[str, Evaluation], convention: str, theirs: dict[str, float] | None = None) -> pd.DataFrame:
-    """Per-joint and mean accuracy, one column per model and metric (T02.2)."""
+@dataclass(frozen=True)
+class Quote:
+    """A published accuracy, with everything that makes it comparable or not: the source, the model, the data
+    set, the joints its mean covers and the metric with its normaliser."""
+
+    value: float
+    source: str  # "seed 002", "public PyTorch reference"
+    model: str  # "8 stacks"
+    dataset: str  # "FLIC test", "MPII validation"
+    joints: str  # "14 joints", "all 16 joints"
+    metric: str  # "PCKh@0.5, the reference's own head normaliser"
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}, {self.model}: {self.metric}; {self.dataset}, {self.joints}"
+
+
+PUBLISHED_MEAN = "published mean (its own data, joints and metric: see the column)"
+
+
+def pck_table(results: dict[str, Evaluation], convention: str, quotes: tuple[Quote, ...] = ()) -> pd.DataFrame:
+    """Per-joint and mean accuracy, one column per model and metric (T02.2).
+
+    Our means leave out the pelvis and thorax.  Published numbers get a column each, labelled with their data
+    set, joints and metric, and a row of their own: they are never in the same cell row as our means.
+    """
     js = get_convention(convention)
-    index = [*js.labels, "mean"]
+    n_excl = len(mean_excludes(convention))
+    mean_row = f"mean ({js.n_joints - n_excl} joints, ours)"
+    index = [*js.labels, mean_row, *([PUBLISHED_MEAN] if quotes else [])]
+    pad = [np.nan] if quotes else []
     cols = {}
     for label, ev in results.items():
-        cols[("PCKh@0.5", label)] = [*ev.per_joint_pckh, ev.pckh]
-        cols[("PCK@0.2 (torso)", label)] = [*ev.per_joint_pck, ev.pck]
-    for label, value in (theirs or {}).items():
-        cols[("theirs", label)] = [np.nan] * js.n_joints + [value]
+        cols[("PCKh@0.5", label)] = [*ev.per_joint_pckh, ev.pckh, *pad]
+        cols[("PCK@0.2 (torso)", label)] = [*ev.per_joint_pck, ev.pck, *pad]
+    for q in quotes:
+        cols[("published (theirs)", q.label)] = [np.nan] * (js.n_joints + 1) + [q.value]
     table = pd.DataFrame(cols, index=index)
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     return table

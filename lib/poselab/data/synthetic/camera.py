@@ -1,7 +1,9 @@
 """Pinhole cameras (OpenCV convention: x right, y down, z forward into the scene).
 
 World coordinates are metres with +y up.  A camera holds intrinsics ``K`` and the
-world-to-camera transform ``X_cam = R @ X_world + t``.
+world-to-camera transform ``X_cam = R @ X_world + t``, and optionally lens distortion in
+Human3.6M's model (``distort``): the synthetic cameras have none, the published Human3.6M
+cameras (``poselab.lifting.cameras``) do.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class Camera:
     t: np.ndarray  # (3,) world -> camera translation, metres
     width: int
     height: int
+    distortion: np.ndarray | None = None  # (k1, k2, k3, p1, p2) in Human3.6M's model; None: an ideal pinhole
 
     @property
     def center(self) -> np.ndarray:
@@ -29,23 +32,37 @@ class Camera:
         return x_world @ self.R.T + self.t
 
     def project(self, x_world: np.ndarray) -> np.ndarray:
-        """(..., 3) world points -> (..., 2) pixel coordinates."""
-        return project_points(self.to_camera(x_world), self.K)
+        """(..., 3) world points -> (..., 2) pixel coordinates (distorted where the camera has distortion)."""
+        return project_points(self.to_camera(x_world), self.K, self.distortion)
 
     def scaled(self, factor: float) -> Camera:
         """The same camera with an image ``factor`` times larger (intrinsics scaled)."""
         S = np.diag([factor, factor, 1.0])
-        return Camera(S @ self.K, self.R, self.t, round(self.width * factor), round(self.height * factor))
+        return Camera(S @ self.K, self.R, self.t, round(self.width * factor), round(self.height * factor),
+                      self.distortion)  # fmt: skip
 
 
 def intrinsics(f: float, cx: float, cy: float) -> np.ndarray:
     return np.array([[f, 0.0, cx], [0.0, f, cy], [0.0, 0.0, 1.0]])
 
 
-def project_points(x_cam: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """Perspective projection of camera-frame points (..., 3) with intrinsics K -> (..., 2)."""
-    z = x_cam[..., 2:3]
-    return (x_cam[..., :2] / z) * np.array([K[0, 0], K[1, 1]]) + np.array([K[0, 2], K[1, 2]])
+def distort(xy: np.ndarray, distortion: np.ndarray) -> np.ndarray:
+    """Human3.6M's lens model on normalised image points (..., 2) = (x / z, y / z): radial k1..k3 and
+    tangential p1, p2 as its calibration publishes them,
+    ``xy (1 + k1 r2 + k2 r2^2 + k3 r2^3 + p1 x + p2 y) + (p1, p2) r2`` with ``r2 = x^2 + y^2``."""
+    k1, k2, k3, p1, p2 = np.asarray(distortion, float)
+    r2 = (xy**2).sum(-1, keepdims=True)
+    p = np.array([p1, p2])
+    scale = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3 + (xy * p).sum(-1, keepdims=True)
+    return xy * scale + p * r2
+
+
+def project_points(x_cam: np.ndarray, K: np.ndarray, distortion: np.ndarray | None = None) -> np.ndarray:
+    """Perspective projection of camera-frame points (..., 3) with intrinsics K (and lens distortion) -> (..., 2)."""
+    xy = x_cam[..., :2] / x_cam[..., 2:3]
+    if distortion is not None:
+        xy = distort(xy, distortion)
+    return xy * np.array([K[0, 0], K[1, 1]]) + np.array([K[0, 2], K[1, 2]])
 
 
 def look_at(eye: np.ndarray, target: np.ndarray, roll_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
