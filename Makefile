@@ -1,8 +1,13 @@
 # poselab: `make report` regenerates every figure and table; `make test` runs the tests.
-# PROFILE=smoke|default|full (default: default).  NB="01 03" picks notebooks.
+# PROFILE=smoke|default|full (default: default).  NB="01 03" picks notebooks.  LIMIT_STEPS=N stops every
+# training run after N steps (e.g. `make report PROFILE=full LIMIT_STEPS=20` runs the full-size code in minutes).
+# GPUS=N trains every 2D run on N GPUs with torchrun (DistributedDataParallel).
 
 PROFILE ?= default
 NB ?=
+LIMIT_STEPS ?=
+GPUS ?=
+RUN_ENV := $(if $(GPUS),POSELAB_GPUS=$(GPUS))
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -22,10 +27,10 @@ data: setup  ## generate the profile's synthetic sets; verify the real ones pres
 	$(PY) -m poselab.data --profile $(PROFILE)
 
 notebooks: data  ## execute the out-of-date notebooks (and those upstream of them)
-	$(PY) -m poselab.run --profile $(PROFILE) --no-html $(if $(NB),--notebooks $(NB))
+	$(RUN_ENV) $(PY) -m poselab.run --profile $(PROFILE) --no-html $(if $(NB),--notebooks $(NB)) $(if $(LIMIT_STEPS),--limit-steps $(LIMIT_STEPS))
 
 report: data  ## notebooks + HTML report in reports/html/index.html
-	$(PY) -m poselab.run --profile $(PROFILE) $(if $(NB),--notebooks $(NB))
+	$(RUN_ENV) $(PY) -m poselab.run --profile $(PROFILE) $(if $(NB),--notebooks $(NB)) $(if $(LIMIT_STEPS),--limit-steps $(LIMIT_STEPS))
 
 html: setup  ## re-export the HTML report from the executed notebooks
 	$(PY) -m poselab.reporting.html

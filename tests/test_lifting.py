@@ -489,3 +489,15 @@ def test_both_lifting_models_train_side_by_side_to_the_same_weights(lifting_sets
     for p, s in zip(parallel, serial, strict=True):
         for a, b in zip(p.decoder.state_dict().values(), s.decoder.state_dict().values(), strict=True):
             assert torch.equal(a, b)
+
+
+def test_the_step_limit_stops_the_lifting_trainers(lifting_sets, tmp_path, monkeypatch):
+    from poselab.train_config import LIMIT_ENV
+
+    train, test = lifting_sets
+    monkeypatch.setenv(LIMIT_ENV, "3")
+    gan = train_vae_gan(train, None, TINY_CFG, tmp_path / "g", progress=False)
+    sup = train_supervised(train, None, TINY_CFG, tmp_path / "s", progress=False)
+    assert gan.iterations == sup.iterations == 3
+    monkeypatch.delenv(LIMIT_ENV)
+    assert train_supervised(train, None, TINY_CFG, tmp_path / "s", progress=False).iterations > 3  # its own key

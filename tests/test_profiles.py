@@ -32,3 +32,14 @@ def test_poseig_settings_name_models_the_profile_has(name):
     assert study.randomization_steps >= 5 and study.integral_train.loss == "integral"
     if name == "full":
         assert study.steps == 50 and study.simplebaseline is not None  # the authors' path and main model
+
+
+def test_the_full_schedule_counts_every_training_run():
+    from poselab.bench import full_schedule
+
+    full = PROFILES["full"]
+    parts = {p["name"].split(" (")[0]: p for p in full_schedule()}
+    assert parts["hourglass 8 stacks"]["work"] == full.data.images.n_train * full.hourglass.train.epochs
+    assert parts["HRNet-W32, 3 experiments x seeds"]["runs"] == 3 * len(full.hrnet.seeds)
+    assert parts["HRNet-W32, 3 experiments x seeds"]["size"] == 256 and "SimpleBaseline ResNet" in parts
+    assert parts["VAE-GAN h=1024"]["work"] > 0 and parts["VAE-GAN h=1024"]["runs"] == 1

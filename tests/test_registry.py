@@ -83,3 +83,28 @@ def test_vector_extensions_from_cpu_flags():
                                                                                       "AMX"]  # fmt: skip
     info = machine.describe()
     assert info["torch_threads"] >= 1 and info["torch_capability"] and "cores" in machine.one_line(info)
+
+
+def test_deterministic_kernels_always_on_the_cpu_and_on_request_on_cuda(monkeypatch):
+    from poselab.notebook import DETERMINISTIC_ENV, deterministic_kernels
+
+    monkeypatch.delenv(DETERMINISTIC_ENV, raising=False)
+    assert deterministic_kernels("cpu") and not deterministic_kernels("cuda") and not deterministic_kernels("cuda:1")
+    monkeypatch.setenv(DETERMINISTIC_ENV, "1")
+    assert deterministic_kernels("cuda")
+
+
+def test_the_index_shows_the_latest_projection_of_the_full_profile(tmp_path):
+    from poselab.reporting.html import full_projections
+
+    (tmp_path / "bench").mkdir()
+    pd.DataFrame([
+        {"benchmark": "full", "variant": "projected full profile training, one device", "device": "H200",
+         "value": 9.0, "time": "2026-11-01T00:00:00+00:00"},
+        {"benchmark": "full", "variant": "projected full profile training, one device", "device": "H200",
+         "value": 2.5, "time": "2026-12-01T00:00:00+00:00"},
+        {"benchmark": "hourglass", "variant": "x", "device": "H200", "value": 1.0, "time": "2026-12-02T00:00:00+00:00"},
+    ]).to_csv(tmp_path / "bench" / "bench.csv", index=False)  # fmt: skip
+    assert full_projections(tmp_path) == [("H200", 2.5, "2026-12-01T00:00:00+00:00")]
+    assert "2.5 h" in build_index(tmp_path).read_text()
+    assert full_projections(tmp_path / "nowhere") == []

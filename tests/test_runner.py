@@ -115,6 +115,26 @@ def test_hourglass_notebooks_run_on_smoke(tmp_path):
     assert (reports / "checkpoints" / "smoke" / "hourglass-2" / "final.pt").exists()
     names = {h["name"] for h in index["headlines"]}
     assert "training PCKh@0.5, skips off" in names
+    assert "T02.3" in ids and (reports / "checkpoints" / "smoke" / "hourglass-2-seed1" / "final.pt").exists()
+    trainings = {t["label"]: t for t in index["trainings"] if t["notebook"] == "02"}
+    assert set(trainings) == {"hourglass-1", "hourglass-2", "hourglass-1-seed1", "hourglass-2-seed1"}
+    assert all(t["precision"].startswith("float32") and t["step limit"] is None for t in trainings.values())
+    assert index["runs"]["02"]["machine"]["torch_threads"] >= 1
+
+
+@pytest.mark.notebook
+def test_a_step_limit_stops_every_training_and_says_so(tmp_path):
+    reports = tmp_path / "reports"
+    done = _run("--profile", "smoke", "--notebooks", "02", "--reports-dir", str(reports), "--data-dir",
+                str(tmp_path / "data"), "--quiet", "--limit-steps", "2")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "LIMIT_STEPS=2" in done.stdout
+    index = json.loads((reports / "artifacts.json").read_text())
+    assert {t["step limit"] for t in index["trainings"]} == {2}
+    assert all(t["epochs"] == 1 for t in index["trainings"])  # 2 steps end the first epoch
+    assert "not results" in (reports / "html" / "index.html").read_text()
+    executed = (reports / "executed" / "02_hourglass_training.ipynb").read_text()
+    assert "LIMIT_STEPS=2" in executed
 
 
 @pytest.mark.notebook

@@ -127,9 +127,53 @@ def test_a_run_records_the_precision_it_used_and_keeps_it_when_reloaded(tiny_set
                             progress=False)  # fmt: skip
     finally:
         torch.set_num_threads(2)
-    assert (cpu.precision, cpu.threads, cpu.device) == ("float32", 1, "cpu")  # None means float32 on every CPU
+    # left open: as measured for the CPU (poselab.precision), float32 on every CPU
+    assert (cpu.precision, cpu.threads, cpu.device) == ("float32, channels_last", 1, "cpu")
     again = train_or_load(_model(), train_set, TrainConfig(epochs=1, batch_size=8), tmp_path / "a", "k")
     assert again.summary() == cpu.summary()
-    cl = train(_model(), train_set, TrainConfig(epochs=1, batch_size=8, channels_last=True), tmp_path / "b",
-               progress=False)  # fmt: skip
-    assert cl.precision == "float32, channels_last"
+    plain = train(_model(), train_set, TrainConfig(epochs=1, batch_size=8, channels_last=False), tmp_path / "b",
+                  progress=False)  # fmt: skip
+    assert plain.precision == "float32"
+
+
+def test_batched_and_per_sample_pipelines_train_the_same_model(tiny_sets, tmp_path):
+    train_set, _ = _sets(tiny_sets)
+    models = {}
+    for batched in (True, False):
+        models[batched] = _model()
+        train(models[batched], train_set, TrainConfig(epochs=2, batch_size=8, batched=batched), tmp_path / str(batched),
+              progress=False)  # fmt: skip
+    for a, b in zip(models[True].state_dict().values(), models[False].state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+def test_the_step_limit_stops_every_2d_trainer_and_keys_the_run_apart(tiny_sets, tmp_path, monkeypatch):
+    from poselab.train_config import LIMIT_ENV, step_limit, with_step_limit
+
+    train_set, _ = _sets(tiny_sets)
+    result = train(_model(), train_set, TrainConfig(epochs=5, batch_size=8, max_steps=4), tmp_path / "a",
+                   progress=False)  # fmt: skip
+    assert result.status == "finished" and list(result.history["steps"]) == [3, 4]  # 3 batches per epoch
+    again = train(_model(), train_set, TrainConfig(epochs=5, batch_size=8, max_steps=4), tmp_path / "a",
+                  progress=False)  # fmt: skip
+    assert len(again.history) == 2  # a finished limited run is not continued
+    monkeypatch.setenv(LIMIT_ENV, "7")
+    assert step_limit() == 7 and with_step_limit(TrainConfig()).max_steps == 7
+    monkeypatch.setenv(LIMIT_ENV, "many")
+    with pytest.raises(ValueError, match="positive whole number"):
+        step_limit()
+    monkeypatch.delenv(LIMIT_ENV)
+    assert with_step_limit(TrainConfig()) == TrainConfig()
+
+
+def test_open_precision_settings_follow_the_measured_table():
+    from poselab.models.hrnet import hrnet_narrow
+    from poselab.precision import choose, family
+
+    assert family(_model()) == "hourglass" and family(hrnet_narrow(width=8)) == "hrnet"
+    cpu = choose("cpu", "hourglass", 16)
+    assert not cpu.bf16 and cpu.channels_last and "AVX2" in cpu.measured  # float32 on every CPU
+    assert not choose("cpu", "simplebaseline", 256).bf16
+    assert choose("cuda:0", "hourglass", 16) == choose("cuda", "hrnet", 32)
+    assert not choose("cuda", "hourglass", 32).bf16 and choose("cuda", "hourglass", 64).bf16  # bf16 pays at 64
+    assert choose("mps", "hourglass", 16).describe() == "float32"

@@ -104,6 +104,51 @@ def bench_loader(image_size: int = 128, n: int = 2000) -> list[dict]:
     return rows
 
 
+def bench_batches(n: int = 2048, batch: int = 16) -> list[dict]:
+    """Training batches of the default profile's hourglass (128-pixel synthetic images cropped to its input with
+    augmentation, heatmap targets): the per-sample DataLoader against ``HeatmapDataset.batch`` (one grid_sample
+    per batch), side by side on the CPU, and on the GPU with the images kept there."""
+    import torch
+
+    from poselab.data.dataset import ImageSet
+    from poselab.data.pose_dataset import HeatmapDataset, SyntheticSource, epoch_batches, source_images
+    from poselab.data.synthetic.generate import ImageSetConfig, ensure_image_sets
+    from poselab.data.transforms import Augment
+    from poselab.profiles import PROFILES
+
+    size = PROFILES["default"].hourglass.input_size
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = ensure_image_sets(Path(tmp), ImageSetConfig(image_size=128, n_train=n, n_val=8), progress=False)
+        ds = HeatmapDataset(SyntheticSource(ImageSet(root, "train")), size, augment=Augment(), seed=0)
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+        for device in devices:
+            images = source_images(ds.source).to(device)
+            def per_sample(g, device=device):
+                loader = torch.utils.data.DataLoader(ds, batch_size=batch, shuffle=True, drop_last=True, generator=g)
+                return (b["image"].to(device) for b in loader)
+
+            def batched(g, images=images):
+                return (b["image"] for b in epoch_batches(ds, batch, g, images))
+
+            ways = {"per-sample DataLoader": per_sample, "batched (one grid_sample per batch)": batched}
+            seconds: dict[str, list[float]] = {k: [] for k in ways}
+            for r in range(3):  # interleaved rounds
+                for name in list(ways)[r % 2 :] + list(ways)[: r % 2]:
+                    t = time.perf_counter()
+                    seen = sum(len(x) for x in ways[name](torch.Generator().manual_seed(r)))
+                    if device == "cuda":
+                        torch.cuda.synchronize()
+                    seconds[name].append(seen / (time.perf_counter() - t))
+            speed = {k: float(np.median(v)) for k, v in seconds.items()}
+            for name, v in speed.items():
+                rows.append(row("batches", f"{name}, {size}px from 128px, batch {batch} ({device})", v, "samples/s",
+                                n, 0, f"median of 3 interleaved rounds; {torch.get_num_threads()} threads"))
+            rows.append(row("batches", f"ratio batched / per-sample ({device})",
+                            speed["batched (one grid_sample per batch)"] / speed["per-sample DataLoader"], "x", 0, 0))
+    return rows
+
+
 def train_steps(model: torch.nn.Module, image_size: int, batch: int, device: str = "cpu",
                 amp_dtype: torch.dtype | None = None, channels_last: bool = False, seed: int = 0,
                 optimizer: str = "adam", compile: bool = False) -> Callable[[int], float]:  # fmt: skip
@@ -185,25 +230,25 @@ def bench_precision(make_model: Callable[[], torch.nn.Module], name: str, device
 
 
 def _single_thread_speed(spec: dict, size: int, steps: int = 8) -> float:
-    """Images/s of one single-thread process training ``spec`` with bf16 + channels_last (a worker)."""
+    """Images/s of one single-thread process training ``spec`` as the default profile does (float32,
+    channels_last, RMSprop, batch 16): one of notebook 02's workers."""
     import torch
 
     from poselab.models import build_model
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    run = train_steps(build_model(spec), size, 16, amp_dtype=torch.bfloat16, channels_last=True, optimizer="rmsprop")
+    run = train_steps(build_model(spec), size, 16, channels_last=True, optimizer="rmsprop")
     return 16 * steps / run(steps)
 
 
-def _parallel_step_speed(study, processes: int = 2) -> float:
-    """Summed images/s of ``processes`` single-thread processes training at the same time."""
+def _parallel_step_speed(spec: dict, size: int, processes: int = 2) -> float:
+    """Summed images/s of ``processes`` single-thread processes training ``spec`` at the same time."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
-        spec = study.spec(study.main_stacks)
-        return sum(pool.map(_single_thread_speed, [spec] * processes, [study.input_size] * processes))
+        return sum(pool.map(_single_thread_speed, [spec] * processes, [size] * processes))
 
 
 def bench_hourglass(steps: int = 8, rounds: int = 3) -> list[dict]:
@@ -233,10 +278,12 @@ def bench_hourglass(steps: int = 8, rounds: int = 3) -> list[dict]:
     for name in list(variants)[1:]:
         rows.append(row("hourglass", f"ratio {name} / fp32 eager (cpu)", speed[name] / speed["fp32 eager"], "x",
                         0, 0))  # fmt: skip
-    # Two runs side by side: one process with all threads vs one single-thread process per core.
-    together = _parallel_step_speed(study, processes=2)
-    rows.append(row("hourglass", "2 single-thread processes side by side, bf16 + channels_last (cpu)", together,
-                    "images/s", 0, 0, "sum over the processes; how notebook 02 trains its variants"))  # fmt: skip
+    # Two runs side by side, one single-thread process per core, as notebook 02 trains its 2 x 3 runs.
+    for stacks in study.stacks:
+        together = _parallel_step_speed(study.spec(stacks), study.input_size, processes=2)
+        rows.append(row("hourglass", f"2 single-thread processes side by side, {stacks} stack(s) w{study.width} "
+                        f"{study.input_size}px, fp32 + channels_last (cpu)", together, "images/s", 0, 0,
+                        "sum over the processes; how notebook 02 trains its runs"))  # fmt: skip
     if torch.cuda.is_available():
         full = PROFILES["full"].hourglass
         rows += bench_precision(lambda: build_model(full.spec(2)), f"2 stacks w{full.width} {full.input_size}px",
@@ -349,11 +396,11 @@ def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
 
 
 def bench_poseig(repeats: int = 2) -> list[dict]:
-    """PoseIG (notebook 05): every joint's blur-path attributions of one 128-pixel image by the authors' loop (one
-    backward pass per joint per path step) against one backward per joint over the batched path and one batched
-    backward for all joints; the default profile's main hourglass and HRNet on the CPU, and on a GPU also the paper's
-    2-stack hourglass at 256x256 with the authors' 50 steps (TF32 off).  Untrained weights: the cost does not depend
-    on them."""
+    """PoseIG (notebook 05): every joint's blur-path attributions of one 128-pixel image by the authors' loop as
+    published (one backward pass per joint per path step, weight gradients on) and with frozen weights, against one
+    backward per joint over the batched path and one batched backward for all joints; the default profile's main
+    hourglass and HRNet on the CPU, and on a GPU also the paper's 2-stack hourglass at 256x256 with the authors' 50
+    steps (TF32 off).  Untrained weights: the cost does not depend on them."""
     from dataclasses import replace
 
     import torch
@@ -384,28 +431,180 @@ def bench_poseig(repeats: int = 2) -> list[dict]:
             rows.append(row("poseig", f"{what}: {method}", r["seconds"], "s", 1, r["seconds"],
                             f"max relative difference {r['max relative difference of attributions']:.1e}; {where}"))
         for method, r in table.iloc[1:].iterrows():
-            rows.append(row("poseig", f"{what}: speed-up, {method} / the authors' loop", r["speed-up over the loop"],
-                            "x", 1, 0, where))  # fmt: skip
+            for ref in ("authors' loop", "frozen loop"):
+                rows.append(row("poseig", f"{what}: speed-up, {method} / the {ref}", r[f"speed-up over the {ref}"],
+                                "x", 1, 0, where))  # fmt: skip
         if image_size == 128:  # the same comparison in float64 (5 steps): equal up to rounding
             exact = Attributor(model.double(), att.coordinates.matrix, size, image_size, replace(study, steps=5),
                                device)  # fmt: skip
             exact.coordinates.double()
             t64 = speed_comparison(exact, image.double(), gt.double())
-            for method, r in t64.iloc[1:].iterrows():
+            for method, r in t64.iloc[2:].iterrows():
                 rows.append(row("poseig", f"{name} {size}px, float64, 5 steps ({device}): {method} vs the loop",
                                 1e12 * r["max relative difference of attributions"], "1e-12 relative", 1,
                                 r["seconds"], where))  # fmt: skip
     return rows
 
 
+def bench_precision_table(steps: int = 4, rounds: int = 3) -> list[dict]:
+    """The table behind ``poselab.precision``: training img/s of each model family the profiles train, per
+    precision and layout (fp32, fp32 channels_last, bf16 autocast where native, bf16 + channels_last; on a GPU also
+    TF32 and torch.compile) and batch size, side by side; then, per family and batch, the fastest variant beside
+    the one the table picks (a mismatch means the table needs a new measurement)."""
+    import torch
+
+    from poselab.models import build_model
+    from poselab.precision import choose
+    from poselab.profiles import PROFILES
+    from poselab.train import bf16_native
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    profile = PROFILES["full" if device == "cuda" else "default"]
+    models = {"hourglass": (profile.hourglass.spec(profile.hourglass.main_stacks), profile.hourglass.input_size,
+                            "rmsprop"),
+              "hrnet": (profile.hrnet.spec("as designed"), profile.hrnet.input_size, "adam")}  # fmt: skip
+    batches = (16, 32, 64) if device == "cuda" else (16,)
+    variants = {"fp32": {}, "fp32 channels_last": {"channels_last": True}}
+    if bf16_native(device):
+        variants |= {"bf16": {"amp_dtype": torch.bfloat16},
+                     "bf16 channels_last": {"amp_dtype": torch.bfloat16, "channels_last": True}}  # fmt: skip
+    if device == "cuda":
+        variants["bf16 channels_last compiled"] = {"amp_dtype": torch.bfloat16, "channels_last": True, "compile": True}
+    rows = []
+    for fam, (spec, size, optimizer) in models.items():
+        for batch in batches:
+            runs = {}
+            for name, kw in variants.items():
+                torch.manual_seed(0)
+                runs[name] = train_steps(build_model(spec), size, batch, device, optimizer=optimizer, **kw)
+            if device == "cuda":  # TF32 convolutions and matmuls, as the fp32 variant but with TF32 allowed
+                runs["tf32"] = _with_tf32(train_steps(build_model(spec), size, batch, device, optimizer=optimizer))
+            speed = _median_speed(_side_by_side(runs, steps, rounds), batch * steps)
+            for name, v in speed.items():
+                rows.append(row("precision", f"{fam} {size}px batch {batch}: {name} ({device})", v, "img/s",
+                                batch * steps * rounds, 0, f"median of {rounds} interleaved rounds"))
+            best = max(speed, key=speed.get)
+            picked = choose(device, fam, batch)
+            picked_name = ("bf16" if picked.bf16 else "fp32") + (" channels_last" if picked.channels_last else "")
+            rows.append(row("precision", f"{fam} {size}px batch {batch}: table picks {picked_name}, fastest {best}",
+                            speed.get(picked_name, float("nan")) / speed[best], "of fastest", 0, 0,
+                            picked.measured))  # fmt: skip
+    return rows
+
+
+def _with_tf32(run: Callable[[int], float]) -> Callable[[int], float]:
+    import torch
+
+    def timed(n: int) -> float:
+        before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        try:
+            return run(n)
+        finally:
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+    return timed
+
+
+def full_schedule() -> list[dict]:
+    """The ``full`` profile's training runs: name, model spec, input side, batch size, optimiser, images (or, for
+    lifting, iterations) per run and the number of runs.  The integral-regression model trains at its backbone's
+    speed (the soft-argmax head costs nothing); lifting counts the synthetic set's Protocol #1 training samples."""
+    import math
+
+    from poselab.data.joints import get_convention
+    from poselab.data.synthetic.motion import ACTIONS
+    from poselab.lifting.data import TRAIN_SUBJECTS
+    from poselab.profiles import PROFILES
+    from poselab.settings import EXPERIMENTS
+
+    full = PROFILES["full"]
+    n_img = full.data.images.n_train
+    hg, hr, pig, lift = full.hourglass, full.hrnet, full.poseig, full.lifting
+    parts = [{"name": f"hourglass {s} stacks (notebook 02)", "spec": hg.spec(s), "size": hg.input_size,
+              "batch": hg.train.batch_size, "optimizer": hg.train.optimizer, "work": n_img * hg.train.epochs,
+              "runs": len(hg.seeds)} for s in hg.stacks]  # fmt: skip
+    parts.append({"name": "HRNet-W32, 3 experiments x seeds (notebook 06)", "spec": hr.spec("as designed"),
+                  "size": hr.input_size, "batch": hr.train.batch_size, "optimizer": hr.train.optimizer,
+                  "work": (hr.train_samples or n_img) * hr.train.epochs, "runs": len(EXPERIMENTS) * len(hr.seeds)})
+    backbone = hg.spec(int(pig.integral_from.split("-")[1]))
+    parts.append({"name": f"integral regression from {pig.integral_from} (notebook 05)", "spec": backbone,
+                  "size": hg.input_size, "batch": pig.integral_train.batch_size, "optimizer": "adam",
+                  "work": (pig.integral_samples or n_img) * pig.integral_train.epochs, "runs": 1})  # fmt: skip
+    if pig.simplebaseline is not None:
+        sb = pig.simplebaseline
+        parts.append({"name": "SimpleBaseline ResNet (notebook 05)",
+                      "spec": sb.spec(get_convention(hg.convention).n_joints), "size": sb.input_size,
+                      "batch": sb.train.batch_size, "optimizer": sb.train.optimizer, "work": n_img * sb.train.epochs,
+                      "runs": 1})  # fmt: skip
+    cfg = full.data.lifting
+    samples = len(TRAIN_SUBJECTS) * len(ACTIONS) * cfg.takes * math.ceil(cfg.seconds * cfg.fps / lift.train_stride) * 4
+    per_epoch = samples // lift.batch_size
+    parts.append({"name": f"VAE-GAN h={lift.hidden} (notebook 07)", "lifting": "vae_gan",
+                  "work": int(per_epoch * lift.epochs), "runs": 1})
+    parts.append({"name": f"supervised VAE h={lift.hidden} (notebook 07)", "lifting": "supervised",
+                  "work": int(per_epoch * lift.supervised_epochs), "runs": 1})
+    return parts
+
+
+def bench_full(steps: int = 3, lifting_iterations: int = 20) -> list[dict]:
+    """The ``full`` profile's training time on this device, projected from measured speeds: every run's training
+    steps at its profile batch size and the precision ``poselab.precision`` picks (a few steps each, after a
+    warm-up), times its schedule.  Evaluation, PoseIG and the latent study are not included."""
+    from dataclasses import replace
+
+    import torch
+
+    from poselab.lifting import data as lifting_data
+    from poselab.lifting.train import TRAINERS
+    from poselab.models import build_model
+    from poselab.precision import choose, family
+    from poselab.profiles import PROFILES
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    rows, total = [], 0.0
+    for part in full_schedule():
+        if "lifting" in part:
+            cfg = PROFILES["full"].lifting
+            n = cfg.batch_size * lifting_iterations
+            poses = np.random.default_rng(0).normal(0, 0.4, (n, 16, 3)).astype(np.float32)
+            train = lifting_data.LiftingSet(
+                inputs=poses[..., :2], targets=poses, gt_mm=np.zeros((n, 17, 3), np.float32),
+                pixels=np.zeros((n, 17, 2), np.float32), subject=np.full(n, "S1"), take=np.full(n, "Walking 1"),
+                action=np.full(n, "Walking"), camera=np.zeros(n, int), frame=np.arange(n))  # fmt: skip
+            with tempfile.TemporaryDirectory() as tmp:
+                result = TRAINERS[part["lifting"]](train, None, replace(cfg, epochs=1, supervised_epochs=1,
+                                                                        cpu_threads=0), Path(tmp), device,
+                                                   progress=False)  # fmt: skip
+            speed, unit, note = result.iterations / result.seconds, "iterations/s", f"batch {cfg.batch_size}"
+        else:
+            model = build_model(part["spec"])
+            choice = choose(device, family(model), part["batch"])
+            run = train_steps(model, part["size"], part["batch"], device, torch.bfloat16 if choice.bf16 else None,
+                              choice.channels_last, optimizer=part["optimizer"])  # fmt: skip
+            speed = part["batch"] * steps / run(steps)
+            unit, note = "img/s", f"{part['size']}px, batch {part['batch']}, {choice.describe()}"
+        hours = part["work"] * part["runs"] / speed / 3600
+        total += hours
+        rows.append(row("full", f"{part['name']}: training speed", speed, unit, part["work"], 0, note))
+        rows.append(row("full", f"{part['name']}: projected training, {part['runs']} run(s)", hours, "h", 0, 0,
+                        f"{part['work']:,} {'iterations' if 'lifting' in part else 'images'} per run"))
+    rows.append(row("full", "projected full profile training, one device", total, "h", 0, 0,
+                    "sum of the runs above; evaluation, PoseIG and the latent study not included"))
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "synthetic": bench_synthetic,
     "loader": bench_loader,
+    "batches": bench_batches,
     "hourglass": bench_hourglass,
     "hrnet": bench_hrnet,
     "silhouette": bench_silhouette,
     "lifting": bench_lifting,
     "poseig": bench_poseig,
+    "precision": bench_precision_table,
+    "full": bench_full,
 }
 
 

@@ -3,6 +3,7 @@ artifact registry.  ``ctx = start("01", profile, device, seed, data_dir, reports
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from poselab import paths
 from poselab.profiles import Profile, get_profile
 from poselab.reporting import registry as reg
 from poselab.reporting.style import use_style
+from poselab.train_config import step_limit
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -28,14 +30,26 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch; make torch's CPU kernels deterministic."""
+# "1": deterministic kernels on CUDA too (python -m poselab.run --deterministic)
+DETERMINISTIC_ENV = "POSELAB_DETERMINISTIC"
+
+
+def deterministic_kernels(device: str) -> bool:
+    """Whether torch runs deterministic algorithms: always on the CPU (it costs nothing there); on CUDA only when
+    asked for (``POSELAB_DETERMINISTIC=1``), since it costs 10-30 % there (issue 11, H100)."""
+    return not str(device).startswith("cuda") or os.environ.get(DETERMINISTIC_ENV, "") == "1"
+
+
+def seed_everything(seed: int, device: str = "cpu") -> bool:
+    """Seed Python, NumPy and torch and set deterministic kernels as ``deterministic_kernels`` says; returns that."""
     import torch
 
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (seeds third-party code that uses the global generator)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    deterministic = deterministic_kernels(device)
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    return deterministic
 
 
 @dataclass
@@ -81,11 +95,17 @@ def start(
     """Set up a notebook run and make its registry the active one."""
     prof = get_profile(profile)
     dev = resolve_device(device)
-    seed_everything(seed)
+    deterministic = seed_everything(seed, dev)
     use_style()
     rdir = paths.reports_dir(reports_dir)
     registry = reg.activate(reg.Registry(notebook, Path(stage_dir) if stage_dir else rdir, prof.name, dev, seed))
     ctx = Context(notebook, prof, dev, seed, paths.data_dir(data_dir), rdir, registry)
     print(f"poselab notebook {notebook}: profile={prof.name} device={dev} seed={seed} "
           f"data={ctx.data_dir} reports={rdir} commit={registry.meta['git_commit']}")  # fmt: skip
+    if not deterministic:
+        print(f"Deterministic kernels are off on {dev} (faster): the numbers are not bitwise reproducible from run to "
+              f"run; {DETERMINISTIC_ENV}=1 (python -m poselab.run --deterministic) turns them on.")  # fmt: skip
+    if (limit := step_limit()) is not None:
+        print(f"LIMIT_STEPS={limit}: every training run stops after {limit} steps; the numbers below exercise the "
+              "code, they are not results.")  # fmt: skip
     return ctx

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from poselab.data.pose_dataset import HeatmapDataset
+from poselab.data.pose_dataset import HeatmapDataset, source_images
 from poselab.data.transforms import transform_points
 from poselab.heatmaps import decode_argmax, heatmap_to_input
 
@@ -34,6 +34,18 @@ def stack_output(model: torch.nn.Module, output: torch.Tensor, stack: int = -1) 
     return heatmaps_of(output, stack)
 
 
+def batches_in_order(dataset: HeatmapDataset, batch_size: int, device: str = "cpu"):
+    """The dataset's items in order, ``batch_size`` at a time: cut and warped together on ``device`` where the
+    source's images sit in one array (``HeatmapDataset.batch``), else through a DataLoader."""
+    images = source_images(dataset.source)
+    if images is None:
+        yield from DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
+        return
+    images = images.to(device)
+    for start in range(0, len(dataset), batch_size):
+        yield dataset.batch(np.arange(start, min(start + batch_size, len(dataset))), images)
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, dataset: HeatmapDataset, device: str = "cpu", batch_size: int = 64,
             keep_heatmaps: bool = False, stack: int = -1) -> Predictions:  # fmt: skip
@@ -46,10 +58,9 @@ def predict(model: torch.nn.Module, dataset: HeatmapDataset, device: str = "cpu"
     coordinates = getattr(model, "outputs", "heatmaps") == "coordinates"
     was_training = model.training
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
     joints, conf, idx, maps = [], [], [], []
     try:
-        for batch in loader:
+        for batch in batches_in_order(dataset, batch_size, device):
             out = stack_output(model, model(batch["image"].to(device)), stack).float().cpu()
             if coordinates:
                 inp, peak = out.numpy(), torch.full(out.shape[:2], float("nan"))

@@ -6,8 +6,9 @@
 * RMSprop (seed 002) or Adam (HRNet), optional step decay.
 * Validation every epoch in ``eval()`` mode; a CSV log; a checkpoint written atomically after
   every epoch, from which an interrupted run resumes; a tqdm progress bar.
-* channels_last and bf16 autocast on CUDA by default; on the CPU float32 unless a run asks for bf16
-  (and the CPU runs it natively), deterministic for a given seed; the result records which ran.
+* Precision and layout as the config says, or where it leaves them open as measured for the device,
+  model family and batch size (``poselab.precision``: float32 on every CPU); bf16 only where native.
+  On the CPU deterministic for a given seed; the result records what ran.
 * A loss that becomes NaN or infinite stops the run, which is recorded as diverged (with its
   epoch) instead of crashing.
 """
@@ -23,11 +24,13 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from poselab.checkpoints import save_atomic
-from poselab.data.pose_dataset import HeatmapDataset
+from poselab.data.pose_dataset import HeatmapDataset, epoch_batches, epoch_order, source_images
+from poselab.precision import choose, family
 from poselab.train_config import TrainConfig
 
 CHECKPOINT, FINAL, LOG = "last.pt", "final.pt", "log.csv"
@@ -40,13 +43,15 @@ class TrainResult:
     diverged_epoch: int | None
     seconds: float
     precision: str = "unknown"  # what the run computed in: "float32" or "bfloat16 autocast", and the layout
+    max_steps: int | None = None  # the step limit it ran under (LIMIT_STEPS), None for its full schedule
     threads: int = 0  # torch's intra-op threads during training
     device: str = ""
 
     def summary(self) -> dict:
         """What the run metadata records of a training."""
         return {"status": self.status, "epochs": len(self.history), "seconds": round(self.seconds, 1),
-                "precision": self.precision, "threads": self.threads, "device": self.device}  # fmt: skip
+                "precision": self.precision, "threads": self.threads, "device": self.device,
+                "step limit": self.max_steps}  # fmt: skip
 
 
 def heatmap_loss(output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -104,6 +109,34 @@ def bf16_native(device: str) -> bool:
         return False
 
 
+def process_group() -> tuple[int, int]:
+    """(rank, world size) of a torchrun job, (0, 1) in a single process."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def all_finite(loss: torch.Tensor, world: int) -> bool:
+    """Whether the loss is finite in every process (so that all of them stop together when one diverges)."""
+    ok = torch.isfinite(loss.detach()).to(torch.int32)
+    if world > 1:
+        torch.distributed.all_reduce(ok, op=torch.distributed.ReduceOp.MIN)
+    return bool(ok)
+
+
+def mean_over_processes(values: torch.Tensor, world: int) -> torch.Tensor:
+    if world > 1:
+        values = values.clone()
+        torch.distributed.all_reduce(values)
+        values /= world
+    return values
+
+
+def barrier(world: int) -> None:
+    if world > 1:
+        torch.distributed.barrier()
+
+
 def describe_precision(bf16: bool, channels_last: bool) -> str:
     return ("bfloat16 autocast" if bf16 else "float32") + (", channels_last" if channels_last else "")
 
@@ -135,12 +168,21 @@ def train(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     on_cuda = str(device).startswith("cuda")
-    channels_last = on_cuda if cfg.channels_last is None else cfg.channels_last
-    # bf16 where asked for and native; emulated bf16 on an older CPU would be slower than fp32.
-    bf16 = on_cuda if cfg.bf16 is None else (cfg.bf16 and bf16_native(device))
+    # Left open (None): the measured choice for this device, model family and batch size (poselab.precision).
+    choice = choose(device, family(model), cfg.batch_size)
+    channels_last = choice.channels_last if cfg.channels_last is None else cfg.channels_last
+    # bf16 only where native; emulated bf16 on an older CPU would be slower than fp32.
+    bf16 = (choice.bf16 if cfg.bf16 is None else cfg.bf16) and bf16_native(device)
+    rank, world = process_group()
+    if world > 1 and on_cuda:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # statistics over the whole batch, as one process
     model.to(device)
     if channels_last:
         model.to(memory_format=torch.channels_last)
+    # Several processes (torchrun): each computes its share of every batch; DDP averages the gradients.  On the
+    # CPU (gloo) BatchNorm normalises each share by its own statistics (SyncBatchNorm needs a GPU).
+    net = nn.parallel.DistributedDataParallel(model, device_ids=[torch.device(device).index] if on_cuda else None) \
+        if world > 1 else model
     opt = make_optimizer(model, cfg)
     start_epoch, history, status, diverged_epoch, seconds = 0, [], "running", None, 0.0
     if (out_dir / CHECKPOINT).exists():
@@ -152,28 +194,41 @@ def train(
         opt.load_state_dict(ckpt["optimizer"])
         start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
         status, diverged_epoch, seconds = ckpt["status"], ckpt["diverged_epoch"], ckpt["seconds"]
-    done_here = 0
+    images = source_images(train_set.source) if cfg.batched is not False else None
+    if cfg.batched and images is None:
+        raise ValueError(f"batched=True needs a source whose images sit in one array; {type(train_set.source).__name__}"
+                         " reads them one by one (use batched=None or False)")  # fmt: skip
+    if images is not None:
+        images = images.to(device)  # once per run: the batches are then cut, warped and targeted on the device
+    done_here, limited = 0, False
+    steps = int(history[-1].get("steps", 0)) if history else 0
     for epoch in range(start_epoch, cfg.epochs):
-        if status == "diverged" or (stop_after is not None and done_here >= stop_after):
+        if status in ("diverged", "finished") or (stop_after is not None and done_here >= stop_after):
             break
         for group in opt.param_groups:
             group["lr"] = lr_at(cfg, epoch)
         train_set.set_epoch(epoch)
         gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-        loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=True,
-                            num_workers=cfg.num_workers)  # fmt: skip
+        if images is not None:
+            loader = epoch_batches(train_set, cfg.batch_size, gen, images, rank, world)
+        else:
+            order = epoch_order(len(train_set), cfg.batch_size, gen, rank, world)
+            # iter() here: tqdm.auto would otherwise open the loader twice
+            loader = iter(DataLoader(train_set, batch_sampler=order, num_workers=cfg.num_workers,
+                                     pin_memory=on_cuda))  # fmt: skip
         model.train()
         sums, n_batches, t0 = None, 0, time.perf_counter()
-        bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}", leave=False, disable=not progress)
+        bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}", leave=False,
+                   disable=not progress or rank > 0, total=len(train_set) // cfg.batch_size)  # fmt: skip
         for batch in bar:
-            images = batch["image"].to(device)
+            x = batch["image"].to(device, non_blocking=True)
             if channels_last:
-                images = images.contiguous(memory_format=torch.channels_last)
+                x = x.contiguous(memory_format=torch.channels_last)
             with torch.autocast("cuda" if on_cuda else "cpu", dtype=torch.bfloat16, enabled=bf16):
-                output = model(images)
+                output = net(x)
             per_stack = training_loss(output, batch, cfg.loss, device)
             loss = per_stack.sum()
-            if not torch.isfinite(loss):
+            if not all_finite(loss, world):
                 status, diverged_epoch = "diverged", epoch + 1
                 break
             opt.zero_grad(set_to_none=True)
@@ -181,31 +236,38 @@ def train(
             opt.step()
             sums = per_stack.detach() if sums is None else sums + per_stack.detach()
             n_batches += 1
+            steps += 1
             bar.set_postfix(loss=f"{loss.item():.2e}")
+            if cfg.max_steps is not None and steps >= cfg.max_steps:
+                limited = True
+                break
         bar.close()
         epoch_seconds = time.perf_counter() - t0
         seconds += epoch_seconds
-        row = {"epoch": epoch + 1, "lr": lr_at(cfg, epoch), "seconds": epoch_seconds, "status": status}
+        row = {"epoch": epoch + 1, "lr": lr_at(cfg, epoch), "seconds": epoch_seconds, "status": status,
+               "steps": steps, "processes": world}  # fmt: skip
         if sums is not None:
-            means = (sums / n_batches).cpu().tolist()
+            means = (mean_over_processes(sums, world) / n_batches).cpu().tolist()
             row["loss"] = sum(means)
             row.update({f"loss_stack{k + 1}": v for k, v in enumerate(means)})
-        if status != "diverged" and evaluate is not None:
+        if status != "diverged" and evaluate is not None and rank == 0:
             model.eval()
             row.update(evaluate(model))
             model.train()
         history.append(row)
-        if status != "diverged" and epoch == cfg.epochs - 1:
+        if status != "diverged" and (epoch == cfg.epochs - 1 or limited):
             status = "finished"
-        save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "history": history,
-                      "config": asdict(cfg), "key": key, "status": status, "diverged_epoch": diverged_epoch,
-                      "seconds": seconds}, out_dir / CHECKPOINT)  # fmt: skip
-        pd.DataFrame(history).to_csv(out_dir / LOG, index=False)
+        if rank == 0:  # checkpoints and logs come from one process
+            save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
+                         "history": history, "config": asdict(cfg), "key": key, "status": status,
+                         "diverged_epoch": diverged_epoch, "seconds": seconds}, out_dir / CHECKPOINT)  # fmt: skip
+            pd.DataFrame(history).to_csv(out_dir / LOG, index=False)
+        barrier(world)
         done_here += 1
     if status == "running" and start_epoch >= cfg.epochs:
         status = "finished"
     return TrainResult(pd.DataFrame(history), status, diverged_epoch, seconds, describe_precision(bf16, channels_last),
-                       torch.get_num_threads(), str(device))  # fmt: skip
+                       cfg.max_steps, torch.get_num_threads(), str(device))  # fmt: skip
 
 
 def run_key(*parts) -> str:
@@ -228,16 +290,18 @@ def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainC
             model.load_state_dict(saved["model"])
             model.to(kwargs.get("device", "cpu"))
             return TrainResult(pd.DataFrame(saved["history"]), saved["status"], saved["diverged_epoch"],
-                               saved["seconds"], saved.get("precision", "unknown"), saved.get("threads", 0),
-                               saved.get("device", ""))  # fmt: skip
+                               saved["seconds"], saved.get("precision", "unknown"), saved.get("max_steps"),
+                               saved.get("threads", 0), saved.get("device", ""))  # fmt: skip
     if (out_dir / CHECKPOINT).exists():
         ckpt = torch.load(out_dir / CHECKPOINT, map_location="cpu", weights_only=False)
         if ckpt.get("key") != key or ckpt["config"] != asdict(cfg):
             (out_dir / CHECKPOINT).unlink()  # another run's progress: start over
     result = train(model, train_set, cfg, out_dir, key=key, **kwargs)
+    if process_group()[0] > 0:
+        return result  # rank 0 writes the finished run
     save_atomic({"model": model.state_dict(), "history": result.history.to_dict("records"), "key": key,
                   "spec": spec, "status": result.status, "diverged_epoch": result.diverged_epoch,
                   "seconds": result.seconds, "precision": result.precision, "threads": result.threads,
-                  "device": result.device}, final)  # fmt: skip
+                  "device": result.device, "max_steps": result.max_steps}, final)  # fmt: skip
     return result
 

@@ -15,7 +15,9 @@ All path points go through the network in one batch, and the J vector-Jacobian p
 either in one batched backward (``torch.autograd.grad(..., is_grads_batched=True)``) or one backward
 per joint over that batch (``joints_per_backward``); which is faster depends on the device, so the
 notebook measures both (T05.6).  ``looped_integrated_gradients`` is the authors' algorithm, one
-backward per joint per path step: the reference the batched versions must equal.
+backward per joint per path step: the reference the batched versions must equal;
+``authors_integrated_gradients`` is that loop exactly as their code runs it (weight gradients and an extra
+backward per step included), the speed reference.
 """
 
 from __future__ import annotations
@@ -114,6 +116,38 @@ def looped_integrated_gradients(f: Callable[[torch.Tensor], torch.Tensor], path:
             for j in range(len(y)):
                 grad = torch.autograd.grad(y[j], x, retain_graph=j < len(y) - 1)[0]
                 total[j] += grad[0] * weights[k]
+    return total
+
+
+def authors_integrated_gradients(f: Callable[[torch.Tensor], torch.Tensor], path: torch.Tensor,
+                                 parameters: list[torch.nn.Parameter], rule: str = "left") -> torch.Tensor:  # fmt: skip
+    """The authors' published loop, step for step: per path point one forward pass, then ``.backward()`` per joint
+    with the model's weights requiring gradients (so every backward also computes weight gradients), the input's
+    gradient read and zeroed after each, and one more backward of all targets that frees the graph.  The same
+    attributions as ``looped_integrated_gradients``; kept as the speed reference of T05.6."""
+    weights = path_weights(path, rule)
+    before = [p.requires_grad for p in parameters]
+    for p in parameters:
+        p.requires_grad_(True)
+    total = None
+    try:
+        for k in range(len(path)):
+            if not bool(weights[k].abs().sum() > 0):
+                continue
+            x = path[k : k + 1].detach().requires_grad_(True)
+            with torch.enable_grad():
+                y = f(x)
+                if total is None:
+                    total = torch.zeros(y.shape[1], *path.shape[1:], dtype=path.dtype, device=path.device)
+                for j in range(y.shape[1]):
+                    y[:, j].backward(torch.ones_like(y[:, j]), retain_graph=True)
+                    total[j] += x.grad[0] * weights[k]
+                    x.grad.zero_()
+                y.backward(torch.ones_like(y))
+    finally:
+        for p, flag in zip(parameters, before, strict=True):
+            p.grad = None
+            p.requires_grad_(flag)
     return total
 
 

@@ -12,12 +12,12 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import BatchSampler, Dataset, RandomSampler
 
 from poselab.data.dataset import ImageSet
 from poselab.data.joints import INTERNAL_INDEX, JointSet, get_convention
 from poselab.data.synthetic.render import VISIBLE
-from poselab.data.transforms import Augment, crop_matrix, transform_points, warp
+from poselab.data.transforms import Augment, crop_matrix, sampling_theta, transform_points, warp, warp_batch
 from poselab.heatmaps import gaussian_targets, input_to_heatmap
 from poselab.metrics import segment_size
 
@@ -97,10 +97,45 @@ class HeatmapDataset(Dataset):
         rotation, scale, flip = self.augment.sample(rng) if (self.augment and rng is not None) else (0.0, 1.0, False)
         return crop_matrix(self.centers[i], self.box_sides[i] * scale, self.size, rotation, flip), flip
 
+    def rng(self, i: int) -> np.random.Generator | None:
+        """The augmentation draws of source item ``i`` in the current epoch (None without augmentation)."""
+        return np.random.default_rng([self.seed, self.epoch, i]) if self.augment else None
+
+    def batch(self, positions, images: torch.Tensor | None = None) -> dict:
+        """Items ``positions`` of this dataset computed together: the tensors ``default_collate`` would stack
+        from ``self[k]`` (the same draws per (seed, epoch, index)), cropped with one ``grid_sample`` and with
+        the heatmaps of the whole batch at once, on the device of ``images``.
+
+        images: the source's images, a uint8 tensor (N, H, W, 3) (``source_images``), on the device the batch is
+        wanted on; None reads them from the source (CPU).
+        """
+        idx = self.indices[np.asarray(positions)]
+        mats, flips = zip(*(self.matrix(int(i), self.rng(int(i))) for i in idx), strict=True)
+        m = np.stack(mats)
+        flip = np.array(flips, bool)
+        if images is None:
+            images = torch.from_numpy(np.stack([np.asarray(self.source.image(int(i))) for i in idx]))
+            picked = images
+        else:
+            picked = images[torch.as_tensor(idx, device=images.device)]
+        device = picked.device
+        src = picked.permute(0, 3, 1, 2).float() / 255
+        theta = torch.as_tensor(sampling_theta(m, src.shape[-2], src.shape[-1]), dtype=torch.float32, device=device)
+        joints = np.einsum("bij,bkj->bki", m[:, :2, :2], self.all_joints[idx]) + m[:, None, :2, 2]
+        ann = self.all_annotated[idx].copy()
+        joints[flip], ann[flip] = joints[flip][:, self.flip_perm], ann[flip][:, self.flip_perm]
+        joints_t = torch.as_tensor(joints, dtype=torch.float32, device=device)
+        hm_joints = input_to_heatmap(joints_t, self.stride)
+        inside = ((hm_joints >= -0.5) & (hm_joints <= self.hm - 0.5)).all(-1)
+        weight = torch.as_tensor(ann, device=device) & inside
+        return {"image": warp_batch(src, theta, self.size),
+                "heatmaps": gaussian_targets(hm_joints, weight.float(), (self.hm, self.hm), self.sigma),
+                "weight": weight.float(), "joints": joints_t, "matrix": torch.as_tensor(m),
+                "flipped": torch.as_tensor(flip), "index": torch.as_tensor(idx)}  # fmt: skip
+
     def __getitem__(self, k: int) -> dict:
         i = int(self.indices[k])
-        rng = np.random.default_rng([self.seed, self.epoch, i]) if self.augment else None
-        m, flip = self.matrix(i, rng)
+        m, flip = self.matrix(i, self.rng(i))
         image = torch.tensor(self.source.image(i)).permute(2, 0, 1).float() / 255  # copies: sources may be read-only
         joints = transform_points(self.all_joints[i], m)
         ann = self.all_annotated[i].copy()
@@ -113,3 +148,30 @@ class HeatmapDataset(Dataset):
         return {"image": warp(image, m, self.size), "heatmaps": heatmaps, "weight": weight.float(),
                 "joints": torch.as_tensor(joints, dtype=torch.float32), "matrix": torch.as_tensor(m),
                 "flipped": flip, "index": i}  # fmt: skip
+
+
+def source_images(source: PoseSource) -> torch.Tensor | None:
+    """All images of a source as one uint8 tensor (N, H, W, 3) when they share a size and sit in one array (the
+    synthetic sets), for ``HeatmapDataset.batch``; None for sources read image by image (MPII's JPEG files)."""
+    array = getattr(getattr(source, "set", None), "images", None)
+    return None if array is None else torch.from_numpy(np.array(array))  # a copy: the array may be read-only
+
+
+def epoch_order(n: int, batch_size: int, generator: torch.Generator, rank: int = 0,
+                world: int = 1) -> list[list[int]]:  # fmt: skip
+    """One epoch's shuffled batches of positions (the last short one dropped), in exactly the order a
+    ``DataLoader(shuffle=True, drop_last=True, generator=generator)`` gives; with ``world`` > 1 processes each
+    batch is cut into equal shares and rank ``rank`` gets its own, so that together they see the single-process
+    batches (what ``DistributedSampler`` does per sample, here per batch)."""
+    if batch_size % world:
+        raise ValueError(f"a batch of {batch_size} does not split evenly over {world} processes")
+    torch.empty((), dtype=torch.int64).random_(generator=generator)  # the draw a DataLoader iterator takes first
+    batches = BatchSampler(RandomSampler(range(n), generator=generator), batch_size, drop_last=True)
+    return [b[rank::world] for b in batches]
+
+
+def epoch_batches(dataset: HeatmapDataset, batch_size: int, generator: torch.Generator,
+                  images: torch.Tensor | None = None, rank: int = 0, world: int = 1):  # fmt: skip
+    """One epoch of ``epoch_order``'s batches computed by ``dataset.batch``."""
+    for positions in epoch_order(len(dataset), batch_size, generator, rank, world):
+        yield dataset.batch(positions, images)

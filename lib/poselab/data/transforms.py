@@ -42,21 +42,32 @@ def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return pts @ matrix[:2, :2].T + matrix[:2, 2]
 
 
+def sampling_theta(matrices: np.ndarray, height: int, width: int) -> np.ndarray:
+    """For source -> output affines (..., 3, 3): the (..., 2, 3) maps from output pixels (u, v, 1) to the source
+    position in grid_sample's [-1, 1] coordinates (align_corners=True)."""
+    to_norm = np.array([[2 / max(width - 1, 1), 0, -1], [0, 2 / max(height - 1, 1), -1], [0, 0, 1]])
+    return (to_norm @ np.linalg.inv(matrices))[..., :2, :]
+
+
+def warp_batch(images: torch.Tensor, theta: torch.Tensor, size: int) -> torch.Tensor:
+    """Resample images (B, C, H, W) float into (B, C, size, size) with one grid per image, ``theta`` (B, 2, 3) from
+    ``sampling_theta``: output pixel (u, v) samples the source where theta @ (u, v, 1) points.  Bilinear, zero
+    outside the source, differentiable; one ``grid_sample`` for the whole batch."""
+    u = torch.arange(size, dtype=images.dtype, device=images.device)
+    grid_u, grid_v = torch.meshgrid(u, u, indexing="xy")
+    homo = torch.stack([grid_u, grid_v, torch.ones_like(grid_u)], -1)  # (size, size, 3)
+    grid = homo @ theta.to(images).transpose(-1, -2)[:, None]  # (B, size, size, 2)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
 def warp(image: torch.Tensor, matrix: np.ndarray, size: int) -> torch.Tensor:
     """Resample an image (C, H, W) float through the affine ``matrix`` (source -> output) into (C, size, size).
 
     Bilinear; outside the source is zero; differentiable, in the image's dtype and on its device.
     """
     _, h, w = image.shape
-    inv = np.linalg.inv(matrix)
-    # Output pixel (u, v) -> source pixel (x, y) -> grid_sample's [-1, 1] with align_corners=True.
-    to_norm = np.array([[2 / max(w - 1, 1), 0, -1], [0, 2 / max(h - 1, 1), -1], [0, 0, 1]])
-    theta = (to_norm @ inv)[:2]
-    u = torch.arange(size, dtype=image.dtype, device=image.device)
-    grid_u, grid_v = torch.meshgrid(u, u, indexing="xy")
-    homo = torch.stack([grid_u, grid_v, torch.ones_like(grid_u)], -1)  # (size, size, 3)
-    grid = homo @ torch.as_tensor(theta, dtype=image.dtype, device=image.device).T  # (size, size, 2)
-    return F.grid_sample(image[None], grid[None], mode="bilinear", padding_mode="zeros", align_corners=True)[0]
+    theta = torch.as_tensor(sampling_theta(np.asarray(matrix, float), h, w), dtype=image.dtype, device=image.device)
+    return warp_batch(image[None], theta[None], size)[0]
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,4 @@ class LiftingConfig:
     # Torch threads while training on the CPU: on a shared 2-core machine two OpenMP threads
     # spin against other processes and run ~8x slower than one (measured); 0 keeps torch's default.
     cpu_threads: int = 1
+    max_steps: int | None = None  # stop each run after this many iterations (LIMIT_STEPS; None: the full schedule)

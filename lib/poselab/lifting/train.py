@@ -39,6 +39,7 @@ from poselab.lifting.data import HEAD16, LiftingSet, flip_poses
 from poselab.lifting.metrics import decode, encode, p_mpjpe
 from poselab.lifting.models import Decoder, Discriminator, Encoder, reparameterize
 from poselab.sources import digest, reachable_sources
+from poselab.train_config import with_step_limit
 
 
 @dataclass
@@ -172,6 +173,8 @@ def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dic
     A run that already finished under ``out_dir`` with the same ``key`` is loaded instead of retrained."""
     per_epoch = max(n // min(cfg.batch_size, n), 1)
     total = max(int(round(epochs * per_epoch)), 1)
+    if cfg.max_steps is not None:
+        total = min(total, cfg.max_steps)
     val_every = max(1, int(round(cfg.eval_every * per_epoch)))
     out_dir = Path(out_dir)
     finished = _finished_run(out_dir, name, key, total, models)
@@ -215,6 +218,7 @@ def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig,
     Writes ``vae_gan_log.csv``, ``vae_gan_validation.csv`` (test P-MPJPE, for the curves only)
     and the checkpoint ``vae_gan.pt`` under ``out_dir``.
     """
+    cfg = with_step_limit(cfg)
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     enc, dec = (m.to(device) for m in build_vae(cfg))
@@ -277,6 +281,7 @@ def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConf
     The beta schedule keeps its shape over the (possibly shorter) supervised run.  Writes
     ``supervised_log.csv``, ``supervised_validation.csv`` and ``supervised.pt`` under ``out_dir``.
     """
+    cfg = with_step_limit(cfg)
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     enc, dec = (m.to(device) for m in build_vae(cfg))

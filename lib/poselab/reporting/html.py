@@ -62,6 +62,20 @@ def _table(rows: list[list[str]], header: list[str] | None, cls: str = "") -> st
     return f'<table class="{cls}">{head}{body}</table>'
 
 
+def full_projections(reports_dir: Path) -> list[tuple[str, float, str]]:
+    """(device, hours, when) of the latest ``full`` projection per device in ``reports/bench/bench.csv``."""
+    path = Path(reports_dir) / "bench" / "bench.csv"
+    try:
+        bench = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return []
+    if not {"benchmark", "variant", "device", "value", "time"} <= set(bench.columns):
+        return []
+    totals = bench[(bench["benchmark"] == "full") & bench["variant"].str.startswith("projected full profile")]
+    latest = totals.sort_values("time").groupby("device").tail(1)
+    return [(r.device, float(r.value), str(r.time)) for r in latest.itertuples()]
+
+
 def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: dict | None = None) -> Path:
     """Write html/index.html from artifacts.json and the executed notebooks."""
     from poselab.run import discover
@@ -84,6 +98,16 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
             ["git commit", html.escape(last.get("git_commit", "unknown"))],
             ["last notebook finished", html.escape(last.get("finished", "-"))],
             ["index written", now()], ["wall time of the notebooks", f"{total / 60:.1f} min"]]  # fmt: skip
+    limits = sorted({str(r["limit_steps"]) for r in runs.values() if r.get("limit_steps")})
+    if limits:
+        meta.append(["training step limit", f"<span class='missing'>{', '.join(limits)} steps per run "
+                     "(LIMIT_STEPS): the numbers exercise the code, they are not results</span>"])  # fmt: skip
+    if any(r.get("deterministic") is False for r in runs.values()):
+        meta.append(["deterministic kernels", "off on the GPU: the numbers are not bitwise reproducible from run to "
+                     "run (<code>python -m poselab.run --deterministic</code> turns them on)"])  # fmt: skip
+    for device, hours, when in full_projections(reports_dir):
+        meta.append([f"projected <code>full</code> training on {html.escape(device)}",
+                     f"{hours:.1f} h (make bench BENCH=full, {html.escape(when)})"])  # fmt: skip
     hosts = sorted({machine.one_line(r["machine"]) for r in runs.values() if r.get("machine")})
     meta += [["machine" if len(hosts) == 1 else f"machine ({len(hosts)} kinds: notebooks ran on different ones)",
               "<br>".join(html.escape(h) for h in hosts) or "-"]]  # fmt: skip

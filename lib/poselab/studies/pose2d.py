@@ -20,11 +20,13 @@ from poselab.data.dataset import ImageSet
 from poselab.data.joints import get_convention
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource, SyntheticSource
 from poselab.data.transforms import Augment
+from poselab.distributed import launch, requested_gpus
 from poselab.metrics import pck, pck_curve, per_sample_pck, unscored
 from poselab.models import build_model
 from poselab.predict import Predictions, predict
 from poselab.sources import digest, reachable_sources
 from poselab.train import FINAL, TrainConfig, TrainResult, run_key, train_or_load
+from poselab.train_config import with_step_limit
 
 # MPII's official mean leaves out the pelvis and thorax; we do the same on every data set.
 MEAN_EXCLUDES = ("pelvis", "thorax")
@@ -115,6 +117,7 @@ def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, dev
     """Train ``spec`` with ``cfg`` on ``data`` (validated each epoch), or load the finished run when
     nothing that determines it has changed.  The seed is ``cfg.seed``; ``init_from`` names a finished
     run whose weights start the model (``initialise_from``)."""
+    cfg = with_step_limit(cfg)
     torch.manual_seed(cfg.seed)
     model = build_model(spec)
     start = initialise_from(model, init_from) if init_from is not None else None
@@ -143,7 +146,7 @@ class TrainJob:
     init_from: Path | None = None  # a finished run whose weights start this one
 
 
-def _job_data(job: TrainJob) -> PoseData:
+def job_data(job: TrainJob) -> PoseData:
     ctx = SimpleNamespace(profile=job.profile, data_dir=job.data_dir, seed=job.seed)
     return pose_data(ctx, job.convention, job.input_size, job.train_samples, job.val_samples)
 
@@ -151,7 +154,7 @@ def _job_data(job: TrainJob) -> PoseData:
 def _run_job(job: TrainJob, threads: int) -> str:
     """Worker: train one run to its final checkpoint (loading it if it is already there)."""
     torch.set_num_threads(threads)
-    _, result = train_model(job.spec, job.cfg, _job_data(job), job.out_dir, "cpu", job.convention, job.label,
+    _, result = train_model(job.spec, job.cfg, job_data(job), job.out_dir, "cpu", job.convention, job.label,
                             progress=False, init_from=job.init_from)  # fmt: skip
     return result.status
 
@@ -161,8 +164,12 @@ def train_runs(jobs: list[TrainJob], device: str,
     """Train independent runs, on the CPU in ``workers`` processes of one thread each (small networks
     use two single-threaded processes better than one process with two threads), else one by one;
     then load every finished run.  Results do not depend on how the runs were distributed."""
+    gpus = requested_gpus() if str(device).startswith("cuda") else 1
     workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1, len(jobs)))
-    if workers > 1:
+    if gpus > 1:  # one run after the other, each on all the GPUs (torchrun, DistributedDataParallel)
+        for job in tqdm(jobs, desc=f"training {len(jobs)} runs on {gpus} GPUs"):
+            launch(job, gpus)
+    elif workers > 1:
         threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
             futures = [pool.submit(_run_job, job, threads) for job in jobs]
@@ -171,7 +178,7 @@ def train_runs(jobs: list[TrainJob], device: str,
                 f.result()
     out = []
     for job in jobs:  # loads the finished runs (or trains here when running one by one)
-        out.append(train_model(job.spec, job.cfg, _job_data(job), job.out_dir, device, job.convention, job.label,
+        out.append(train_model(job.spec, job.cfg, job_data(job), job.out_dir, device, job.convention, job.label,
                                init_from=job.init_from))  # fmt: skip
     return out
 
