@@ -8,6 +8,7 @@ import torch
 
 from conftest import TINY
 from poselab.data.dataset import ImageSet, PoseDataset
+from poselab.data.integrity import CACHE
 from poselab.data.joints import H36M17
 from poselab.data.synthetic.generate import (
     ImageSetConfig,
@@ -21,7 +22,7 @@ def _digests(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "timing.json"
+        if p.is_file() and p.name not in ("timing.json", CACHE)  # bookkeeping: run time, hash cache with mtimes
     }
 
 

@@ -15,6 +15,7 @@ from scipy.spatial import procrustes
 from scipy.spatial.transform import Rotation
 
 from poselab.data.joints import H36M17
+from poselab.data.pose_files import convert_pickled
 from poselab.data.synthetic.camera import intrinsics, lifting_rig, project_points
 from poselab.data.synthetic.generate import LiftingSetConfig, lifting_sequence, load_lifting_set
 from poselab.lifting import data as D
@@ -258,6 +259,7 @@ def _fixture_npz(folder: Path, extra_2d_frames: int = 3) -> tuple[dict, list]:
     np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=np.array(pos3d, dtype=object))
     np.savez_compressed(folder / "data_2d_h36m_gt.npz", positions_2d=np.array(pos2d, dtype=object),
                         metadata=np.array(meta, dtype=object))  # fmt: skip
+    convert_pickled(folder / "data_3d_h36m.npz", folder / "data_2d_h36m_gt.npz")  # the one-off conversion
     return truth, cams
 
 
@@ -328,6 +330,7 @@ def test_human36m_uses_its_published_distorted_cameras(tmp_path):
     np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=np.array(pos3d, dtype=object))
     np.savez_compressed(folder / "data_2d_h36m_gt.npz", positions_2d=np.array(pos2d, dtype=object),
                         metadata=np.array({"num_joints": 17}, dtype=object))  # fmt: skip
+    convert_pickled(folder / "data_3d_h36m.npz", folder / "data_2d_h36m_gt.npz")
     source = D.h36m_source(tmp_path)
     cam = source.cameras["S9"][0]
     assert (cam.width, cam.height) == (1000, 1002) and len(source.cameras["S9"]) == 4

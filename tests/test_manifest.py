@@ -102,6 +102,13 @@ def test_structure_validators_on_fixtures_in_the_real_formats(tmp_path):
              {"path": "d3.npz", "validate": "videopose3d_3d"}, {"path": "d2.npz", "validate": "videopose3d_2d"}]
     m = load_manifest(_write(tmp_path, {"fixture": _entry(files=files)}))
     st = check_dataset(m["fixture"], data)
+    assert st.state == "unconverted" and "d3.npz stores pickled Python objects" in st.detail  # not opened
+    from poselab.data.pose_files import sha256sum
+
+    for f in files[2:]:  # pinned by the manifest: read as they are
+        f["sha256"] = sha256sum(root / f["path"])
+    m = load_manifest(_write(tmp_path, {"fixture": _entry(files=files)}))
+    st = check_dataset(m["fixture"], data)
     assert st.state == "verified", st.detail
     assert "1 people" in st.detail and "1 subjects" in st.detail
     (root / "annot" / "valid.json").write_text(json.dumps([{"image": "x.jpg"}]))

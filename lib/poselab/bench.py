@@ -11,6 +11,7 @@ import argparse
 import csv
 import os
 import platform
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -612,7 +613,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m poselab.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("reports/bench/bench.csv"))
     ap.add_argument("--only", nargs="*", choices=list(BENCHMARKS), help="benchmarks to run (default: all)")
+    ap.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     a = ap.parse_args(argv)
+    try:
+        return _run(a)
+    except KeyboardInterrupt:
+        print(f"\nposelab.bench: interrupted; the rows measured so far are in {a.out}", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as e:
+        if a.debug:
+            raise
+        print(f"poselab.bench: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 1
+
+
+def _run(a: argparse.Namespace) -> int:
     a.out.parent.mkdir(parents=True, exist_ok=True)
     new = not a.out.exists()
     commit, stamp = git_commit(), now()

@@ -1,20 +1,62 @@
-"""Writing checkpoints so that an interrupted run never leaves a half-written file behind."""
+"""Checkpoints: written so that an interrupted or concurrent run never leaves a half-written file behind,
+read so that nothing in a file can run code (``weights_only=True``) and a bad file is named, not a traceback.
+"""
 
 from __future__ import annotations
 
 import os
+import pickle
+import tempfile
+import time
+import zipfile
 from pathlib import Path
 
 import torch
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read: truncated, corrupt, or carrying more than weights (a pickle payload)."""
+
+
 def save_atomic(obj, path: Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename it into place."""
+    """``torch.save`` to a uniquely named temporary file beside ``path``, then rename it into place (concurrent
+    writers never share a temporary file; readers see the old file or the new one, never part of one)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict:
+    """A checkpoint's contents, unpickled with ``weights_only=True`` (tensors, numbers, strings, containers: no
+    code runs); ``CheckpointError`` naming the file for anything else."""
+    path = Path(path)
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except (FileNotFoundError, PermissionError):
+        raise
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, AttributeError,
+            OSError) as e:  # a truncated zip ends in OSError (EINVAL) inside torch's reader  # fmt: skip
+        reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path} cannot be read as a poselab checkpoint ({reason})") from None
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path} holds a {type(obj).__name__}, not a poselab checkpoint")
+    return obj
+
+
+def set_aside(path: Path, why: str) -> Path:
+    """Rename a bad file out of the way (``last.pt.corrupt-<time>``) with a note beside it; returns the new path."""
+    path = Path(path)
+    target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    os.replace(path, target)
+    target.with_name(target.name + ".txt").write_text(f"{path.name} was set aside: {why}\n")
+    return target
 
 
 WRAPPER_PREFIXES = ("module.", "model.")  # DataParallel / DistributedDataParallel, and wrapper modules

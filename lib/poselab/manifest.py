@@ -19,6 +19,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import yaml
 
+from poselab.data.pose_files import UnsafeFileError
+
 SCHEMA_VERSION = 1
 KINDS = ("generated", "real")
 ACQUISITIONS = ("generated", "fetch", "manual")
@@ -26,7 +28,8 @@ _ENTRY_KEYS = {
     "required": {"title", "kind", "acquisition", "root", "licence", "used_by", "files"},
     "optional": {"description", "homepage", "archives", "instructions", "generator"},
 }
-_FILE_KEYS = {"path", "kind", "glob", "min_count", "md5", "validate", "optional"}
+_FILE_KEYS = {"path", "kind", "glob", "min_count", "md5", "sha256", "validate", "optional"}
+_HEX = set("0123456789abcdef")
 _ARCHIVE_KEYS = {"url", "file", "md5", "bytes", "extract_to", "checksum_note"}
 
 
@@ -45,6 +48,8 @@ class FileSpec:
     glob: str = "*"
     min_count: int = 1
     md5: str | None = None
+    # SHA-256 digests of files in a pickled layout that may be unpickled (see poselab.data.pose_files)
+    sha256: tuple[str, ...] = ()
     validate: str | None = None
     optional: bool = False
 
@@ -90,6 +95,10 @@ class Manifest:
         return self.datasets[name]
 
 
+def _is_hex(value, n: int) -> bool:
+    return isinstance(value, str) and len(value) == n and set(value.lower()) <= _HEX
+
+
 def _safe_relative(entry: str, what: str, path: str) -> str:
     p = PurePosixPath(path)
     if p.is_absolute() or ".." in p.parts:
@@ -109,10 +118,35 @@ def _check_keys(entry: str, where: str, got: dict, allowed: set, required: set =
                             "add them to the entry in data_manifest.yaml")  # fmt: skip
 
 
+# The type every key must have (a mistyped value is an error that names it, not a crash later).
+_TYPES = {
+    "entry": {"title": str, "kind": str, "acquisition": str, "root": str, "licence": str, "used_by": list,
+              "files": list, "description": str, "homepage": str, "archives": list, "instructions": str,
+              "generator": str},
+    "file": {"path": str, "kind": str, "glob": str, "min_count": int, "md5": str, "sha256": (str, list),
+             "validate": str, "optional": bool},
+    "archive": {"url": str, "file": str, "md5": str, "bytes": int, "extract_to": str, "checksum_note": str},
+}  # fmt: skip
+
+
+def _check_types(entry: str, where: str, got: dict, kind: str) -> None:
+    for key, want in _TYPES[kind].items():
+        value = got.get(key)
+        if value is None and key not in ("path", "url", "file") and kind != "entry":
+            continue
+        if value is None and kind == "entry" and key not in _ENTRY_KEYS["required"]:
+            continue
+        ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
+        if not ok:
+            names = "/".join(t.__name__ for t in (want if isinstance(want, tuple) else (want,)))
+            raise ManifestError(entry, f"{key!r} in {where} must be a {names}, not {value!r}", f"fix {key!r}")
+
+
 def _parse_entry(name: str, raw: dict) -> Dataset:
     if not isinstance(raw, dict):
         raise ManifestError(name, "entry must be a mapping", "see the other entries for the layout")
     _check_keys(name, "the entry", raw, _ENTRY_KEYS["required"] | _ENTRY_KEYS["optional"], _ENTRY_KEYS["required"])
+    _check_types(name, "the entry", raw, "entry")
     if raw["kind"] not in KINDS:
         raise ManifestError(name, f"kind {raw['kind']!r} is not one of {KINDS}", "fix the kind")
     if raw["acquisition"] not in ACQUISITIONS:
@@ -129,9 +163,18 @@ def _parse_entry(name: str, raw: dict) -> Dataset:
         if not isinstance(f, dict) or "path" not in f:
             raise ManifestError(name, f"file entry {f!r} needs a 'path'", "write {path: ...}")
         _check_keys(name, f"file {f['path']!r}", f, _FILE_KEYS)
+        _check_types(name, f"file {f['path']!r}", f, "file")
+        if f.get("kind", "file") not in ("file", "dir"):
+            raise ManifestError(name, f"file {f['path']!r}: kind must be 'file' or 'dir'", "fix the kind")
         _safe_relative(name, "file path", f["path"])
-        if f.get("md5") is not None and len(str(f["md5"])) != 32:
+        if f.get("md5") is not None and not _is_hex(f["md5"], 32):
             raise ManifestError(name, f"md5 of {f['path']!r} is not 32 hex digits", "fix the checksum")
+        pinned = f.get("sha256") or []
+        pinned = [pinned] if isinstance(pinned, str) else pinned
+        if not isinstance(pinned, list) or not all(_is_hex(d, 64) for d in pinned):
+            raise ManifestError(name, f"sha256 of {f['path']!r} must be 64 hex digits (or a list of them)",
+                                "fix the digest")  # fmt: skip
+        f = {**f, "sha256": tuple(pinned)}
         if f.get("validate") is not None and f["validate"] not in VALIDATORS:
             raise ManifestError(name, f"unknown validator {f['validate']!r} for {f['path']!r}",
                                 f"use one of: {', '.join(VALIDATORS)}")  # fmt: skip
@@ -141,9 +184,10 @@ def _parse_entry(name: str, raw: dict) -> Dataset:
         if not isinstance(a, dict):
             raise ManifestError(name, f"archive entry {a!r} must be a mapping", "write {url: ..., file: ...}")
         _check_keys(name, f"archive {a.get('file')!r}", a, _ARCHIVE_KEYS, {"url", "file"})
+        _check_types(name, f"archive {a.get('file')!r}", a, "archive")
         _safe_relative(name, "archive file", a["file"])
         _safe_relative(name, "extract_to", a.get("extract_to", "."))
-        if a.get("md5") is not None and len(str(a["md5"])) != 32:
+        if a.get("md5") is not None and not _is_hex(a["md5"], 32):
             raise ManifestError(name, f"md5 of archive {a['file']!r} is not 32 hex digits", "fix the checksum")
         archives.append(Archive(**a))
     return Dataset(
@@ -153,7 +197,7 @@ def _parse_entry(name: str, raw: dict) -> Dataset:
         acquisition=raw["acquisition"],
         root=_safe_relative(name, "root", raw["root"]),
         licence=" ".join(str(raw["licence"]).split()),
-        used_by=tuple(str(u) for u in raw["used_by"]),
+        used_by=tuple(str(u) for u in raw["used_by"]),  # type-checked above
         files=tuple(files),
         archives=tuple(archives),
         description=" ".join(str(raw.get("description", "")).split()),
@@ -183,13 +227,24 @@ def load_manifest(path: Path | None = None) -> Manifest:
 # --------------------------------------------------------------------------- validators
 
 
-def _validate_videopose3d_3d(path: Path) -> str:
-    with np.load(path, allow_pickle=True) as z:
-        if "positions_3d" not in z.files:
-            raise ValueError("no 'positions_3d' array")
-        poses = z["positions_3d"].item()
+def _pose_arrays(path: Path, trusted: tuple[str, ...]) -> tuple[dict, dict, dict]:
+    """The pose sequences of a flat file, of its flat copy, or of a pinned pickled file (never an unpinned pickle)."""
+    from poselab.data.pose_files import flat_path, is_flat, load_flat, read_pickled
+
+    for candidate in (path, flat_path(path)):
+        if candidate.is_file() and is_flat(candidate):
+            return load_flat(candidate)
+    raw = read_pickled(path, ("positions_3d", "positions_2d", "metadata"), trusted)
+    unpack = {k: v.item() if isinstance(v, np.ndarray) and v.dtype == object and v.ndim == 0 else v
+              for k, v in raw.items()}  # fmt: skip
+    meta = unpack.get("metadata", {})
+    return unpack.get("positions_3d", {}), unpack.get("positions_2d", {}), meta if isinstance(meta, dict) else {}
+
+
+def _validate_videopose3d_3d(path: Path, trusted: tuple[str, ...] = ()) -> str:
+    poses, _, _ = _pose_arrays(path, trusted)
     if not isinstance(poses, dict) or not poses:
-        raise ValueError("'positions_3d' is not a dict of subjects")
+        raise ValueError("no 3D pose sequences (positions_3d)")
     for subject, actions in poses.items():
         for action, arr in actions.items():
             a = np.asarray(arr)
@@ -198,12 +253,10 @@ def _validate_videopose3d_3d(path: Path) -> str:
     return f"{len(poses)} subjects, {sum(len(a) for a in poses.values())} sequences"
 
 
-def _validate_videopose3d_2d(path: Path) -> str:
-    with np.load(path, allow_pickle=True) as z:
-        if "positions_2d" not in z.files or "metadata" not in z.files:
-            raise ValueError("expected 'positions_2d' and 'metadata' arrays")
-        poses = z["positions_2d"].item()
-        meta = z["metadata"].item()
+def _validate_videopose3d_2d(path: Path, trusted: tuple[str, ...] = ()) -> str:
+    _, poses, meta = _pose_arrays(path, trusted)
+    if not isinstance(poses, dict) or not poses:
+        raise ValueError("no 2D pose sequences (positions_2d)")
     n_joints = meta.get("num_joints")
     for subject, actions in poses.items():
         for action, views in actions.items():
@@ -217,10 +270,26 @@ def _validate_mpii_json(path: Path) -> str:
     items = json.loads(path.read_text())
     if not isinstance(items, list) or not items:
         raise ValueError("expected a non-empty JSON list of people")
-    missing = {"image", "center", "scale", "joints"} - set(items[0])
-    if missing:
-        raise ValueError(f"people lack the keys {sorted(missing)}")
+    for i, person in enumerate(items):
+        if not isinstance(person, dict):
+            raise ValueError(f"item {i} is a {type(person).__name__}, not a person record")
+        missing = {"image", "center", "scale", "joints", "joints_vis"} - set(person)
+        if missing:
+            raise ValueError(f"person {i} lacks the keys {sorted(missing)}")
+        joints, vis, center = person["joints"], person["joints_vis"], person["center"]
+        if not (isinstance(joints, list) and len(joints) == 16 and all(_is_point(p) for p in joints)):
+            raise ValueError(f"person {i}: 'joints' must be 16 [x, y] pairs")
+        if not (isinstance(vis, list) and len(vis) == 16 and all(isinstance(v, int | float) for v in vis)):
+            raise ValueError(f"person {i}: 'joints_vis' must be 16 numbers")
+        if not _is_point(center) or not isinstance(person["scale"], int | float) or person["scale"] <= 0:
+            raise ValueError(f"person {i}: 'center' must be [x, y] and 'scale' a positive number")
+        if not isinstance(person["image"], str):
+            raise ValueError(f"person {i}: 'image' must be a file name")
     return f"{len(items)} people"
+
+
+def _is_point(value) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)
 
 
 def _validate_mpii_gt_valid(path: Path) -> str:
@@ -257,6 +326,7 @@ VALIDATORS = {
     "mpii_release_mat": _validate_mpii_release,
     "coco_keypoints_json": _validate_coco_keypoints,
 }
+PINNABLE = ("videopose3d_3d", "videopose3d_2d")  # validators that read pickled layouts only when pinned
 
 
 # --------------------------------------------------------------------------- status
@@ -273,7 +343,7 @@ def md5sum(path: Path, chunk: int = 1 << 22) -> str:
 @dataclass
 class Status:
     name: str
-    state: str  # verified | present | missing | corrupt | not generated
+    state: str  # verified | present | missing | corrupt | not generated | unconverted (a pickled file, not opened)
     detail: str
 
 
@@ -301,7 +371,10 @@ def check_dataset(ds: Dataset, data_dir: Path, profile: str = "default", verify:
             return Status(ds.name, "corrupt", f"{f.path}: MD5 differs from the manifest")
         if f.validate:
             try:
-                notes.append(f"{f.path}: {VALIDATORS[f.validate](p)}")
+                validator = VALIDATORS[f.validate]
+                notes.append(f"{f.path}: {validator(p, f.sha256) if f.validate in PINNABLE else validator(p)}")
+            except UnsafeFileError as e:
+                return Status(ds.name, "unconverted", str(e))
             except Exception as e:  # any parse problem means the file is not what we expect
                 return Status(ds.name, "corrupt", f"{f.path}: {e}")
     if missing:

@@ -19,14 +19,18 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from poselab import machine, paths
+from poselab.manifest import ManifestError
 from poselab.profiles import get_profile
-from poselab.reporting.registry import ARTIFACTS, empty_index, git_commit, merge_stage, now, read_json, write_json
+from poselab.reporting.registry import ARTIFACTS, git_commit, load_index, merge_stage, now, read_json, write_json
 from poselab.sources import digest, notebook_code, reachable_sources
 from poselab.train_config import LIMIT_ENV
 
@@ -91,17 +95,22 @@ def source_hash(nb: NotebookInfo) -> str:
     return digest(reachable_sources(notebook_code(nb.path)))
 
 
-def data_state(data_dir: Path) -> str:
-    """Hash of the manifest, the synthetic-data generator, and the size and modification time
-    of real data on disk.  The synthetic sets follow from the generator and the profile (hashed
-    with the settings), so a notebook that reads them re-executes when either changes, even if
-    its own imports never reach the generator."""
+def data_state(data_dir: Path, profile: str = "default") -> str:
+    """Hash of the manifest, the synthetic-data generator, the recorded digests of the profile's
+    synthetic sets on disk, and the size and modification time of real data on disk.  A notebook
+    that reads the data re-executes when any of them changes, even if its own imports never reach
+    the generator."""
     from poselab.data.synthetic.generate import FORMAT_VERSION, source_fingerprint
     from poselab.manifest import load_manifest
 
     manifest_path = paths.repo_root() / "data_manifest.yaml"
     h = hashlib.sha256(manifest_path.read_bytes())
     h.update(f"synthetic:{FORMAT_VERSION}:{source_fingerprint()}".encode())
+    for meta in sorted((Path(data_dir) / "synthetic" / profile).glob("*/meta.json")):
+        try:
+            h.update(json.dumps(json.loads(meta.read_text()).get("files", {}), sort_keys=True).encode())
+        except ValueError:
+            h.update(b"unreadable")
     for ds in load_manifest(manifest_path).datasets.values():
         if ds.kind != "real":
             continue
@@ -128,8 +137,9 @@ def ensure_kernel(reports_dir: Path, name: str = KERNEL_NAME) -> str:
     folder = reports_dir / ".jupyter" / "kernels" / name
     folder.mkdir(parents=True, exist_ok=True)
     # log_level=ERROR: the kernel's start-up warnings (e.g. about local TCP transport) are noise here.
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+    spec = {"argv": [sys.executable, "-m", "poselab.kernel", "-f", "{connection_file}",
                      "--IPKernelApp.log_level=ERROR"],
+            "env": {"POSELAB_KERNEL_LOG": str(reports_dir / ".jupyter" / "kernel.log")},
             "display_name": "Python (poselab)", "language": "python"}  # fmt: skip
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
     jp = os.environ.get("JUPYTER_PATH", "")
@@ -143,13 +153,23 @@ class NotebookFailed(Exception):
     pass
 
 
+def one_line(e: BaseException) -> str:
+    """An error as one line (a permission error names its file and says what to do)."""
+    if isinstance(e, PermissionError):
+        return f"cannot write {e.filename}: permission denied (make the folder writable or use another --reports-dir)"
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+# Errors a user can meet and fix; anything else is a bug and keeps its traceback.
+USER_ERRORS = (NotebookFailed, ManifestError, ValueError, FileNotFoundError, PermissionError, OSError, RuntimeError)
+
+
 def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, progress: bool) -> float:
     """Run one notebook via papermill into a staging area; merge on success.  Returns seconds."""
     import papermill as pm
 
-    stage = reports_dir / ".staging" / nb.id
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
+    (reports_dir / ".staging").mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f"{nb.id}-", dir=reports_dir / ".staging"))  # never shared
     executed = reports_dir / "executed"
     executed.mkdir(parents=True, exist_ok=True)
     out = stage / f"{nb.name}.ipynb"
@@ -162,7 +182,11 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, prog
             str(nb.path), str(out), parameters={**params, "stage_dir": str(stage)}, kernel_name=kernel,
             cwd=str(nb.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
         )  # fmt: skip
-    except pm.PapermillExecutionError as e:
+    except BaseException as e:
+        if not isinstance(e, pm.PapermillExecutionError):  # interrupted or broken: leave the report as it was
+            shutil.rmtree(stage, ignore_errors=True)
+            _remove_if_empty(stage.parent)
+            raise
         failed = executed / "failed"
         failed.mkdir(exist_ok=True)
         if out.exists():
@@ -228,7 +252,6 @@ def run(
         os.environ.pop(DETERMINISTIC_ENV, None)
     settings = {"profile": prof.name, "profile_config": prof.fingerprint(), "seed": seed, "device": dev,
                 "limit_steps": limit_steps, "deterministic": deterministic_kernels(dev)}  # fmt: skip
-    data = data_state(data_dir)
     params = {"profile": prof.name, "device": dev, "seed": seed, "data_dir": str(data_dir),
               "reports_dir": str(reports_dir)}  # fmt: skip
     state_dir = reports_dir / ".state"
@@ -241,9 +264,14 @@ def run(
               "the code path, they are not results")  # fmt: skip
     status = 0
     for k, nb in enumerate(todo, 1):
-        fp = fingerprint(nb, settings, [fps[d] for d in sorted(nb.depends_on)], source_hash(nb) + data)
+        upstream = [fps[d] for d in sorted(nb.depends_on)]
+        # the data as it is now (an earlier notebook of this run may have generated it)
+        fp = fingerprint(nb, settings, upstream, source_hash(nb) + data_state(data_dir, prof.name))
         fps[nb.id] = fp
-        state = read_json(state_dir / f"{nb.id}.json", {})
+        try:
+            state = read_json(state_dir / f"{nb.id}.json", {})
+        except ValueError:
+            state = {}  # an unreadable record: the notebook runs again
         executed = reports_dir / "executed" / f"{nb.name}.ipynb"
         head = f"[{k}/{len(todo)}] {nb.name}"
         if not force and state.get("fingerprint") == fp and executed.exists():
@@ -257,13 +285,15 @@ def run(
             print(f"{head}: FAILED\n  {e}", file=sys.stderr)
             status = 1
             break
+        # recorded with the data the notebook left (it may have generated it), so that a rerun finds it up to date
+        fp = fps[nb.id] = fingerprint(nb, settings, upstream, source_hash(nb) + data_state(data_dir, prof.name))
         record = {"fingerprint": fp, "profile": prof.name, "device": dev, "seed": seed,
                   "started": started, "finished": now(), "wall_seconds": round(seconds, 2),
                   "git_commit": git_commit(paths.repo_root()), "title": nb.title,
                   "executed": f"executed/{nb.name}.ipynb", "machine": host, "limit_steps": limit_steps,
                   "deterministic": deterministic_kernels(dev)}  # fmt: skip
         write_json(state_dir / f"{nb.id}.json", record)
-        index = read_json(reports_dir / ARTIFACTS, empty_index())
+        index = load_index(reports_dir)
         index["runs"][nb.id] = record
         write_json(reports_dir / ARTIFACTS, index)
         print(f"{head}: done in {seconds:.1f} s")
@@ -273,6 +303,57 @@ def run(
         index_html = build_report(reports_dir, notebooks_dir or paths.notebooks_dir())
         print(f"report: {index_html}")
     return status
+
+
+class ReportLocked(RuntimeError):
+    pass
+
+
+@contextmanager
+def report_lock(reports_dir: Path):
+    """One run per reports folder at a time: an exclusive lock on ``reports/.lock`` (with the holder's PID in it)
+    for the whole run; a second run stops at once with a message that names the holder."""
+    import fcntl
+
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / ".lock"
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "?"
+        fh.close()
+        raise ReportLocked(f"another poselab run (PID {holder}) is writing {reports_dir}; wait for it to finish, "
+                           "or stop it, or use another --reports-dir") from None  # fmt: skip
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fh.close()  # releases the lock
+
+
+_SAVED_STDERR: list[int] = []
+
+
+def _interrupt(signum, frame):  # noqa: ARG001 (signal handler signature)
+    """Ctrl-C and SIGTERM: silence the tracebacks that the kernel and the event loop print while they unwind (the
+    real stderr is kept for the one line ``main`` prints), then stop as on KeyboardInterrupt."""
+    if not _SAVED_STDERR:
+        sys.stderr.flush()
+        _SAVED_STDERR.append(os.dup(2))
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    raise KeyboardInterrupt
+
+
+def _say_on_real_stderr(message: str) -> None:
+    fd = _SAVED_STDERR[0] if _SAVED_STDERR else 2
+    os.write(fd, (message + "\n").encode())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -287,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="re-execute even if nothing changed")
     ap.add_argument("--no-html", action="store_true", help="skip the HTML export")
     ap.add_argument("--quiet", action="store_true", help="no per-cell progress bar")
+    ap.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     ap.add_argument("--deterministic", action="store_true",
                     help="deterministic kernels on CUDA too (always on for the CPU; 10-30 %% slower on a GPU)")
     ap.add_argument("--limit-steps", type=int, metavar="N",
@@ -298,8 +380,21 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(str(e))
     if a.limit_steps is not None and a.limit_steps < 1:
         ap.error("--limit-steps must be a positive number of steps")
-    return run(a.profile, a.notebooks, a.seed, a.device, a.data_dir, a.reports_dir, a.notebooks_dir,
-               a.force, not a.no_html, not a.quiet, a.limit_steps, a.deterministic)  # fmt: skip
+    signal.signal(signal.SIGTERM, _interrupt)  # a kill is shut down like Ctrl-C
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        with report_lock(paths.reports_dir(a.reports_dir)):
+            return run(a.profile, a.notebooks, a.seed, a.device, a.data_dir, a.reports_dir, a.notebooks_dir,
+                       a.force, not a.no_html, not a.quiet, a.limit_steps, a.deterministic)  # fmt: skip
+    except KeyboardInterrupt:
+        _say_on_real_stderr("poselab: interrupted; the notebook that was running was stopped and the report keeps its "
+                            "previous state (rerun to continue: finished notebooks and trained models are reused)")
+        os._exit(130)  # nothing left to clean up that would not print more tracebacks
+    except Exception as e:
+        if a.debug or not isinstance(e, USER_ERRORS):
+            raise
+        print(f"poselab: error: {one_line(e)}", file=sys.stderr)
+        return 2 if isinstance(e, ReportLocked | ManifestError) else 1
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from poselab.checkpoints import save_atomic
+from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic, set_aside
 from poselab.data.pose_dataset import HeatmapDataset, epoch_batches, epoch_order, source_images
 from poselab.precision import choose, family
 from poselab.train_config import TrainConfig
@@ -185,8 +186,8 @@ def train(
         if world > 1 else model
     opt = make_optimizer(model, cfg)
     start_epoch, history, status, diverged_epoch, seconds = 0, [], "running", None, 0.0
-    if (out_dir / CHECKPOINT).exists():
-        ckpt = torch.load(out_dir / CHECKPOINT, map_location=device, weights_only=False)
+    ckpt = readable_or_set_aside(out_dir / CHECKPOINT, device)
+    if ckpt is not None:
         if ckpt["config"] != asdict(cfg) or ckpt.get("key") != key:
             raise ValueError(f"{out_dir / CHECKPOINT} belongs to another run (configuration or key differ); "
                              "delete it to restart")  # fmt: skip
@@ -270,6 +271,19 @@ def train(
                        cfg.max_steps, torch.get_num_threads(), str(device))  # fmt: skip
 
 
+def readable_or_set_aside(path: Path, map_location: str = "cpu") -> dict | None:
+    """The checkpoint at ``path``, or None when there is none; a truncated or corrupt one (or one carrying more than
+    weights) is renamed out of the way with a note (``set_aside``) and the run starts again without it."""
+    if not Path(path).exists():
+        return None
+    try:
+        return load_checkpoint(path, map_location)
+    except CheckpointError as e:
+        moved = set_aside(path, str(e))
+        warnings.warn(f"{e}; set aside as {moved.name}, the run starts again without it", stacklevel=2)
+        return None
+
+
 def run_key(*parts) -> str:
     """A short hash identifying a training run (model spec, configs, data fingerprint, code)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -284,18 +298,17 @@ def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainC
     """
     out_dir = Path(out_dir)
     final = out_dir / FINAL
-    if final.exists():
-        saved = torch.load(final, map_location="cpu", weights_only=False)
-        if saved["key"] == key:
+    saved = readable_or_set_aside(final)
+    if saved is not None:
+        if saved.get("key") == key:
             model.load_state_dict(saved["model"])
             model.to(kwargs.get("device", "cpu"))
             return TrainResult(pd.DataFrame(saved["history"]), saved["status"], saved["diverged_epoch"],
                                saved["seconds"], saved.get("precision", "unknown"), saved.get("max_steps"),
                                saved.get("threads", 0), saved.get("device", ""))  # fmt: skip
-    if (out_dir / CHECKPOINT).exists():
-        ckpt = torch.load(out_dir / CHECKPOINT, map_location="cpu", weights_only=False)
-        if ckpt.get("key") != key or ckpt["config"] != asdict(cfg):
-            (out_dir / CHECKPOINT).unlink()  # another run's progress: start over
+    ckpt = readable_or_set_aside(out_dir / CHECKPOINT)
+    if ckpt is not None and (ckpt.get("key") != key or ckpt.get("config") != asdict(cfg)):
+        (out_dir / CHECKPOINT).unlink()  # another run's progress: start over
     result = train(model, train_set, cfg, out_dir, key=key, **kwargs)
     if process_group()[0] > 0:
         return result  # rank 0 writes the finished run

@@ -136,9 +136,13 @@ class MPIISource:
         annot = self.root / "annot" / f"{split}.json"
         if not annot.exists():
             raise FileNotFoundError(f"{annot} is missing: {FIX}")
+        from poselab.manifest import VALIDATORS
+
+        try:
+            VALIDATORS["mpii_json"](annot)  # every record checked: a bad one is named here, not a TypeError later
+        except ValueError as e:
+            raise ValueError(f"{annot}: {e}; {FIX}") from None
         self.people = json.loads(annot.read_text())
-        if not self.people:
-            raise ValueError(f"{annot} lists no people")
         self._joints = np.array([p["joints"] for p in self.people], float) - 1.0  # to 0-based pixels
         self._vis = np.array([p["joints_vis"] for p in self.people]) > 0
         scale = np.array([p["scale"] for p in self.people], float)

@@ -106,19 +106,20 @@ def flip_poses(poses: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------- sources
 
 
-def load_videopose3d(folder: Path, name_3d: str = "data_3d_h36m.npz",
-                     name_2d: str = "data_2d_h36m_gt.npz") -> tuple[dict, dict]:  # fmt: skip
+def load_videopose3d(folder: Path, name_3d: str = "data_3d_h36m.npz", name_2d: str = "data_2d_h36m_gt.npz",
+                     trusted: tuple[str, ...] = ()) -> tuple[dict, dict]:  # fmt: skip
     """Read VideoPose3D's npz pair: (positions_3d, positions_2d) in H36M-17 order.
 
+    Nothing is unpickled unless pinned: the flat copies written by ``python -m poselab.data convert h36m`` are read
+    when present (plain arrays), VideoPose3D's pickled files only when their SHA-256 is in ``trusted`` (the
+    manifest's pinned digests); otherwise ``UnsafeFileError`` says how to convert them.
     ``positions_3d`` holds Human3.6M's 32 mocap joints (reduced here to VideoPose3D's 17) or
     already 17; 2D sequences longer than their 3D sequence (a few videos have extra frames)
     are cut to the 3D length.  Takes without 2D are left out.
     """
     folder = Path(folder)
-    with np.load(folder / name_3d, allow_pickle=True) as z:
-        raw3d = z["positions_3d"].item()
-    with np.load(folder / name_2d, allow_pickle=True) as z:
-        raw2d = z["positions_2d"].item()
+    raw3d, raw2d = _read_poses(folder / name_3d, "positions_3d", trusted), _read_poses(folder / name_2d,
+                                                                                       "positions_2d", trusted)
     pos3d: dict = {}
     pos2d: dict = {}
     for subject, takes in raw3d.items():
@@ -135,6 +136,21 @@ def load_videopose3d(folder: Path, name_3d: str = "data_3d_h36m.npz",
             pos3d.setdefault(subject, {})[take] = p[:n]
             pos2d.setdefault(subject, {})[take] = [np.asarray(v, np.float32)[:n] for v in views]
     return pos3d, pos2d
+
+
+def _read_poses(path: Path, key: str, trusted: tuple[str, ...]) -> dict:
+    from poselab.data.pose_files import flat_path, is_flat, load_flat, read_pickled
+
+    for candidate in (path, flat_path(path)):
+        if candidate.is_file() and is_flat(candidate):
+            pos3d, pos2d, _ = load_flat(candidate)
+            return pos3d if key == "positions_3d" else pos2d
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: see the 'h36m' entry of data_manifest.yaml")
+    poses = read_pickled(path, (key,), trusted).get(key)
+    if not isinstance(poses, dict):
+        raise ValueError(f"{path} has no {key} dictionary: not a VideoPose3D file")
+    return poses
 
 
 def fit_camera(world: np.ndarray, pixels: np.ndarray, width: int = 1000, height: int = 1000) -> Camera:
@@ -198,7 +214,9 @@ def synthetic_source(data_dir: Path, profile) -> LiftingSource:
 def h36m_available(data_dir: Path) -> bool:
     from poselab.manifest import check_dataset, load_manifest
 
-    return check_dataset(load_manifest()["h36m"], Path(data_dir), verify=False).state in ("present", "verified")
+    # "unconverted": present in VideoPose3D's pickled layout; loading it then says how to convert it
+    state = check_dataset(load_manifest()["h36m"], Path(data_dir), verify=False).state
+    return state in ("present", "verified", "unconverted")
 
 
 def h36m_source(data_dir: Path) -> LiftingSource:
@@ -206,8 +224,10 @@ def h36m_source(data_dir: Path) -> LiftingSource:
     from poselab.lifting.cameras import published_cameras
     from poselab.manifest import load_manifest, require
 
-    folder = require(load_manifest()["h36m"], Path(data_dir))
-    pos3d, pos2d = load_videopose3d(folder)
+    entry = load_manifest()["h36m"]
+    folder = require(entry, Path(data_dir))
+    trusted = tuple(d for f in entry.files for d in f.sha256)
+    pos3d, pos2d = load_videopose3d(folder, trusted=trusted)
     cameras = published_cameras(tuple(pos3d))
     unknown = sorted(set(pos3d) - set(cameras))
     if unknown:

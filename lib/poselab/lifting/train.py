@@ -32,12 +32,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from poselab.checkpoints import save_atomic
+from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic, set_aside
 from poselab.lifting import geometry, losses
 from poselab.lifting.config import LiftingConfig
 from poselab.lifting.data import HEAD16, LiftingSet, flip_poses
 from poselab.lifting.metrics import decode, encode, p_mpjpe
 from poselab.lifting.models import Decoder, Discriminator, Encoder, reparameterize
+from poselab.processes import die_with_parent
 from poselab.sources import digest, reachable_sources
 from poselab.train_config import with_step_limit
 
@@ -56,7 +57,7 @@ class TrainResult:
 
 def load_models(path: Path, device: str = "cpu") -> tuple[Encoder, Decoder, Discriminator | None]:
     """Rebuild the models of a checkpoint written by a trainer."""
-    state = torch.load(path, map_location=device, weights_only=False)
+    state = load_checkpoint(path, device)
     cfg = LiftingConfig(**state["config"])
     enc, dec = build_vae(cfg)
     enc.load_state_dict(state["encoder"])
@@ -153,7 +154,11 @@ def _finished_run(out_dir: Path, name: str, key: str, total: int, models: dict) 
     logs = out_dir / f"{name}_log.csv", out_dir / f"{name}_validation.csv"
     if not (path.exists() and all(p.exists() for p in logs)):
         return None
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = load_checkpoint(path, "cpu")
+    except CheckpointError as e:
+        set_aside(path, str(e))
+        return None  # trained again
     if state.get("key") != key or state.get("iteration") != total:
         return None
     for k, m in models.items():
@@ -327,7 +332,7 @@ def train_both(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, ou
     settings, seed and data."""
     workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1))
     if workers > 1:
-        with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
             futures = [pool.submit(_train_in_worker, name, train, val, cfg, out_dir, seed) for name in TRAINERS]
             for f in tqdm(as_completed(futures), total=2, desc="VAE-GAN and supervised VAE in 2 processes"):
                 f.result()

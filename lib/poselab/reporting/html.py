@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from poselab import machine
-from poselab.reporting.registry import ARTIFACTS, empty_index, now, read_json
+from poselab.reporting.registry import load_index, now
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -80,7 +80,7 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
     """Write html/index.html from artifacts.json and the executed notebooks."""
     from poselab.run import discover
 
-    index = read_json(reports_dir / ARTIFACTS, empty_index())
+    index = load_index(reports_dir)
     runs = index.get("runs", {})
     notebooks = discover(notebooks_dir) if notebooks_dir else {}
     exported = exported or {}

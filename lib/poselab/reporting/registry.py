@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import tempfile
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,11 +124,43 @@ class Registry:
         self._record("trainings", entry, lambda e: e["notebook"] == self.notebook and e["label"] == label)
 
 
+STATE = ".state"  # per-notebook records under reports/: NN.json (the run), NN.index.json (its entries)
+
+
+def load_index(reports_dir: Path) -> dict:
+    """``reports/artifacts.json``; when it is unreadable (truncated, not JSON), rebuilt from the per-notebook
+    records under ``reports/.state`` that every finished notebook leaves, and written back."""
+    path = Path(reports_dir) / ARTIFACTS
+    try:
+        return read_json(path, empty_index())
+    except ValueError:
+        pass
+    index = empty_index()
+    state = Path(reports_dir) / STATE
+    for part in sorted(state.glob("*.index.json")):
+        try:
+            entries = json.loads(part.read_text())
+        except ValueError:
+            continue
+        for key in ("artifacts", "headlines", "trainings"):
+            index[key] += entries.get(key, [])
+    for run in sorted(state.glob("[0-9][0-9].json")):
+        try:
+            index["runs"][run.stem] = json.loads(run.read_text())
+        except ValueError:
+            continue
+    index["artifacts"].sort(key=lambda e: (e["notebook"], e["kind"], e["id"]))
+    write_json(path, index)
+    warnings.warn(f"{path} was unreadable and has been rebuilt from {state}", stacklevel=2)
+    return index
+
+
 def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
-    """Move a finished notebook's staged files into the report; replace its old entries."""
+    """Move a finished notebook's staged files into the report; replace its old entries (and keep a copy of them
+    under ``reports/.state`` from which a damaged index can be rebuilt)."""
     stage_dir, reports_dir = Path(stage_dir), Path(reports_dir)
     staged = read_json(stage_dir / ARTIFACTS, empty_index())
-    index = read_json(reports_dir / ARTIFACTS, empty_index())
+    index = load_index(reports_dir)
     for entry in [e for e in index["artifacts"] if e["notebook"] == notebook]:
         (reports_dir / entry["path"]).unlink(missing_ok=True)
     for entry in staged["artifacts"]:
@@ -138,6 +171,8 @@ def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
     for key in ("headlines", "trainings"):
         index[key] = [e for e in index.get(key, []) if e["notebook"] != notebook] + staged.get(key, [])
     index["artifacts"].sort(key=lambda e: (e["notebook"], e["kind"], e["id"]))
+    write_json(reports_dir / STATE / f"{notebook}.index.json",
+               {key: staged.get(key, []) for key in ("artifacts", "headlines", "trainings")})
     write_json(reports_dir / ARTIFACTS, index)
     return index
 

@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from poselab.checkpoints import load_checkpoint
 from poselab.data.dataset import ImageSet
 from poselab.data.joints import get_convention
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource, SyntheticSource
@@ -24,6 +25,7 @@ from poselab.distributed import launch, requested_gpus
 from poselab.metrics import pck, pck_curve, per_sample_pck, unscored
 from poselab.models import build_model
 from poselab.predict import Predictions, predict
+from poselab.processes import die_with_parent
 from poselab.sources import digest, reachable_sources
 from poselab.train import FINAL, TrainConfig, TrainResult, run_key, train_or_load
 from poselab.train_config import with_step_limit
@@ -51,7 +53,7 @@ def sources_for(ctx, convention: str) -> tuple[PoseSource, PoseSource, str, str]
     """(train, validation, data set name, fingerprint): MPII in the ``full`` profile when it is on disk
     (MPII-16 only), else the profile's synthetic image set (generated if missing)."""
     from poselab.data.mpii import MPIISource
-    from poselab.data.synthetic.generate import ensure_synthetic
+    from poselab.data.synthetic.generate import content_fingerprint, ensure_synthetic
     from poselab.manifest import check_dataset, load_manifest
 
     if ctx.profile.name == "full" and convention == "mpii16":
@@ -60,8 +62,8 @@ def sources_for(ctx, convention: str) -> tuple[PoseSource, PoseSource, str, str]
             root = mpii.folder(ctx.data_dir)
             stamp = [(f.path, (root / f.path).stat().st_size) for f in mpii.files if f.kind == "file"]
             return MPIISource(root, "train"), MPIISource(root, "valid"), "MPII", json.dumps(stamp)
-    root = ensure_synthetic(ctx.data_dir, ctx.profile.data, ctx.profile.name)["pose2d"]
-    fingerprint = json.loads((root / "meta.json").read_text())["fingerprint"]
+    root = ensure_synthetic(ctx.data_dir, ctx.profile.data, ctx.profile.name)["pose2d"]  # verified before use
+    fingerprint = content_fingerprint(root)
     return (*synthetic_sources(root, convention), "synthetic", fingerprint)
 
 
@@ -106,7 +108,7 @@ def initialise_from(model: torch.nn.Module, run_dir: Path) -> str:
     final = Path(run_dir) / FINAL
     if not final.exists():
         raise FileNotFoundError(f"no trained model at {final} to start from: run the notebook that trains it first")
-    saved = torch.load(final, map_location="cpu", weights_only=True)
+    saved = load_checkpoint(final, "cpu")
     getattr(model, "backbone", model).load_state_dict(saved["model"])
     return saved["key"]
 
@@ -171,7 +173,7 @@ def train_runs(jobs: list[TrainJob], device: str,
             launch(job, gpus)
     elif workers > 1:
         threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
             futures = [pool.submit(_run_job, job, threads) for job in jobs]
             for f in tqdm(as_completed(futures), total=len(futures), desc=f"training {len(jobs)} runs in {workers} "
                           "processes"):  # fmt: skip
@@ -189,7 +191,7 @@ def load_trained(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict
     if not final.exists():
         raise FileNotFoundError(f"no trained model at {final}: run the notebook that trains it first "
                                 "(e.g. make notebooks NB=02)")  # fmt: skip
-    saved = torch.load(final, map_location="cpu", weights_only=False)
+    saved = load_checkpoint(final, "cpu")
     model = build_model(saved["spec"])
     model.load_state_dict(saved["model"])
     return model.to(device).eval(), saved

@@ -30,7 +30,6 @@ import multiprocessing as mp
 import os
 import shutil
 import time
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +39,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from poselab.data import integrity
 from poselab.data.joints import H36M17, INTERNAL_INDEX, INTERNAL_NAMES
+from poselab.data.pose_files import load_flat, save_flat
 from poselab.data.synthetic import render
 from poselab.data.synthetic.camera import Camera, intrinsics, lifting_rig, look_at
 from poselab.data.synthetic.motion import ACTION_NAMES, Motion, sample_motion
@@ -55,7 +56,7 @@ from poselab.data.synthetic.skeleton import (
     vary_appearance,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3  # 2: the lifting set in the flat (pickle-free) npz layout; 3: every file's sha256 in meta.json
 SPLITS = {"train": (0, TRAIN_SUBJECTS), "val": (1, TEST_SUBJECTS)}
 FPS_IMAGES = 25
 
@@ -394,9 +395,34 @@ def _fingerprint(kind: str, cfg) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def _is_current(folder: Path, fingerprint: str) -> bool:
-    meta = folder / "meta.json"
-    return meta.exists() and json.loads(meta.read_text()).get("fingerprint") == fingerprint
+def _is_current(folder: Path, fingerprint: str, progress: bool = True) -> bool:
+    """Whether ``folder`` holds the set ``fingerprint`` describes, every file as it was written (sizes and SHA-256
+    in meta.json); says why when a set on disk is no longer usable and is made again."""
+    meta_path = folder / "meta.json"
+    if not meta_path.exists():
+        return False
+    try:
+        meta = json.loads(meta_path.read_text())
+    except ValueError:
+        _say(f"{meta_path} is not valid JSON: generating the set again", progress)
+        return False
+    if meta.get("fingerprint") != fingerprint or "files" not in meta:
+        return False
+    bad = integrity.problems(folder, meta["files"])
+    if bad:
+        _say(f"{folder}: {'; '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}: generating the set again", progress)
+        return False
+    return True
+
+
+def _say(message: str, progress: bool) -> None:
+    if progress:
+        print(message, flush=True)
+
+
+def content_fingerprint(folder: Path) -> str:
+    """The digest of a verified set's files (``ensure_*`` checks them first): part of every run key that reads it."""
+    return integrity.content_digest(json.loads((Path(folder) / "meta.json").read_text())["files"])
 
 
 @contextmanager
@@ -420,7 +446,7 @@ def ensure_image_sets(
     """Generate the train/val image sets under ``root`` unless an identical set is there."""
     root = Path(root)
     fp = _fingerprint("pose2d", cfg)
-    if not force and _is_current(root, fp):
+    if not force and _is_current(root, fp, progress):
         return root
     start = time.perf_counter()
     with _atomic_folder(root) as tmp:
@@ -438,6 +464,7 @@ def ensure_image_sets(
             "joints": list(INTERNAL_NAMES),
             "status_codes": {str(k): v for k, v in render.STATUS_NAMES.items()},
             "fps": FPS_IMAGES,
+            "files": integrity.record(tmp),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         (tmp / "timing.json").write_text(
@@ -447,16 +474,6 @@ def ensure_image_sets(
 
 
 # --------------------------------------------------------------------------- lifting set
-
-
-def _save_npz(path: Path, **arrays) -> None:
-    """np.savez_compressed with fixed zip timestamps, so equal contents give equal bytes."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, value in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as fh:
-                np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=True)
 
 
 def take_name(action: str, take: int) -> str:
@@ -486,7 +503,8 @@ def lifting_sequence(subject_name: str, action: str, take: int, cfg: LiftingSetC
 
 
 def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True, force: bool = False) -> Path:
-    """Multi-view 2D/3D pose sequences in the VideoPose3D npz layout (H36M-17 joints).
+    """Multi-view 2D/3D pose sequences with VideoPose3D's structure (H36M-17 joints), in the flat npz layout of
+    ``poselab.data.pose_files`` (plain arrays, nothing pickled).
 
     ``data_3d_synth.npz``: positions_3d[subject][take] = (T, 17, 3) world metres;
     ``data_2d_synth_gt.npz``: positions_2d[subject][take] = [4 x (T, 17, 2) pixels] and
@@ -494,7 +512,7 @@ def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True,
     """
     root = Path(root)
     fp = _fingerprint("lifting", cfg)
-    if not force and _is_current(root, fp):
+    if not force and _is_current(root, fp, progress):
         return root
     cams = lifting_rig()
     pos3d: dict = {}
@@ -508,9 +526,8 @@ def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True,
     right = [H36M17.index(n) for n in H36M17.names if n.startswith("r_")]
     metadata = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [left, right]}
     with _atomic_folder(root) as tmp:
-        _save_npz(tmp / "data_3d_synth.npz", positions_3d=np.array(pos3d, dtype=object))
-        _save_npz(tmp / "data_2d_synth_gt.npz", positions_2d=np.array(pos2d, dtype=object),
-                  metadata=np.array(metadata, dtype=object))  # fmt: skip
+        save_flat(tmp / "data_3d_synth.npz", positions_3d=pos3d)
+        save_flat(tmp / "data_2d_synth_gt.npz", positions_2d=pos2d, metadata=metadata)
         cameras = [
             {"id": i, "width": c.width, "height": c.height, "K": c.K.tolist(), "R": c.R.tolist(),
              "t": c.t.tolist()}
@@ -519,7 +536,8 @@ def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True,
         (tmp / "cameras.json").write_text(json.dumps(cameras, indent=1))
         meta = {"fingerprint": fp, "kind": "lifting", "format": FORMAT_VERSION, "config": asdict(cfg),
                 "subjects": list(SUBJECTS), "actions": list(ACTION_NAMES), "joints": list(H36M17.names),
-                "takes": [take_name(a, k) for a in ACTION_NAMES for k in range(cfg.takes)]}  # fmt: skip
+                "takes": [take_name(a, k) for a in ACTION_NAMES for k in range(cfg.takes)],
+                "files": integrity.record(tmp)}  # fmt: skip
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     return root
 
@@ -537,10 +555,8 @@ def ensure_synthetic(data_dir: Path, cfg: SyntheticConfig, name: str, workers: i
 def load_lifting_set(root: Path) -> tuple[dict, dict, list[Camera]]:
     """(positions_3d, positions_2d, cameras) of a lifting set written by ensure_lifting_set."""
     root = Path(root)
-    with np.load(root / "data_3d_synth.npz", allow_pickle=True) as z:
-        pos3d = z["positions_3d"].item()
-    with np.load(root / "data_2d_synth_gt.npz", allow_pickle=True) as z:
-        pos2d = z["positions_2d"].item()
+    pos3d, _, _ = load_flat(root / "data_3d_synth.npz")
+    _, pos2d, _ = load_flat(root / "data_2d_synth_gt.npz")
     cams = [Camera(np.array(c["K"]), np.array(c["R"]), np.array(c["t"]), c["width"], c["height"])
             for c in json.loads((root / "cameras.json").read_text())]  # fmt: skip
     return pos3d, pos2d, cams

@@ -1,0 +1,89 @@
+"""File digests for generated data: recorded when a set is written, checked before it is used.
+
+``record(folder)`` lists every file of a freshly written set with its size and SHA-256 (stored in the set's
+``meta.json``); ``problems(folder, recorded)`` names each file that is missing or differs.  Hashing is cached
+by (size, modification time) in ``folder/.hashes.json``, so checking an unchanged set reads no data; a file
+rewritten in place gets a new time and is hashed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+CACHE = ".hashes.json"
+SKIP = {"meta.json", "timing.json", CACHE}
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in SKIP)
+
+
+def _read_cache(folder: Path) -> dict:
+    try:
+        return json.loads((folder / CACHE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _digest(path: Path, rel: str, cache: dict) -> str:
+    st = path.stat()
+    hit = cache.get(rel)
+    if hit and hit["bytes"] == st.st_size and hit["mtime_ns"] == st.st_mtime_ns:
+        return hit["sha256"]
+    digest = sha256_file(path)
+    cache[rel] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
+    return digest
+
+
+def _write_cache(folder: Path, cache: dict) -> None:
+    try:
+        tmp = folder / (CACHE + f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(cache))
+        os.replace(tmp, folder / CACHE)
+    except OSError:  # a read-only data folder: the digests are computed again next time
+        pass
+
+
+def record(folder: Path) -> dict[str, dict]:
+    """relative path -> {"bytes", "sha256"} for every file of ``folder`` (the bookkeeping files excepted)."""
+    folder = Path(folder)
+    cache: dict = {}
+    out = {}
+    for p in _files(folder):
+        rel = p.relative_to(folder).as_posix()
+        out[rel] = {"bytes": p.stat().st_size, "sha256": _digest(p, rel, cache)}
+    _write_cache(folder, cache)
+    return out
+
+
+def problems(folder: Path, recorded: dict[str, dict]) -> list[str]:
+    """Every recorded file that is missing, has another size, or another SHA-256 (one line each)."""
+    folder = Path(folder)
+    cache = _read_cache(folder)
+    found = []
+    for rel, want in recorded.items():
+        p = folder / rel
+        if not p.is_file():
+            found.append(f"{rel} is missing")
+        elif p.stat().st_size != want["bytes"]:
+            found.append(f"{rel} has {p.stat().st_size} bytes, {want['bytes']} were written")
+        elif _digest(p, rel, cache) != want["sha256"]:
+            found.append(f"{rel} differs from what was written (sha256)")
+    _write_cache(folder, cache)
+    return found
+
+
+def content_digest(recorded: dict[str, dict]) -> str:
+    """One digest of a set's recorded file digests: what run keys and notebook fingerprints use."""
+    return hashlib.sha256(json.dumps(recorded, sort_keys=True).encode()).hexdigest()[:16]
