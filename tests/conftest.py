@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig, ensure_synthetic
+from poselab.data.synthetic.config import ImageSetConfig, LiftingSetConfig, SyntheticConfig
+from poselab.data.synthetic.generate import ensure_synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 

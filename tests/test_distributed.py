@@ -1,13 +1,12 @@
 """A two-process torchrun job (gloo, on the CPU) trains the run a single process trains."""
 
-from dataclasses import replace
 
 import pytest
 import torch
 
 from conftest import TINY
+from poselab.data.pose2d import DataChoice
 from poselab.distributed import launch
-from poselab.profiles import PROFILES
 from poselab.studies.pose2d import TrainJob, job_data, load_trained, train_model
 from poselab.train_config import TrainConfig
 
@@ -16,10 +15,9 @@ SPEC = {"arch": "hrnet", "n_joints": 16, "width": 8, "blocks": [1, 1, 1, 1], "mo
 
 
 def test_two_gloo_processes_train_the_same_model_as_one(tiny_sets, tmp_path):
-    profile = replace(PROFILES["smoke"], name="tiny", data=TINY)
+    data = DataChoice(tiny_sets["pose2d"].parents[2], "tiny", TINY)
     cfg = TrainConfig(epochs=2, batch_size=8, lr=1e-3, optimizer="adam", batched=True)
-    job = TrainJob(profile, tiny_sets["pose2d"].parents[2], 0, "mpii16", 32, None, None, SPEC, cfg,
-                   tmp_path / "ddp", "hrnet-ddp")  # fmt: skip
+    job = TrainJob(data, "mpii16", 32, None, None, SPEC, cfg, tmp_path / "ddp", "hrnet-ddp")
     launch(job, 2, device="cpu")
     ddp, saved = load_trained(tmp_path / "ddp")
     single, result = train_model(SPEC, cfg, job_data(job), tmp_path / "one", "cpu", "mpii16", "one", progress=False)

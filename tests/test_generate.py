@@ -10,8 +10,8 @@ from conftest import TINY
 from poselab.data.dataset import ImageSet, PoseDataset
 from poselab.data.integrity import CACHE
 from poselab.data.joints import H36M17
+from poselab.data.synthetic.config import ImageSetConfig
 from poselab.data.synthetic.generate import (
-    ImageSetConfig,
     ensure_image_sets,
     load_lifting_set,
 )

@@ -17,7 +17,8 @@ from scipy.spatial.transform import Rotation
 from poselab.data.joints import H36M17
 from poselab.data.pose_files import convert_pickled
 from poselab.data.synthetic.camera import intrinsics, lifting_rig, project_points
-from poselab.data.synthetic.generate import LiftingSetConfig, lifting_sequence, load_lifting_set
+from poselab.data.synthetic.config import LiftingSetConfig
+from poselab.data.synthetic.generate import lifting_sequence, load_lifting_set
 from poselab.lifting import data as D
 from poselab.lifting import geometry, losses, metrics, tables
 from poselab.lifting.config import LiftingConfig
@@ -429,7 +430,7 @@ def test_supervised_baseline_learns_and_evaluation_reports_zv_and_bh(lifting_set
     result = train_supervised(train, test, cfg, tmp_path, progress=False)
     curve = result.validation["p_mpjpe_zv"].to_numpy()
     assert curve[-1] < curve[0]
-    ev = metrics.evaluate(result.encoder, result.decoder, test, "supervised", hypotheses=4)
+    ev = metrics.evaluate_lifting(result.encoder, result.decoder, test, "supervised", hypotheses=4)
     assert ev.p_mpjpe.shape == ev.mpjpe.shape == ev.bh_p_mpjpe.shape == (len(test), 17)
     assert ev.mu.shape == (len(test), cfg.latent) and (ev.sigma > 0).all()
     np.testing.assert_allclose(ev.p_mpjpe.mean(), curve[-1], rtol=1e-4)  # the same ZV number

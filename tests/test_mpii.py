@@ -134,8 +134,8 @@ def test_a_person_without_both_torso_joints_has_no_torso_size(mpii_root):
 
 
 def test_both_splits_evaluate_and_count_the_people_left_out(mpii_root):
+    from poselab.evaluation import evaluate
     from poselab.models import build_model
-    from poselab.studies.pose2d import evaluate
 
     torch.manual_seed(0)
     model = build_model({"arch": "hourglass", "n_stacks": 1, "width": 8, "depth": 1, "stem": [8, 8],

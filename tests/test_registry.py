@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from poselab.io import write_json  # noqa: E402
 from poselab.reporting import registry as reg  # noqa: E402
 from poselab.reporting.html import build_index  # noqa: E402
 
@@ -70,7 +71,7 @@ def test_trainings_are_recorded_and_merged_per_notebook(tmp_path):
     from poselab import machine
 
     index["runs"]["02"] = {"title": "02", "wall_seconds": 5.0, "machine": machine.describe()}
-    reg.write_json(tmp_path / reg.ARTIFACTS, index)
+    write_json(tmp_path / reg.ARTIFACTS, index)
     html = build_index(tmp_path).read_text()
     assert "Trained models" in html and "float32" in html and machine.describe()["cpu"] in html
 
@@ -108,3 +109,26 @@ def test_the_index_shows_the_latest_projection_of_the_full_profile(tmp_path):
     assert full_projections(tmp_path) == [("H200", 2.5, "2026-12-01T00:00:00+00:00")]
     assert "2.5 h" in build_index(tmp_path).read_text()
     assert full_projections(tmp_path / "nowhere") == []
+
+
+def test_exported_notebooks_fold_their_code_and_hide_machine_paths(tmp_path):
+    import nbformat
+
+    from poselab.reporting.html import export_notebooks, without_machine_paths
+
+    root = tmp_path / "repo"
+    (root / "data").mkdir(parents=True)
+    source = f'profile = "smoke"\ndata_dir = "{root / "data"}"\nstage_dir = "/tmp/poselab-stage-x1/01"\n'
+    assert without_machine_paths(source, root) == ('profile = "smoke"\ndata_dir = "data"\n'
+                                                   'stage_dir = "<outside the repository>/01"\n')  # fmt: skip
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}),
+                nbformat.v4.new_code_cell("x = 1")]  # fmt: skip
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (tmp_path / "reports" / "executed").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "reports" / "executed" / "01_data_prep.ipynb")
+    page = export_notebooks(tmp_path / "reports", root)["01"].read_text()
+    assert str(root) not in page and "poselab-stage" not in page
+    assert "show code" in page and ".jp-CodeCell .jp-Cell-inputWrapper{display:none}" in page
+    # the executed notebook keeps the real paths for JupyterLab
+    assert str(root / "data") in (tmp_path / "reports" / "executed" / "01_data_prep.ipynb").read_text()

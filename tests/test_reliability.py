@@ -16,6 +16,7 @@ import torch
 
 from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic
 from poselab.data.pose_files import UnsafeFileError, convert_pickled, load_flat, save_flat
+from poselab.io import write_json
 from poselab.reporting import registry as reg
 
 REPO = Path(__file__).resolve().parents[1]
@@ -287,7 +288,7 @@ def test_a_truncated_report_index_is_rebuilt_from_the_notebook_records(tmp_path)
     r = reg.Registry("02", stage, "smoke", "cpu", 0)
     r.headline("PCKh", 0.5)
     reg.merge_stage(stage, tmp_path, "02")
-    reg.write_json(tmp_path / ".state" / "02.json", {"title": "02", "wall_seconds": 3.0})
+    write_json(tmp_path / ".state" / "02.json", {"title": "02", "wall_seconds": 3.0})
     text = (tmp_path / "artifacts.json").read_text()
     (tmp_path / "artifacts.json").write_text(text[: len(text) // 2])
     with pytest.warns(UserWarning, match="rebuilt"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from poselab.run import discover, plan
+from poselab.plan import discover, plan
 
 REPO = Path(__file__).resolve().parents[1]
 

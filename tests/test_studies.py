@@ -10,7 +10,9 @@ import torch
 from scipy import stats
 
 from conftest import TINY
+from poselab import evaluation
 from poselab.data.joints import MPII16
+from poselab.data.pose2d import pose_data
 from poselab.profiles import PROFILES
 from poselab.studies import hourglass as hg
 from poselab.studies import hrnet as hr
@@ -28,8 +30,8 @@ def ctx(tiny_sets, tmp_path):
 
 
 def test_pose_data_subsets_are_fixed_by_the_seed(ctx):
-    a = p2.pose_data(ctx, "mpii16", 32, train_samples=10, val_samples=4)
-    b = p2.pose_data(ctx, "mpii16", 32, train_samples=10, val_samples=4)
+    a = pose_data(p2.data_choice(ctx, False), "mpii16", 32, train_samples=10, val_samples=4)
+    b = pose_data(p2.data_choice(ctx, False), "mpii16", 32, train_samples=10, val_samples=4)
     assert len(a.train_set) == 10 and len(a.val_set) == 4 and a.name == "synthetic"
     np.testing.assert_array_equal(a.train_set.indices, b.train_set.indices)
     assert a.train_set.augment is not None and a.val_set.augment is None
@@ -37,7 +39,7 @@ def test_pose_data_subsets_are_fixed_by_the_seed(ctx):
 
 def test_hrnet_experiments_report_a_diverged_run(ctx):
     study = replace(SMOKE.hrnet, train=TrainConfig(epochs=2, batch_size=8, lr=1e-3, optimizer="adam"), seeds=(0, 1))
-    data = p2.pose_data(ctx, study.convention, study.input_size)
+    data = p2.study_data(ctx, study)
     ctx.profile = replace(ctx.profile, hrnet=study)
     runs = hr.run_experiments(study, ctx, data, workers=2)
     assert [r.result.status for r in runs] == ["finished"] * 6
@@ -87,8 +89,8 @@ def test_trained_models_are_reused_and_reloaded(ctx):
         p2.load_trained(ctx.checkpoints_dir / "nothing-here")
 
 
-def _evaluation(pckh: float, pck: float = 0.5) -> p2.Evaluation:
-    return p2.Evaluation(None, np.full(16, pckh), pckh, np.full(16, pck), pck, np.full(3, pckh),
+def _evaluation(pckh: float, pck: float = 0.5) -> evaluation.Evaluation:
+    return evaluation.Evaluation(None, np.full(16, pckh), pckh, np.full(16, pck), pck, np.full(3, pckh),
                          {"head": 0, "torso": 0})  # fmt: skip
 
 
@@ -126,11 +128,12 @@ def test_runs_of_other_seeds_get_their_own_names():
 
 def test_published_numbers_stand_apart_from_ours():
     ev = {"hourglass-2": _evaluation(0.8)}
-    quote = p2.Quote(0.901, "reference", "8 stacks", "MPII validation", "all 16 joints", "PCKh@0.5, its normaliser")
-    t = p2.pck_table(ev, "mpii16", (quote,))
+    quote = evaluation.Quote(0.901, "reference", "8 stacks", "MPII validation", "all 16 joints",
+                             "PCKh@0.5, its normaliser")
+    t = evaluation.pck_table(ev, "mpii16", (quote,))
     assert t.loc["mean (14 joints, ours)", ("PCKh@0.5", "hourglass-2")] == 0.8
     col = ("published (theirs)", quote.label)
     assert "MPII validation" in quote.label and "all 16 joints" in quote.label and "normaliser" in quote.label
-    assert t[col].notna().sum() == 1 and t.loc[p2.PUBLISHED_MEAN, col] == 0.901
-    assert np.isnan(t.loc[p2.PUBLISHED_MEAN, ("PCKh@0.5", "hourglass-2")])
-    assert list(p2.pck_table(ev, "mpii16").index)[-1] == "mean (14 joints, ours)"
+    assert t[col].notna().sum() == 1 and t.loc[evaluation.PUBLISHED_MEAN, col] == 0.901
+    assert np.isnan(t.loc[evaluation.PUBLISHED_MEAN, ("PCKh@0.5", "hourglass-2")])
+    assert list(evaluation.pck_table(ev, "mpii16").index)[-1] == "mean (14 joints, ours)"

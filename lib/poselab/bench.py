@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from poselab.reporting.registry import git_commit, now
+from poselab.io import git_commit, now
 
 if TYPE_CHECKING:
     import torch
@@ -88,7 +88,8 @@ def bench_loader(image_size: int = 128, n: int = 2000) -> list[dict]:
     import torch
 
     from poselab.data.dataset import PoseDataset
-    from poselab.data.synthetic.generate import ImageSetConfig, ensure_image_sets
+    from poselab.data.synthetic.config import ImageSetConfig
+    from poselab.data.synthetic.generate import ensure_image_sets
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,7 +114,8 @@ def bench_batches(n: int = 2048, batch: int = 16) -> list[dict]:
 
     from poselab.data.dataset import ImageSet
     from poselab.data.pose_dataset import HeatmapDataset, SyntheticSource, epoch_batches, source_images
-    from poselab.data.synthetic.generate import ImageSetConfig, ensure_image_sets
+    from poselab.data.synthetic.config import ImageSetConfig
+    from poselab.data.synthetic.generate import ensure_image_sets
     from poselab.data.transforms import Augment
     from poselab.profiles import PROFILES
 
@@ -259,8 +261,8 @@ def bench_hourglass(steps: int = 8, rounds: int = 3) -> list[dict]:
     import torch
 
     from poselab.models import build_model
+    from poselab.precision import bf16_native
     from poselab.profiles import PROFILES
-    from poselab.train import bf16_native
 
     study = PROFILES["default"].hourglass
     variants = {"fp32 eager": {}, "fp32 channels_last": dict(channels_last=True)}
@@ -455,9 +457,8 @@ def bench_precision_table(steps: int = 4, rounds: int = 3) -> list[dict]:
     import torch
 
     from poselab.models import build_model
-    from poselab.precision import choose
+    from poselab.precision import bf16_native, choose
     from poselab.profiles import PROFILES
-    from poselab.train import bf16_native
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     profile = PROFILES["full" if device == "cuda" else "default"]

@@ -6,7 +6,8 @@ the checkpoints, the log and the finished run under the run's usual key, so a la
 any other run.  On GPUs (NCCL) each process drives one GPU and BatchNorm is synchronised over the
 processes; on the CPU (gloo, used by the tests) each process normalises its own share.
 
-``python -m poselab.distributed JOB DEVICE`` is the worker torchrun starts; ``make report GPUS=N`` sets
+``python -m poselab.studies.pose2d JOB DEVICE`` is the worker torchrun starts (``worker_process`` joins the process
+group); this module imports no study, so the studies can use it; ``make report GPUS=N`` sets
 ``POSELAB_GPUS`` so that the notebooks launch their runs this way when N > 1 GPUs are visible.
 """
 
@@ -17,6 +18,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 GPUS_ENV = "POSELAB_GPUS"
@@ -38,25 +40,26 @@ def requested_gpus() -> int:
     return int(value)
 
 
-def launch(job, processes: int, device: str = "cuda") -> None:
+def launch(job, processes: int, device: str = "cuda", worker: str = "poselab.studies.pose2d") -> None:
     """Train ``job`` (a ``poselab.studies.pose2d.TrainJob``) with ``processes`` torchrun processes on ``device``
-    ('cuda': one GPU each; 'cpu': gloo) to its finished run; raises if a process fails."""
+    ('cuda': one GPU each; 'cpu': gloo) to its finished run; raises if a process fails.  ``worker`` is the module
+    torchrun starts in each process (``python -m worker JOB DEVICE``, which calls ``init_worker``)."""
     with tempfile.TemporaryDirectory(prefix="poselab-job-") as tmp:
         path = Path(tmp) / "job.pkl"
         path.write_bytes(pickle.dumps(job))  # our own object, for our own child processes, in a private folder
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
-               "-m", "poselab.distributed", str(path), device]  # fmt: skip
+               "-m", worker, str(path), device]  # fmt: skip
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise RuntimeError(f"torchrun training of {job.label} on {processes} processes failed:\n{tail}")
 
 
-def _worker(job_path: str, device: str) -> None:
+@contextmanager
+def worker_process(job_path: str, device: str):
+    """In a process torchrun started: join the process group, yield (the job, this process's device), leave it."""
     import torch
     import torch.distributed as dist
-
-    from poselab.studies.pose2d import job_data, train_model
 
     local = int(os.environ.get("LOCAL_RANK", 0))
     if device == "cuda":
@@ -66,12 +69,6 @@ def _worker(job_path: str, device: str) -> None:
         torch.set_num_threads(1)
     dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
     try:
-        job = pickle.loads(Path(job_path).read_bytes())
-        train_model(job.spec, job.cfg, job_data(job), job.out_dir, device, job.convention, job.label,
-                    progress=False, init_from=job.init_from)  # fmt: skip
+        yield pickle.loads(Path(job_path).read_bytes()), device  # written by launch() above, in its private folder
     finally:
         dist.destroy_process_group()
-
-
-if __name__ == "__main__":
-    _worker(sys.argv[1], sys.argv[2])

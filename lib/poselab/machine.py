@@ -69,7 +69,7 @@ def describe() -> dict:
 
 
 def _bf16_native() -> bool:
-    from poselab.train import bf16_native
+    from poselab.precision import bf16_native
 
     return bf16_native("cpu")
 

@@ -267,29 +267,9 @@ def _validate_videopose3d_2d(path: Path, trusted: tuple[str, ...] = ()) -> str:
 
 
 def _validate_mpii_json(path: Path) -> str:
-    items = json.loads(path.read_text())
-    if not isinstance(items, list) or not items:
-        raise ValueError("expected a non-empty JSON list of people")
-    for i, person in enumerate(items):
-        if not isinstance(person, dict):
-            raise ValueError(f"item {i} is a {type(person).__name__}, not a person record")
-        missing = {"image", "center", "scale", "joints", "joints_vis"} - set(person)
-        if missing:
-            raise ValueError(f"person {i} lacks the keys {sorted(missing)}")
-        joints, vis, center = person["joints"], person["joints_vis"], person["center"]
-        if not (isinstance(joints, list) and len(joints) == 16 and all(_is_point(p) for p in joints)):
-            raise ValueError(f"person {i}: 'joints' must be 16 [x, y] pairs")
-        if not (isinstance(vis, list) and len(vis) == 16 and all(isinstance(v, int | float) for v in vis)):
-            raise ValueError(f"person {i}: 'joints_vis' must be 16 numbers")
-        if not _is_point(center) or not isinstance(person["scale"], int | float) or person["scale"] <= 0:
-            raise ValueError(f"person {i}: 'center' must be [x, y] and 'scale' a positive number")
-        if not isinstance(person["image"], str):
-            raise ValueError(f"person {i}: 'image' must be a file name")
-    return f"{len(items)} people"
+    from poselab.data.mpii import check_people
 
-
-def _is_point(value) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)
+    return f"{check_people(json.loads(Path(path).read_text()))} people"
 
 
 def _validate_mpii_gt_valid(path: Path) -> str:
@@ -477,3 +457,9 @@ def fetch(ds: Dataset, data_dir: Path, progress: bool = True, keep_archives: boo
     if not keep_archives:
         shutil.rmtree(folder / "downloads", ignore_errors=True)
     return check_dataset(ds, data_dir)
+
+
+def status_table(data_dir: Path, profile: str, verify: bool = True) -> list[tuple[Dataset, Status]]:
+    """(data set, its status on disk) for every entry of the manifest: what ``python -m poselab.data status`` prints
+    and notebook 01 tabulates."""
+    return [(ds, check_dataset(ds, data_dir, profile, verify)) for ds in load_manifest().datasets.values()]

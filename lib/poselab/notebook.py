@@ -92,13 +92,13 @@ def start(
     reports_dir: str | None = None,
     stage_dir: str | None = None,
 ) -> Context:
-    """Set up a notebook run and make its registry the active one."""
+    """Set up a notebook run: seeds, device, figure style and the artifact registry behind ``Context``."""
     prof = get_profile(profile)
     dev = resolve_device(device)
     deterministic = seed_everything(seed, dev)
     use_style()
     rdir = paths.reports_dir(reports_dir)
-    registry = reg.activate(reg.Registry(notebook, Path(stage_dir) if stage_dir else rdir, prof.name, dev, seed))
+    registry = reg.Registry(notebook, Path(stage_dir) if stage_dir else rdir, prof.name, dev, seed)
     ctx = Context(notebook, prof, dev, seed, paths.data_dir(data_dir), rdir, registry)
     print(f"poselab notebook {notebook}: profile={prof.name} device={dev} seed={seed} "
           f"data={ctx.data_dir} reports={rdir} commit={registry.meta['git_commit']}")  # fmt: skip

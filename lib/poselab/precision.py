@@ -60,3 +60,15 @@ def choose(device: str, model_family: str, batch_size: int) -> Choice:
         return Choice(False, False, f"no measurement for {kind}: float32, contiguous")
     # the most specific family first, then the largest batch threshold
     return max(matches, key=lambda m: (m[1], m[0]))[2]
+
+
+def bf16_native(device: str) -> bool:
+    """Whether bfloat16 matrix kernels run natively (CUDA, or a CPU with AVX512-BF16/AMX)."""
+    import torch
+
+    if str(device).startswith("cuda"):
+        return True
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False

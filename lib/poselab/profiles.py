@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-from poselab.data.synthetic.generate import ImageSetConfig, LiftingSetConfig, SyntheticConfig
+from poselab.data.synthetic.config import ImageSetConfig, LiftingSetConfig, SyntheticConfig
 from poselab.lifting.config import LiftingConfig
 from poselab.settings import HourglassStudy, HRNetStudy, LatentStudy, PoseIGStudy, SimpleBaselineStudy, TrainConfig
 
@@ -97,7 +97,7 @@ PROFILES: dict[str, Profile] = {
         # The paper's network: 256x256 input, 256 channels, 4x4 bottleneck, 2 vs 8 stacks.
         hourglass=HourglassStudy(input_size=256, width=256, stem=(64, 128), depth=4, stacks=(2, 8), main_stacks=2,
                                  train=TrainConfig(epochs=100, batch_size=16, lr=2.5e-4, num_workers=8),
-                                 ablation_samples=10000),
+                                 ablation_samples=10000, use_real=True),
         latent=LatentStudy(samples=10000, restarts=10),
         # The authors' 50-step blur path; SimpleBaseline-ResNet50 as their main model.
         poseig=PoseIGStudy(images=200, steps=50, randomization_images=32, integral_from="hourglass-2",
@@ -108,7 +108,8 @@ PROFILES: dict[str, Profile] = {
                                                                                 optimizer="adam", lr_milestones=(15,),
                                                                                 num_workers=8))),
         # Official W32 at 256x256 with Adam 1e-3 (w32_256x256_adam_lr1e-3), for seed 003's 9 epochs.
-        hrnet=HRNetStudy(train=TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam", num_workers=8)),
+        hrnet=HRNetStudy(train=TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam", num_workers=8),
+                         use_real=True),
         lifting=LiftingConfig(hidden=1024, latent=51, epochs=400, supervised_epochs=400, use_real=True),
     ),
 }

@@ -4,7 +4,7 @@
   checkpoints from in its metadata (``{"poselab": {"depends_on": ["02"]}}``), and the runner
   runs upstream notebooks first.
 * A notebook is re-executed only when its inputs changed: the notebook itself, the
-  ``poselab`` sources its imports reach (``poselab.sources``), the profile, seed and device,
+  ``poselab`` sources its imports reach (``poselab.code_digest``), the profile, seed and device,
   the data manifest, the synthetic data's generation fingerprints and the real data on disk,
   or an upstream notebook.  ``--force`` re-executes regardless.
 * Each notebook writes its figures and tables into a staging folder; they replace the
@@ -24,70 +24,18 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from poselab import machine, paths
+from poselab.code_digest import digest, notebook_code, reachable_sources
+from poselab.io import git_commit, now, read_json, write_json
 from poselab.manifest import ManifestError
+from poselab.plan import NotebookInfo, discover, plan
 from poselab.profiles import get_profile
-from poselab.reporting.registry import ARTIFACTS, git_commit, load_index, merge_stage, now, read_json, write_json
-from poselab.sources import digest, notebook_code, reachable_sources
+from poselab.reporting.registry import ARTIFACTS, load_index, merge_stage
 from poselab.train_config import LIMIT_ENV
 
 KERNEL_NAME = "poselab"
-
-
-@dataclass(frozen=True)
-class NotebookInfo:
-    id: str  # "01"
-    name: str  # "01_data_prep"
-    path: Path
-    depends_on: tuple[str, ...]
-    title: str
-
-
-def _title(nb: dict) -> str:
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            for line in "".join(cell.get("source", "")).splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("# ").strip()
-    return ""
-
-
-def discover(notebooks_dir: Path) -> dict[str, NotebookInfo]:
-    """The numbered notebooks in a folder, by id."""
-    found = {}
-    for path in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb")):
-        nb = json.loads(path.read_text())
-        meta = nb.get("metadata", {}).get("poselab", {})
-        nid = path.name[:2]
-        found[nid] = NotebookInfo(nid, path.stem, path, tuple(meta.get("depends_on", [])), _title(nb))
-    return found
-
-
-def plan(requested: list[str] | None, notebooks: dict[str, NotebookInfo]) -> list[NotebookInfo]:
-    """Requested notebooks plus everything upstream of them, in dependency order."""
-    wanted = list(notebooks) if not requested else [r.zfill(2) for r in requested]
-    unknown = [w for w in wanted if w not in notebooks]
-    if unknown:
-        raise SystemExit(f"unknown notebook(s) {unknown}; available: {', '.join(notebooks)}")
-    order: list[str] = []
-
-    def visit(nid: str, trail: tuple[str, ...]) -> None:
-        if nid in trail:
-            raise SystemExit(f"notebook dependency cycle: {' -> '.join((*trail, nid))}")
-        if nid in order:
-            return
-        if nid not in notebooks:
-            raise SystemExit(f"notebook {trail[-1]} depends on {nid}, which does not exist")
-        for dep in sorted(notebooks[nid].depends_on):
-            visit(dep, (*trail, nid))
-        order.append(nid)
-
-    for nid in sorted(wanted):
-        visit(nid, ())
-    return [notebooks[n] for n in order]
 
 
 def source_hash(nb: NotebookInfo) -> str:

@@ -2,7 +2,7 @@
 
 They live apart from the code that runs the studies so that a profile (and so every notebook)
 depends on these few lines, not on the studies' code: the runner then re-executes only the
-notebooks whose own code changed (see ``poselab.sources``).  The study modules re-export them.
+notebooks whose own code changed (see ``poselab.code_digest``).  The study modules re-export them.
 ``TrainConfig`` lives in ``poselab.train_config`` so that the training code (and the keys of trained
 runs) does not depend on the other studies' settings.
 """
@@ -29,6 +29,7 @@ class HourglassStudy:
     train: TrainConfig = field(default_factory=TrainConfig)
     convention: str = "mpii16"
     ablation_samples: int = 2000  # training samples used by the skip ablation
+    use_real: bool = False  # train and validate on real MPII when it is on disk (the full profile)
     qualitative: int = 6  # validation samples shown in F02.3
 
     def spec(self, stacks: int) -> dict:
@@ -66,6 +67,7 @@ class HRNetStudy:
     train_samples: int | None = None  # a fixed random subset of the training set (None: all of it)
     val_samples: int | None = None
     convention: str = "mpii16"
+    use_real: bool = False  # train and validate on real MPII when it is on disk (the full profile)
 
     def spec(self, experiment: str) -> dict:
         norm, act = EXPERIMENTS[experiment]

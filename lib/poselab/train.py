@@ -15,10 +15,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,12 +26,13 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic, set_aside
+from poselab.checkpoints import save_atomic
 from poselab.data.pose_dataset import HeatmapDataset, epoch_batches, epoch_order, source_images
-from poselab.precision import choose, family
+from poselab.precision import bf16_native, choose, family
+from poselab.runs import FINAL, finished_run, readable_or_set_aside, save_run
 from poselab.train_config import TrainConfig
 
-CHECKPOINT, FINAL, LOG = "last.pt", "final.pt", "log.csv"
+CHECKPOINT, LOG = "last.pt", "log.csv"  # an unfinished run (resumed from), its CSV log
 
 
 @dataclass
@@ -98,16 +96,6 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opti
 
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
     return cfg.lr * 0.1 ** sum(epoch >= m for m in cfg.lr_milestones)
-
-
-def bf16_native(device: str) -> bool:
-    """Whether bfloat16 matrix kernels run natively (CUDA, or a CPU with AVX512-BF16/AMX)."""
-    if str(device).startswith("cuda"):
-        return True
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def process_group() -> tuple[int, int]:
@@ -271,50 +259,29 @@ def train(
                        cfg.max_steps, torch.get_num_threads(), str(device))  # fmt: skip
 
 
-def readable_or_set_aside(path: Path, map_location: str = "cpu") -> dict | None:
-    """The checkpoint at ``path``, or None when there is none; a truncated or corrupt one (or one carrying more than
-    weights) is renamed out of the way with a note (``set_aside``) and the run starts again without it."""
-    if not Path(path).exists():
-        return None
-    try:
-        return load_checkpoint(path, map_location)
-    except CheckpointError as e:
-        moved = set_aside(path, str(e))
-        warnings.warn(f"{e}; set aside as {moved.name}, the run starts again without it", stacklevel=2)
-        return None
-
-
-def run_key(*parts) -> str:
-    """A short hash identifying a training run (model spec, configs, data fingerprint, code)."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainConfig, out_dir: Path, key: str,
                   spec: dict | None = None, **kwargs) -> TrainResult:  # fmt: skip
     """Train (or resume) unless ``out_dir`` holds a finished run with the same ``key``; then load it.
 
-    The finished run is saved as ``out_dir/final.pt`` with the model ``spec`` (see
+    The finished run is saved as ``out_dir/final.pt`` (``poselab.runs``) with the model ``spec`` (see
     ``poselab.models.build_model``), so later notebooks can rebuild the model.
     """
     out_dir = Path(out_dir)
-    final = out_dir / FINAL
-    saved = readable_or_set_aside(final)
+    saved = finished_run(out_dir / FINAL, key)
     if saved is not None:
-        if saved.get("key") == key:
-            model.load_state_dict(saved["model"])
-            model.to(kwargs.get("device", "cpu"))
-            return TrainResult(pd.DataFrame(saved["history"]), saved["status"], saved["diverged_epoch"],
-                               saved["seconds"], saved.get("precision", "unknown"), saved.get("max_steps"),
-                               saved.get("threads", 0), saved.get("device", ""))  # fmt: skip
+        model.load_state_dict(saved["model"])
+        model.to(kwargs.get("device", "cpu"))
+        return TrainResult(pd.DataFrame(saved["history"]), saved["status"], saved["diverged_epoch"], saved["seconds"],
+                           saved.get("precision", "unknown"), saved.get("max_steps"), saved.get("threads", 0),
+                           saved.get("device", ""))  # fmt: skip
     ckpt = readable_or_set_aside(out_dir / CHECKPOINT)
     if ckpt is not None and (ckpt.get("key") != key or ckpt.get("config") != asdict(cfg)):
         (out_dir / CHECKPOINT).unlink()  # another run's progress: start over
     result = train(model, train_set, cfg, out_dir, key=key, **kwargs)
     if process_group()[0] > 0:
         return result  # rank 0 writes the finished run
-    save_atomic({"model": model.state_dict(), "history": result.history.to_dict("records"), "key": key,
-                  "spec": spec, "status": result.status, "diverged_epoch": result.diverged_epoch,
-                  "seconds": result.seconds, "precision": result.precision, "threads": result.threads,
-                  "device": result.device, "max_steps": result.max_steps}, final)  # fmt: skip
+    save_run(out_dir / FINAL, key, model=model.state_dict(), history=result.history.to_dict("records"), spec=spec,
+             status=result.status, diverged_epoch=result.diverged_epoch, seconds=result.seconds,
+             precision=result.precision, threads=result.threads, device=result.device,
+             max_steps=result.max_steps)  # fmt: skip
     return result
-

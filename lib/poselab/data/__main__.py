@@ -9,14 +9,8 @@ import argparse
 import sys
 
 from poselab import paths
-from poselab.manifest import ManifestError, check_dataset, fetch, load_manifest
+from poselab.manifest import ManifestError, fetch, load_manifest, status_table
 from poselab.profiles import get_profile
-
-
-def status_table(data_dir, profile: str, verify: bool = True) -> list:
-    manifest = load_manifest()
-    return [(ds, check_dataset(ds, data_dir, profile, verify)) for ds in manifest.datasets.values()]
-
 
 HINTS = {"not generated": "`python -m poselab.data --profile {profile}` generates it",
          "missing": "see data_manifest.yaml for how to obtain it"}  # fmt: skip

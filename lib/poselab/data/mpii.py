@@ -121,6 +121,33 @@ def match_head_boxes(people: list[dict], boxes: dict[str, list], tolerance: floa
     return out
 
 
+def check_people(items) -> int:
+    """The number of people in a parsed MPII JSON list (the layout of the public PyTorch reference), every record
+    checked: ``ValueError`` names the first bad one."""
+    if not isinstance(items, list) or not items:
+        raise ValueError("expected a non-empty JSON list of people")
+    for i, person in enumerate(items):
+        if not isinstance(person, dict):
+            raise ValueError(f"item {i} is a {type(person).__name__}, not a person record")
+        missing = {"image", "center", "scale", "joints", "joints_vis"} - set(person)
+        if missing:
+            raise ValueError(f"person {i} lacks the keys {sorted(missing)}")
+        joints, vis, center = person["joints"], person["joints_vis"], person["center"]
+        if not (isinstance(joints, list) and len(joints) == 16 and all(_is_point(p) for p in joints)):
+            raise ValueError(f"person {i}: 'joints' must be 16 [x, y] pairs")
+        if not (isinstance(vis, list) and len(vis) == 16 and all(isinstance(v, int | float) for v in vis)):
+            raise ValueError(f"person {i}: 'joints_vis' must be 16 numbers")
+        if not _is_point(center) or not isinstance(person["scale"], int | float) or person["scale"] <= 0:
+            raise ValueError(f"person {i}: 'center' must be [x, y] and 'scale' a positive number")
+        if not isinstance(person["image"], str):
+            raise ValueError(f"person {i}: 'image' must be a file name")
+    return len(items)
+
+
+def _is_point(value) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)
+
+
 class MPIISource:
     """A split of MPII ('train' or 'valid') as a pose source in the MPII-16 convention.
 
@@ -136,13 +163,11 @@ class MPIISource:
         annot = self.root / "annot" / f"{split}.json"
         if not annot.exists():
             raise FileNotFoundError(f"{annot} is missing: {FIX}")
-        from poselab.manifest import VALIDATORS
-
         try:
-            VALIDATORS["mpii_json"](annot)  # every record checked: a bad one is named here, not a TypeError later
+            self.people = json.loads(annot.read_text())
+            check_people(self.people)  # every record checked: a bad one is named here, not a TypeError later
         except ValueError as e:
             raise ValueError(f"{annot}: {e}; {FIX}") from None
-        self.people = json.loads(annot.read_text())
         self._joints = np.array([p["joints"] for p in self.people], float) - 1.0  # to 0-based pixels
         self._vis = np.array([p["joints_vis"] for p in self.people]) > 0
         scale = np.array([p["scale"] for p in self.people], float)

@@ -1,4 +1,4 @@
-"""Evaluation: MPJPE, Procrustes-aligned P-MPJPE (Protocol #2), ZV and best-of-k (BH) predictions.
+"""Evaluation of lifting: MPJPE, Procrustes-aligned P-MPJPE (Protocol #2), ZV and best-of-k (BH) predictions.
 
 Predictions are in *pose units*: the decoder's Tanh output times the 1.3 scale, root-relative,
 with the root-head distance about 1.  P-MPJPE aligns them to the ground truth with the best
@@ -74,7 +74,7 @@ def sample_hypotheses(mu: np.ndarray, logvar: np.ndarray, k: int, seed: int = 0,
 
 
 @dataclass
-class Evaluation:
+class LiftingEvaluation:
     """One model on one test set.  Errors are per joint (N, 17), millimetres."""
 
     name: str
@@ -99,15 +99,15 @@ def metric_scale(pred: np.ndarray, gt_mm: np.ndarray) -> np.ndarray:
 
 
 def _scored(name: str, pred: np.ndarray, test: LiftingSet, bh: np.ndarray | None = None,
-            mu: np.ndarray | None = None, sigma: np.ndarray | None = None) -> Evaluation:  # fmt: skip
-    """An Evaluation of ZV predictions (N, 17, 3) in pose units: aligned P-MPJPE and metric-scaled MPJPE."""
+            mu: np.ndarray | None = None, sigma: np.ndarray | None = None) -> LiftingEvaluation:  # fmt: skip
+    """A LiftingEvaluation of ZV predictions (N, 17, 3) in pose units: aligned P-MPJPE and metric-scaled MPJPE."""
     aligned = procrustes_align(pred, test.gt_mm)
-    return Evaluation(name, mpjpe(aligned, test.gt_mm), mpjpe(metric_scale(pred, test.gt_mm), test.gt_mm), bh,
+    return LiftingEvaluation(name, mpjpe(aligned, test.gt_mm), mpjpe(metric_scale(pred, test.gt_mm), test.gt_mm), bh,
                       pred, aligned, mu, sigma)  # fmt: skip
 
 
-def evaluate(encoder: Encoder, decoder: Decoder, test: LiftingSet, name: str, hypotheses: int = 10,
-             scale: float = 1.3, seed: int = 0, device: str = "cpu") -> Evaluation:  # fmt: skip
+def evaluate_lifting(encoder: Encoder, decoder: Decoder, test: LiftingSet, name: str, hypotheses: int = 10,
+             scale: float = 1.3, seed: int = 0, device: str = "cpu") -> LiftingEvaluation:  # fmt: skip
     """ZV (z = mu) and, when hypotheses > 0, BH (best of ``hypotheses`` samples) errors on ``test``."""
     mu, logvar = encode(encoder, test.inputs, device)
     bh = None
@@ -119,7 +119,7 @@ def evaluate(encoder: Encoder, decoder: Decoder, test: LiftingSet, name: str, hy
     return _scored(name, decode(decoder, mu, scale, device), test, bh, mu, np.exp(0.5 * logvar))
 
 
-def flat_evaluation(test: LiftingSet) -> Evaluation:
+def flat_evaluation(test: LiftingSet) -> LiftingEvaluation:
     """A reference that does no lifting: the normalised 2D input with zero depth, scored like a model."""
     return _scored("flat", with_root(np.concatenate([test.inputs, np.zeros_like(test.inputs[..., :1])], -1)), test)
 

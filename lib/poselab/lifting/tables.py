@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from poselab.lifting.data import NON_ROOT, THESIS_NAMES
-from poselab.lifting.metrics import Evaluation
+from poselab.lifting.metrics import LiftingEvaluation
 from poselab.lifting.models import layer_table
 
 _BN = "BatchNorm1d(1024, eps=1e-05, momentum=0.1)"
@@ -73,7 +73,7 @@ def parameter_table(models: dict) -> pd.DataFrame:
     return df
 
 
-def results_table(evals: dict[str, Evaluation], flat: Evaluation | None = None) -> pd.DataFrame:
+def results_table(evals: dict[str, LiftingEvaluation], flat: LiftingEvaluation | None = None) -> pd.DataFrame:
     """T07.2: our P-MPJPE (ZV, BH) and MPJPE per model, and the thesis's Human3.6M numbers as a column."""
     ours = {
         "VAE-GAN ZV (unsupervised)": ("vae-gan", "p_mpjpe"),
@@ -96,7 +96,7 @@ def results_table(evals: dict[str, Evaluation], flat: Evaluation | None = None) 
     return pd.DataFrame(rows).set_index("method")
 
 
-def per_joint_table(evals: dict[str, Evaluation]) -> pd.DataFrame:
+def per_joint_table(evals: dict[str, LiftingEvaluation]) -> pd.DataFrame:
     """T07.3: P-MPJPE (mm) per joint (ZV) for each model, beside the thesis's Table 4.1.2."""
     df = pd.DataFrame({f"{name} ZV, ours": ev.p_mpjpe[:, NON_ROOT].mean(0) for name, ev in evals.items()},
                       index=pd.Index(THESIS_NAMES, name="joint"))  # fmt: skip
@@ -104,13 +104,13 @@ def per_joint_table(evals: dict[str, Evaluation]) -> pd.DataFrame:
     return df
 
 
-def per_action_table(evals: dict[str, Evaluation], actions: np.ndarray) -> pd.DataFrame:
+def per_action_table(evals: dict[str, LiftingEvaluation], actions: np.ndarray) -> pd.DataFrame:
     """Mean P-MPJPE (mm) per action (rows) for each model and kind (columns), from the per-pose errors."""
     long = pose_errors(evals, actions)
     return long.groupby(["action", long["model"] + " " + long["kind"]])["error"].mean().unstack()
 
 
-def pose_errors(evals: dict[str, Evaluation], actions: np.ndarray) -> pd.DataFrame:
+def pose_errors(evals: dict[str, LiftingEvaluation], actions: np.ndarray) -> pd.DataFrame:
     """Long table of per-pose P-MPJPE (mm): model, kind (ZV / BH), action, error (for F07.1)."""
     frames = []
     for name, ev in evals.items():

@@ -15,8 +15,6 @@ and an atomic checkpoint at every validation, under ``out_dir``.
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import multiprocessing as mp
 import os
 import time
@@ -26,25 +24,23 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic, set_aside
 from poselab.lifting import geometry, losses
 from poselab.lifting.config import LiftingConfig
 from poselab.lifting.data import HEAD16, LiftingSet, flip_poses
 from poselab.lifting.metrics import decode, encode, p_mpjpe
 from poselab.lifting.models import Decoder, Discriminator, Encoder, reparameterize
 from poselab.processes import die_with_parent
-from poselab.sources import digest, reachable_sources
+from poselab.runs import code_digest, finished_run, load_run, run_key, save_run
 from poselab.train_config import with_step_limit
 
 
 @dataclass
-class TrainResult:
+class LiftingRun:
     encoder: Encoder
     decoder: Decoder
     discriminator: Discriminator | None
@@ -57,7 +53,7 @@ class TrainResult:
 
 def load_models(path: Path, device: str = "cpu") -> tuple[Encoder, Decoder, Discriminator | None]:
     """Rebuild the models of a checkpoint written by a trainer."""
-    state = load_checkpoint(path, device)
+    state = load_run(path, "run notebook 07 first (make notebooks NB=07)")
     cfg = LiftingConfig(**state["config"])
     enc, dec = build_vae(cfg)
     enc.load_state_dict(state["encoder"])
@@ -137,42 +133,34 @@ def _beta(cfg: LiftingConfig, epoch: float) -> float:
     return losses.cyclic_beta(epoch, cfg.beta_warmup, cfg.beta_period, cfg.beta_hold)
 
 
-def run_key(cfg: LiftingConfig, seed: int, *data: LiftingSet | None) -> str:
-    """Identifies a training run: its settings, seed, data (the arrays themselves) and the training code."""
-    h = hashlib.sha256(json.dumps([asdict(cfg), seed], sort_keys=True).encode())
-    for ds in data:
-        if ds is not None:
-            for a in (ds.inputs, ds.targets):
-                h.update(np.ascontiguousarray(a).tobytes())
-    h.update(digest(reachable_sources(f"import {__name__}")).encode())  # this module and its imports, not figures
-    return h.hexdigest()[:16]
+def lifting_key(cfg: LiftingConfig, seed: int, *data: LiftingSet | None) -> str:
+    """Identifies a training run: its settings, seed, data (the arrays themselves) and the training code (this module
+    and its imports, not the figures)."""
+    arrays = [a for ds in data if ds is not None for a in (ds.inputs, ds.targets)]
+    return run_key(asdict(cfg), seed, code_digest(__name__), arrays=arrays)
 
 
-def _finished_run(out_dir: Path, name: str, key: str, total: int, models: dict) -> TrainResult | None:
+def _finished_run(out_dir: Path, name: str, key: str, total: int, models: dict) -> LiftingRun | None:
     """The run saved under ``out_dir`` if it finished with the same key (weights and logs loaded), else None."""
     path = out_dir / f"{name}.pt"
     logs = out_dir / f"{name}_log.csv", out_dir / f"{name}_validation.csv"
-    if not (path.exists() and all(p.exists() for p in logs)):
+    if not all(p.exists() for p in logs):
         return None
-    try:
-        state = load_checkpoint(path, "cpu")
-    except CheckpointError as e:
-        set_aside(path, str(e))
-        return None  # trained again
-    if state.get("key") != key or state.get("iteration") != total:
+    state = finished_run(path, key, iteration=total)  # a corrupt checkpoint is set aside: trained again
+    if state is None:
         return None
     for k, m in models.items():
         m.load_state_dict(state[k])
         m.eval()
     read = lambda p: pd.read_csv(p) if p.stat().st_size else pd.DataFrame()  # noqa: E731 (no validation: empty)
     validation = read(logs[1]).reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
-    return TrainResult(models["encoder"], models["decoder"], models.get("discriminator"), read(logs[0]), validation,
+    return LiftingRun(models["encoder"], models["decoder"], models.get("discriminator"), read(logs[0]), validation,
                        state.get("seconds", float("nan")), total, reused=True)  # fmt: skip
 
 
 def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dict, optimizers: dict,
          val: LiftingSet | None, out_dir: Path, device: str, seed: int, progress: bool,
-         key: str) -> TrainResult:  # fmt: skip
+         key: str) -> LiftingRun:  # fmt: skip
     """The loop both trainers share: ``step(batch_index, epoch) -> {scalar: value}`` per iteration;
     a CSV log per window, a validation row and an atomic checkpoint every ``cfg.eval_every`` epochs.
     A run that already finished under ``out_dir`` with the same ``key`` is loaded instead of retrained."""
@@ -193,8 +181,8 @@ def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dic
     def checkpoint(iteration: int) -> float:
         seconds = time.perf_counter() - start
         state = {k: module.state_dict() for k, module in {**models, **optimizers}.items()}
-        save_atomic({**state, "iteration": iteration, "config": asdict(cfg), "seed": seed, "key": key,
-                     "seconds": seconds}, out_dir / f"{name}.pt")  # fmt: skip
+        save_run(out_dir / f"{name}.pt", key, **state, iteration=iteration, config=asdict(cfg), seed=seed,
+                 seconds=seconds)  # fmt: skip
         return seconds
 
     with cpu_threads(cfg.cpu_threads, device):
@@ -212,12 +200,12 @@ def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dic
     for m in models.values():
         m.eval()
     validation = val_log.close().reindex(columns=["iteration", "epoch", "p_mpjpe_zv"])
-    return TrainResult(models["encoder"], models["decoder"], models.get("discriminator"), log.close(), validation,
+    return LiftingRun(models["encoder"], models["decoder"], models.get("discriminator"), log.close(), validation,
                        seconds, total)  # fmt: skip
 
 
 def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path, device: str = "cpu",
-                  seed: int = 0, progress: bool = True) -> TrainResult:  # fmt: skip
+                  seed: int = 0, progress: bool = True) -> LiftingRun:  # fmt: skip
     """Train encoder, decoder and discriminator on 2D poses alone; 3D ground truth is never read.
 
     Writes ``vae_gan_log.csv``, ``vae_gan_validation.csv`` (test P-MPJPE, for the curves only)
@@ -271,7 +259,7 @@ def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig,
 
     return _run("vae_gan", step, len(train), cfg.epochs, cfg, {"encoder": enc, "decoder": dec, "discriminator": disc},
                 {"opt_g": opt_g, "opt_d": opt_d}, val, out_dir, device, seed, progress,
-                run_key(cfg, seed, train, val))  # fmt: skip
+                lifting_key(cfg, seed, train, val))  # fmt: skip
 
 
 def _clip_generator(params: list[nn.Parameter], cfg: LiftingConfig) -> None:
@@ -280,7 +268,7 @@ def _clip_generator(params: list[nn.Parameter], cfg: LiftingConfig) -> None:
 
 
 def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path,
-                     device: str = "cpu", seed: int = 0, progress: bool = True) -> TrainResult:  # fmt: skip
+                     device: str = "cpu", seed: int = 0, progress: bool = True) -> LiftingRun:  # fmt: skip
     """The same encoder and decoder trained on 3D ground truth: L1(1.3 Y, Y_gt) + beta * lambda_KL * KL.
 
     The beta schedule keeps its shape over the (possibly shorter) supervised run.  Writes
@@ -313,7 +301,7 @@ def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConf
                 "sigma": torch.exp(0.5 * logvar).mean().item()}  # fmt: skip
 
     return _run("supervised", step, len(train), cfg.supervised_epochs, cfg, {"encoder": enc, "decoder": dec},
-                {"opt_g": opt}, val, out_dir, device, seed, progress, run_key(cfg, seed, train, val))  # fmt: skip
+                {"opt_g": opt}, val, out_dir, device, seed, progress, lifting_key(cfg, seed, train, val))  # fmt: skip
 
 
 TRAINERS = {"vae_gan": train_vae_gan, "supervised": train_supervised}
@@ -325,7 +313,7 @@ def _train_in_worker(name: str, train: LiftingSet, val: LiftingSet | None, cfg: 
 
 
 def train_both(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path, device: str = "cpu",
-               seed: int = 0, workers: int | None = None) -> tuple[TrainResult, TrainResult]:  # fmt: skip
+               seed: int = 0, workers: int | None = None) -> tuple[LiftingRun, LiftingRun]:  # fmt: skip
     """The VAE-GAN and the supervised baseline.  On a CPU with two or more cores they train side by side in two
     single-thread processes (each writes its finished run), then both are loaded here; on a GPU, or with
     ``workers=1``, one after the other.  The models are the same either way: each run depends only on its

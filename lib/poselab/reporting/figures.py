@@ -9,6 +9,13 @@ from poselab.data.joints import JointSet
 from poselab.reporting.style import SIDE_COLOURS
 
 
+def as_image(tensor, uint8: bool = False) -> np.ndarray:
+    """A network input (3, H, W) in [0, 1] (a torch tensor or array) as an (H, W, 3) image for matplotlib: floats, or
+    bytes with ``uint8``."""
+    image = np.asarray(tensor.detach().cpu() if hasattr(tensor, "detach") else tensor).transpose(1, 2, 0)
+    return (image * 255).astype(np.uint8) if uint8 else image
+
+
 def limb_side(js: JointSet, a: str, b: str) -> str:
     sides = {js.side(a), js.side(b)}
     return "left" if sides == {"left"} else "right" if sides == {"right"} else "centre"

@@ -4,12 +4,15 @@ headline numbers, the run's metadata and every registered figure and table."""
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from poselab import machine
-from poselab.reporting.registry import load_index, now
+from poselab import machine, paths
+from poselab.io import now
+from poselab.plan import discover
+from poselab.reporting.registry import load_index
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -29,21 +32,53 @@ a{color:#1f5fa8}
 """
 
 
-def export_notebooks(reports_dir: Path) -> dict[str, Path]:
-    """nbconvert every executed notebook to html/<name>.html, with a link back to the index."""
+# Code is folded in the exported notebooks: they read as prose, figures and tables; a button shows the code.
+_FOLD = """<style>.jp-CodeCell .jp-Cell-inputWrapper{display:none}body.poselab-code .jp-CodeCell .jp-Cell-inputWrapper
+{display:block}#poselab-code-toggle{position:fixed;top:8px;right:16px;z-index:10;padding:4px 10px;background:#fff;
+border:1px solid #1f3552;border-radius:4px;color:#1f3552;cursor:pointer}</style>
+<button id="poselab-code-toggle" onclick="document.body.classList.toggle('poselab-code');
+this.textContent=document.body.classList.contains('poselab-code')?'hide code':'show code'">show code</button>"""
+
+_ABSOLUTE = re.compile(r"""(["'])(/[^"']*)\1""")
+
+
+def without_machine_paths(source: str, root: Path) -> str:
+    """The injected parameters cell's source with absolute paths written relative to the repository (``data``),
+    or as ``<outside the repository>/name``: the exported report does not show the machine's folders."""
+
+    def relative(m: re.Match) -> str:
+        path = Path(m[2])
+        try:
+            shown = path.resolve().relative_to(Path(root).resolve()).as_posix() or "."
+        except ValueError:
+            shown = f"<outside the repository>/{path.name}"
+        return f"{m[1]}{shown}{m[1]}"
+
+    return _ABSOLUTE.sub(relative, source)
+
+
+def export_notebooks(reports_dir: Path, root: Path | None = None) -> dict[str, Path]:
+    """nbconvert every executed notebook to html/<name>.html, with a link back to the index, the code folded (a button
+    shows it) and no machine paths in the injected parameters; the executed ``.ipynb`` files keep everything."""
+    import nbformat
     from nbconvert import HTMLExporter
 
+    root = Path(root) if root is not None else paths.repo_root()
     exporter = HTMLExporter(template_name="lab")
     out_dir = reports_dir / "html"
     out_dir.mkdir(parents=True, exist_ok=True)
     exported = {}
     for nb_path in sorted((reports_dir / "executed").glob("[0-9][0-9]_*.ipynb")):
-        body, _ = exporter.from_filename(str(nb_path))
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                cell.source = without_machine_paths(cell.source, root)
+        body, _ = exporter.from_notebook_node(nb)
         back = ('<div style="padding:8px 16px;background:#1f3552"><a style="color:#fff" '
                 'href="index.html">&larr; poselab report index</a></div>')  # fmt: skip
         pos = body.find(">", body.find("<body")) + 1
         target = out_dir / f"{nb_path.stem}.html"
-        target.write_text(body[:pos] + back + body[pos:])
+        target.write_text(body[:pos] + back + _FOLD + body[pos:])
         exported[nb_path.stem[:2]] = target
     return exported
 
@@ -78,7 +113,6 @@ def full_projections(reports_dir: Path) -> list[tuple[str, float, str]]:
 
 def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: dict | None = None) -> Path:
     """Write html/index.html from artifacts.json and the executed notebooks."""
-    from poselab.run import discover
 
     index = load_index(reports_dir)
     runs = index.get("runs", {})

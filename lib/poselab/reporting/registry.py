@@ -1,9 +1,9 @@
 """The artifact registry: every figure, table and headline number a notebook produces.
 
-``save_figure(fig, "F01.1", caption)`` writes ``figures/F01.1.png``; ``save_table(df,
-"T01.1", caption)`` writes ``tables/T01.1.csv``; both are recorded in ``artifacts.json``
-with the notebook, profile, device, seed, git commit and time.  ``headline(...)`` records a
-number for the report's front page.
+``Registry.save_figure(fig, "F01.1", caption)`` writes ``figures/F01.1.png``; ``save_table(df, "T01.1", caption)``
+writes ``tables/T01.1.csv``; both are recorded in ``artifacts.json`` with the notebook, profile, device, seed, git
+commit and time.  ``headline(...)`` records a number for the report's front page.  Notebooks reach it through their
+``poselab.notebook.Context`` only (``ctx.save_figure``...), the one way to save an artifact.
 
 Under the runner, a notebook writes into a staging folder that is merged into the report
 only when the whole notebook succeeded, so a failing run never leaves a half-updated report.
@@ -14,48 +14,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import tempfile
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
+
+from poselab.io import git_commit, now, read_json, write_json
 
 ARTIFACTS = "artifacts.json"
 _ID = re.compile(r"^(?P<kind>[FT])(?P<nb>\d\d)\.(?P<n>\d+)$")
-
-
-def git_commit(cwd: Path | None = None) -> str:
-    """Short hash of HEAD, with '-dirty' if tracked files changed; 'unknown' outside git."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True,
-                              text=True, check=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("-dirty" if dirty else "")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def read_json(path: Path, default):
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        return default
-
-
-def write_json(path: Path, data) -> None:
-    """Write JSON atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=1, default=str)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def empty_index() -> dict:
@@ -175,33 +140,3 @@ def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
                {key: staged.get(key, []) for key in ("artifacts", "headlines", "trainings")})
     write_json(reports_dir / ARTIFACTS, index)
     return index
-
-
-_ACTIVE: Registry | None = None
-
-
-def activate(registry: Registry) -> Registry:
-    global _ACTIVE
-    _ACTIVE = registry
-    return registry
-
-
-def active() -> Registry:
-    if _ACTIVE is None:
-        raise RuntimeError("no notebook registry is active: call poselab.notebook.start(...) first")
-    return _ACTIVE
-
-
-def save_figure(fig, artifact_id: str, caption: str, dpi: int = 150) -> Path:
-    """Save a figure through the active notebook's registry."""
-    return active().save_figure(fig, artifact_id, caption, dpi)
-
-
-def save_table(df, artifact_id: str, caption: str, index: bool = True) -> Path:
-    """Save a table through the active notebook's registry."""
-    return active().save_table(df, artifact_id, caption, index)
-
-
-def headline(name: str, value, unit: str = "", note: str = "") -> None:
-    """Record a headline number through the active notebook's registry."""
-    active().headline(name, value, unit, note)

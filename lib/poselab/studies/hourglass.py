@@ -15,11 +15,13 @@ import torch
 from scipy import stats
 
 from poselab.data.joints import get_convention
+from poselab.data.pose2d import PoseData, sources_for, subset
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource
+from poselab.evaluation import Evaluation, Quote, evaluate, mean_excludes
 from poselab.models import build_model
 from poselab.models.complexity import count_macs, count_parameters
 from poselab.settings import HourglassStudy
-from poselab.studies.pose2d import Evaluation, PoseData, Quote, TrainJob, evaluate, mean_excludes, train_runs
+from poselab.studies.pose2d import Place, TrainJob, data_choice, load_trained, train_runs
 from poselab.train import TrainResult
 
 # Seed 002 and the public PyTorch reference (FACTS.md): their data, their joints, their metric.
@@ -47,19 +49,43 @@ def variants_table(study: HourglassStudy) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
+@dataclass
+class Dissected:
+    """Notebook 02's main model and the training samples notebooks 03 and 04 take it apart on."""
+
+    model: torch.nn.Module
+    saved: dict  # its finished run: status, history, spec
+    source: PoseSource  # the training split
+    data_name: str  # "synthetic" or "MPII"
+    dataset: HeatmapDataset  # the seeded subset at the model's input size, not augmented
+
+    def describe(self) -> str:
+        return f"{self.saved['status']}, {len(self.saved['history'])} epochs"
+
+
+def dissected(place: Place, study: HourglassStudy, samples: int) -> Dissected:
+    """The model notebooks 03-05 dissect (``study.main_stacks``, first seed) and ``samples`` training samples drawn
+    with ``place.seed`` (all of them when there are fewer)."""
+    model, saved = load_trained(place.checkpoints_dir / study.label(study.main_stacks), place.device)
+    train, _, name, _ = sources_for(data_choice(place, study.use_real), study.convention)
+    picked = subset(len(train), samples, place.seed)
+    return Dissected(model, saved, train, name, HeatmapDataset(train, study.input_size, indices=picked))
+
+
 Trained = dict[tuple[int, int], tuple[torch.nn.Module, TrainResult]]  # (stacks, seed) -> (model, result)
 
 
-def train_variants(study: HourglassStudy, ctx, workers: int | None = None) -> Trained:
+def train_variants(study: HourglassStudy, place: Place, workers: int | None = None) -> Trained:
     """Train every stack count from every seed on the same data and budget (in parallel processes on the CPU),
     or load the finished runs when nothing that determines them has changed: (stacks, seed) -> (model, result).
     The data (and its augmentation draws) are the same for every seed; the seed sets the initial weights
     and the order of the batches."""
     grid = [(s, seed) for s in study.stacks for seed in study.seeds]
-    jobs = [TrainJob(ctx.profile, ctx.data_dir, ctx.seed, study.convention, study.input_size, None, None,
-                     study.spec(s), replace(study.train, seed=seed), ctx.checkpoints_dir / study.label(s, seed),
+    data = data_choice(place, study.use_real)
+    jobs = [TrainJob(data, study.convention, study.input_size, None, None, study.spec(s),
+                     replace(study.train, seed=seed), place.checkpoints_dir / study.label(s, seed),
                      study.label(s, seed)) for s, seed in grid]  # fmt: skip
-    return dict(zip(grid, train_runs(jobs, ctx.device, workers), strict=True))
+    return dict(zip(grid, train_runs(jobs, place.device, workers), strict=True))
 
 
 def evaluate_runs(trained: Trained, data: PoseData, study: HourglassStudy, device: str,

@@ -12,9 +12,11 @@ import torch
 from scipy import stats
 
 from poselab.data.joints import get_convention
+from poselab.data.pose2d import PoseData
+from poselab.evaluation import Evaluation, evaluate
 from poselab.models.complexity import count_parameters
 from poselab.settings import EXPERIMENTS, HRNetStudy
-from poselab.studies.pose2d import Evaluation, PoseData, TrainJob, evaluate, train_runs
+from poselab.studies.pose2d import Place, TrainJob, data_choice, train_runs
 from poselab.train import TrainResult
 
 
@@ -27,17 +29,17 @@ class Run:
     evaluation: Evaluation | None  # None when the run diverged
 
 
-def run_experiments(study: HRNetStudy, ctx, data: PoseData, workers: int | None = None) -> list[Run]:
+def run_experiments(study: HRNetStudy, place: Place, data: PoseData, workers: int | None = None) -> list[Run]:
     """Every experiment from every seed, trained in parallel processes on the CPU (finished runs are
     loaded, not retrained), then evaluated on the validation set."""
     grid = [(e, s) for e in EXPERIMENTS for s in study.seeds]
-    jobs = [TrainJob(ctx.profile, ctx.data_dir, ctx.seed, study.convention, study.input_size, study.train_samples,
+    jobs = [TrainJob(data_choice(place, study.use_real), study.convention, study.input_size, study.train_samples,
                      study.val_samples, study.spec(e), replace(study.train, seed=s),
-                     ctx.checkpoints_dir / study.label(e, s), study.label(e, s)) for e, s in grid]  # fmt: skip
+                     place.checkpoints_dir / study.label(e, s), study.label(e, s)) for e, s in grid]  # fmt: skip
     runs = []
-    for (experiment, seed), (model, result) in zip(grid, train_runs(jobs, ctx.device, workers), strict=True):
+    for (experiment, seed), (model, result) in zip(grid, train_runs(jobs, place.device, workers), strict=True):
         ev = None if result.status == "diverged" else evaluate(model, data.val_set, data.val, study.convention,
-                                                                ctx.device)  # fmt: skip
+                                                                place.device)  # fmt: skip
         runs.append(Run(experiment, seed, model, result, ev))
     return runs
 

@@ -1,116 +1,79 @@
-"""What every 2D pose study shares (notebooks 02–06): data sources, training a network on
-them, loading it back, and evaluating it with PCKh and PCK."""
+"""Training the 2D studies' networks (notebooks 02, 05, 06): a ``TrainJob`` per run, trained in worker processes on
+the CPU, one after the other on one GPU, or on several GPUs with torchrun; every finished run is loaded back through
+the run cache (``poselab.runs``).  Studies pass typed settings: a ``DataChoice`` and a ``Place``."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import SimpleNamespace
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from poselab.checkpoints import load_checkpoint
-from poselab.data.dataset import ImageSet
-from poselab.data.joints import get_convention
-from poselab.data.pose_dataset import HeatmapDataset, PoseSource, SyntheticSource
-from poselab.data.transforms import Augment
-from poselab.distributed import launch, requested_gpus
-from poselab.metrics import pck, pck_curve, per_sample_pck, unscored
+from poselab.data.pose2d import DataChoice, PoseData, pose_data
+from poselab.distributed import launch, requested_gpus, worker_process
+from poselab.evaluation import pckh_evaluator
 from poselab.models import build_model
-from poselab.predict import Predictions, predict
 from poselab.processes import die_with_parent
-from poselab.sources import digest, reachable_sources
-from poselab.train import FINAL, TrainConfig, TrainResult, run_key, train_or_load
+from poselab.runs import FINAL, code_digest, load_run, run_key
+from poselab.train import TrainConfig, TrainResult, train_or_load
 from poselab.train_config import with_step_limit
 
-# MPII's official mean leaves out the pelvis and thorax; we do the same on every data set.
-MEAN_EXCLUDES = ("pelvis", "thorax")
+if TYPE_CHECKING:  # for the annotation only: the training code (and so every run key) does not depend on the profiles
+    from poselab.profiles import Profile
+
+MODULE = "poselab.studies.pose2d"
 
 
-@dataclass
-class PoseData:
-    name: str  # "synthetic" or "MPII"
-    fingerprint: str  # identifies the data (with the code) in training-run keys
-    train: PoseSource
-    val: PoseSource
-    train_set: HeatmapDataset  # augmented
-    val_set: HeatmapDataset
+class Place(Protocol):
+    """What a study needs to know of the run it is part of (``poselab.notebook.Context`` is one)."""
+
+    profile: Profile
+    data_dir: Path
+    device: str
+    seed: int
+
+    @property
+    def checkpoints_dir(self) -> Path: ...
 
 
-def synthetic_sources(pose2d_root: Path, convention: str) -> tuple[SyntheticSource, SyntheticSource]:
-    return (SyntheticSource(ImageSet(pose2d_root, "train"), convention),
-            SyntheticSource(ImageSet(pose2d_root, "val"), convention))  # fmt: skip
+def data_choice(place: Place, use_real: bool) -> DataChoice:
+    """The data of ``place``'s profile; real MPII instead when ``use_real`` (a study setting) and it is present."""
+    return DataChoice(Path(place.data_dir), place.profile.name, place.profile.data, use_real, place.seed)
 
 
-def sources_for(ctx, convention: str) -> tuple[PoseSource, PoseSource, str, str]:
-    """(train, validation, data set name, fingerprint): MPII in the ``full`` profile when it is on disk
-    (MPII-16 only), else the profile's synthetic image set (generated if missing)."""
-    from poselab.data.mpii import MPIISource
-    from poselab.data.synthetic.generate import content_fingerprint, ensure_synthetic
-    from poselab.manifest import check_dataset, load_manifest
-
-    if ctx.profile.name == "full" and convention == "mpii16":
-        mpii = load_manifest()["mpii"]
-        if check_dataset(mpii, ctx.data_dir, verify=False).state == "present":
-            root = mpii.folder(ctx.data_dir)
-            stamp = [(f.path, (root / f.path).stat().st_size) for f in mpii.files if f.kind == "file"]
-            return MPIISource(root, "train"), MPIISource(root, "valid"), "MPII", json.dumps(stamp)
-    root = ensure_synthetic(ctx.data_dir, ctx.profile.data, ctx.profile.name)["pose2d"]  # verified before use
-    fingerprint = content_fingerprint(root)
-    return (*synthetic_sources(root, convention), "synthetic", fingerprint)
+def load_trained(run_dir: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """A 2D model saved by ``poselab.train.train_or_load`` (weights, spec, history), on ``device`` in eval mode."""
+    saved = load_run(Path(run_dir) / FINAL)
+    model = build_model(saved["spec"])
+    model.load_state_dict(saved["model"])
+    return model.to(device).eval(), saved
 
 
-def pose_data(ctx, convention: str, input_size: int, train_samples: int | None = None,
-              val_samples: int | None = None) -> PoseData:  # fmt: skip
-    """The profile's training (augmented) and validation sets at ``input_size``, optionally random
-    subsets of fixed size (the same subset for every run of a study)."""
-    train, val, name, fingerprint = sources_for(ctx, convention)
-    rng = np.random.default_rng(ctx.seed)
-    pick = lambda n, total: None if n is None or n >= total else np.sort(rng.choice(total, n, replace=False))  # noqa: E731
-    return PoseData(name, fingerprint, train, val,
-                    HeatmapDataset(train, input_size, augment=Augment(), seed=ctx.seed,
-                                   indices=pick(train_samples, len(train))),
-                    HeatmapDataset(val, input_size, indices=pick(val_samples, len(val))))  # fmt: skip
+def initialise_from(model: torch.nn.Module, run_dir: Path) -> str:
+    """Start ``model`` from the weights of a finished 2D run (e.g. an integral-regression model from a trained
+    heatmap network): into ``model.backbone`` when the model has one, else into the model itself; both strictly.
+    Returns the run's key, which belongs in the new run's key."""
+    saved = load_run(Path(run_dir) / FINAL, "run the notebook that trains it first")
+    getattr(model, "backbone", model).load_state_dict(saved["model"])
+    return saved["key"]
 
 
-def mean_excludes(convention: str) -> tuple[int, ...]:
-    js = get_convention(convention)
-    return tuple(js.index(n) for n in MEAN_EXCLUDES if n in js.names)
-
-
-def pckh_evaluator(data: PoseData, convention: str):
-    """A callable model -> {"val_pckh": mean PCKh@0.5 on the validation set} for the training log."""
-
-    def validate(model: torch.nn.Module) -> dict[str, float]:
-        device = str(next(model.parameters()).device)
-        return {"val_pckh": evaluate(model, data.val_set, data.val, convention, device).pckh}
-
-    return validate
+def study_data(place: Place, study, train_samples: int | None = None, val_samples: int | None = None) -> PoseData:
+    """The training and validation sets of a 2D study (``study``: its settings, with ``convention``, ``input_size``
+    and ``use_real``) in ``place``'s profile."""
+    return pose_data(data_choice(place, study.use_real), study.convention, study.input_size, train_samples,
+                     val_samples)  # fmt: skip
 
 
 def training_code() -> str:
     """Digest of the code a 2D training run depends on: this module and everything it imports
     (models, training loop, data pipeline, the evaluation logged every epoch)."""
-    return digest(reachable_sources(f"import {__name__}"))[:16]
-
-
-def initialise_from(model: torch.nn.Module, run_dir: Path) -> str:
-    """Start ``model`` from the weights of a finished run (e.g. an integral-regression model from a trained
-    heatmap network): into ``model.backbone`` when the model has one, else into the model itself; both strictly.
-    Returns the run's key, which belongs in the new run's key."""
-    final = Path(run_dir) / FINAL
-    if not final.exists():
-        raise FileNotFoundError(f"no trained model at {final} to start from: run the notebook that trains it first")
-    saved = load_checkpoint(final, "cpu")
-    getattr(model, "backbone", model).load_state_dict(saved["model"])
-    return saved["key"]
+    return code_digest(MODULE)  # not __name__: a torchrun worker runs this module as __main__
 
 
 def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, device: str, convention: str,
@@ -126,7 +89,8 @@ def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, dev
     key = run_key(spec, asdict(cfg), data.train_set.size, data.name, data.fingerprint, data.train_set.indices.tolist(),
                   data.val_set.indices.tolist(), training_code(), *([start] if start else []))  # fmt: skip
     result = train_or_load(model, data.train_set, cfg, out_dir, key, spec=spec, device=device,
-                           evaluate=pckh_evaluator(data, convention), desc=label, progress=progress)  # fmt: skip
+                           evaluate=pckh_evaluator(data.val_set, data.val, convention), desc=label,
+                           progress=progress)  # fmt: skip
     return model.eval(), result
 
 
@@ -134,9 +98,7 @@ def train_model(spec: dict, cfg: TrainConfig, data: PoseData, out_dir: Path, dev
 class TrainJob:
     """Everything a worker process needs to rebuild the data and train one run."""
 
-    profile: object  # poselab.profiles.Profile
-    data_dir: Path
-    seed: int  # the profile's data seed (fixes the subsets)
+    data: DataChoice
     convention: str
     input_size: int
     train_samples: int | None
@@ -149,8 +111,7 @@ class TrainJob:
 
 
 def job_data(job: TrainJob) -> PoseData:
-    ctx = SimpleNamespace(profile=job.profile, data_dir=job.data_dir, seed=job.seed)
-    return pose_data(ctx, job.convention, job.input_size, job.train_samples, job.val_samples)
+    return pose_data(job.data, job.convention, job.input_size, job.train_samples, job.val_samples)
 
 
 def _run_job(job: TrainJob, threads: int) -> str:
@@ -170,7 +131,7 @@ def train_runs(jobs: list[TrainJob], device: str,
     workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1, len(jobs)))
     if gpus > 1:  # one run after the other, each on all the GPUs (torchrun, DistributedDataParallel)
         for job in tqdm(jobs, desc=f"training {len(jobs)} runs on {gpus} GPUs"):
-            launch(job, gpus)
+            launch(job, gpus, worker=MODULE)
     elif workers > 1:
         threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
@@ -185,95 +146,9 @@ def train_runs(jobs: list[TrainJob], device: str,
     return out
 
 
-def load_trained(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """A model saved by ``train_or_load`` (weights, spec, history); a clear error if it is missing."""
-    final = Path(path) / FINAL
-    if not final.exists():
-        raise FileNotFoundError(f"no trained model at {final}: run the notebook that trains it first "
-                                "(e.g. make notebooks NB=02)")  # fmt: skip
-    saved = load_checkpoint(final, "cpu")
-    model = build_model(saved["spec"])
-    model.load_state_dict(saved["model"])
-    return model.to(device).eval(), saved
+if __name__ == "__main__":  # a torchrun process (``poselab.distributed.launch``)
+    import sys
 
-
-@dataclass
-class Evaluation:
-    predictions: Predictions
-    per_joint_pckh: np.ndarray  # (J,)
-    pckh: float  # mean, pelvis and thorax excluded
-    per_joint_pck: np.ndarray  # torso-normalised
-    pck: float
-    per_sample: np.ndarray  # (N,) PCKh@0.5 per sample
-    unscored: dict[str, int]  # "head", "torso" -> samples left out (normaliser undefined on real MPII)
-
-
-def evaluate(model: torch.nn.Module, dataset: HeatmapDataset, source: PoseSource, convention: str,
-             device: str = "cpu", keep_heatmaps: bool = False, alpha_head: float = 0.5,
-             alpha_torso: float = 0.2) -> Evaluation:  # fmt: skip
-    """PCKh@0.5 and torso PCK@0.2 (per joint and mean) and per-sample PCKh of a model on a dataset."""
-    p = predict(model, dataset, device, keep_heatmaps=keep_heatmaps)
-    idx = p.indices
-    gt, ann = source.joints()[idx], source.annotated()[idx]
-    norms = {k: v[idx] for k, v in source.norm_sizes().items()}
-    excl = mean_excludes(convention)
-    head_j, head_m = pck(p.joints, gt, ann, norms["head"], alpha_head, excl)
-    torso_j, torso_m = pck(p.joints, gt, ann, norms["torso"], alpha_torso, excl)
-    return Evaluation(p, head_j, head_m, torso_j, torso_m, per_sample_pck(p.joints, gt, ann, norms["head"], alpha_head),
-                      {k: unscored(ann, v) for k, v in norms.items()})  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A published accuracy, with everything that makes it comparable or not: the source, the model, the data
-    set, the joints its mean covers and the metric with its normaliser."""
-
-    value: float
-    source: str  # "seed 002", "public PyTorch reference"
-    model: str  # "8 stacks"
-    dataset: str  # "FLIC test", "MPII validation"
-    joints: str  # "14 joints", "all 16 joints"
-    metric: str  # "PCKh@0.5, the reference's own head normaliser"
-
-    @property
-    def label(self) -> str:
-        return f"{self.source}, {self.model}: {self.metric}; {self.dataset}, {self.joints}"
-
-
-PUBLISHED_MEAN = "published mean (its own data, joints and metric: see the column)"
-
-
-def pck_table(results: dict[str, Evaluation], convention: str, quotes: tuple[Quote, ...] = ()) -> pd.DataFrame:
-    """Per-joint and mean accuracy, one column per model and metric (T02.2).
-
-    Our means leave out the pelvis and thorax.  Published numbers get a column each, labelled with their data
-    set, joints and metric, and a row of their own: they are never in the same cell row as our means.
-    """
-    js = get_convention(convention)
-    n_excl = len(mean_excludes(convention))
-    mean_row = f"mean ({js.n_joints - n_excl} joints, ours)"
-    index = [*js.labels, mean_row, *([PUBLISHED_MEAN] if quotes else [])]
-    pad = [np.nan] if quotes else []
-    cols = {}
-    for label, ev in results.items():
-        cols[("PCKh@0.5", label)] = [*ev.per_joint_pckh, ev.pckh, *pad]
-        cols[("PCK@0.2 (torso)", label)] = [*ev.per_joint_pck, ev.pck, *pad]
-    for q in quotes:
-        cols[("published (theirs)", q.label)] = [np.nan] * (js.n_joints + 1) + [q.value]
-    table = pd.DataFrame(cols, index=index)
-    table.columns = pd.MultiIndex.from_tuples(table.columns)
-    return table
-
-
-def threshold_curves(results: dict[str, Evaluation], source: PoseSource, convention: str,
-                     alphas: np.ndarray) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
-    """Mean accuracy vs threshold for each model, head- and torso-normalised (F02.2)."""
-    excl = mean_excludes(convention)
-    norms = source.norm_sizes()
-    out = {}
-    for label, ev in results.items():
-        idx = ev.predictions.indices
-        gt, ann = source.joints()[idx], source.annotated()[idx]
-        out[label] = {kind: pck_curve(ev.predictions.joints, gt, ann, norms[kind][idx], alphas, excl)
-                      for kind in ("head", "torso")}  # fmt: skip
-    return out
+    with worker_process(sys.argv[1], sys.argv[2]) as (job, device):
+        train_model(job.spec, job.cfg, job_data(job), job.out_dir, device, job.convention, job.label, progress=False,
+                    init_from=job.init_from)  # fmt: skip

@@ -17,10 +17,11 @@ import torch
 from poselab.attribution.joints import GROUP_ORDER, joint_groups
 from poselab.attribution.study import Attributor, Samples, validation_samples
 from poselab.data.joints import get_convention
+from poselab.data.pose2d import synthetic_sources
 from poselab.data.transforms import crop_matrix
 from poselab.models.complexity import count_parameters
 from poselab.settings import EXPERIMENTS, PoseIGStudy
-from poselab.studies.pose2d import TrainJob, load_trained, synthetic_sources, train_runs
+from poselab.studies.pose2d import Place, TrainJob, data_choice, load_trained, train_runs
 from poselab.train import TrainResult
 
 EXPLICIT, INTEGRAL = "explicit heatmap", "integral regression"
@@ -47,56 +48,57 @@ def integral_label(study: PoseIGStudy) -> str:
     return f"integral ({study.integral_from})"
 
 
-def training_jobs(ctx, study: PoseIGStudy) -> list[TrainJob]:
+def training_jobs(place: Place, study: PoseIGStudy) -> list[TrainJob]:
     """The runs notebook 05 trains: the integral-regression model and, if set, the SimpleBaseline."""
-    hg = ctx.profile.hourglass
+    hg = place.profile.hourglass
+    data = data_choice(place, hg.use_real)
     stacks = {hg.label(s): s for s in hg.stacks}
     if study.integral_from not in stacks:
         raise ValueError(f"integral_from={study.integral_from!r} is not one of notebook 02's runs {list(stacks)}")
     backbone = hg.spec(stacks[study.integral_from])
-    jobs = [TrainJob(ctx.profile, ctx.data_dir, ctx.seed, hg.convention, hg.input_size, study.integral_samples, None,
+    jobs = [TrainJob(data, hg.convention, hg.input_size, study.integral_samples, None,
                      {"arch": "integral", "backbone": backbone, "beta": study.beta},
-                     replace(study.integral_train, seed=ctx.seed), ctx.checkpoints_dir / "poseig-integral",
-                     integral_label(study), init_from=ctx.checkpoints_dir / study.integral_from)]  # fmt: skip
+                     replace(study.integral_train, seed=place.seed), place.checkpoints_dir / "poseig-integral",
+                     integral_label(study), init_from=place.checkpoints_dir / study.integral_from)]  # fmt: skip
     sb = study.simplebaseline
     if sb is not None:
         n_joints = get_convention(hg.convention).n_joints
-        jobs.append(TrainJob(ctx.profile, ctx.data_dir, ctx.seed, hg.convention, sb.input_size, None, None,
-                             sb.spec(n_joints), replace(sb.train, seed=ctx.seed),
-                             ctx.checkpoints_dir / f"poseig-{sb.label}", sb.label))  # fmt: skip
+        jobs.append(TrainJob(data, hg.convention, sb.input_size, None, None, sb.spec(n_joints),
+                             replace(sb.train, seed=place.seed), place.checkpoints_dir / f"poseig-{sb.label}",
+                             sb.label))  # fmt: skip
     return jobs
 
 
-def compared_models(ctx, study: PoseIGStudy, workers: int | None = None) -> dict[str, Compared]:
+def compared_models(place: Place, study: PoseIGStudy, workers: int | None = None) -> dict[str, Compared]:
     """Every model of the comparison, in a fixed order: hourglasses, HRNets, integral regression, SimpleBaseline.
     Upstream runs are loaded (a clear error names the notebook to run when one is missing); notebook 05's own
     runs are trained, or loaded when nothing that determines them has changed."""
-    hg, hr = ctx.profile.hourglass, ctx.profile.hrnet
+    hg, hr = place.profile.hourglass, place.profile.hrnet
     if study.hrnet_seed not in hr.seeds:
         raise ValueError(f"hrnet_seed={study.hrnet_seed} is not one of notebook 06's seeds {hr.seeds}")
     out: dict[str, Compared] = {}
     for s in hg.stacks:
-        model, _ = load_trained(ctx.checkpoints_dir / hg.label(s), ctx.device)
+        model, _ = load_trained(place.checkpoints_dir / hg.label(s), place.device)
         out[hg.label(s)] = Compared(hg.label(s), EXPLICIT, model, hg.input_size, "notebook 02")
     for e in EXPERIMENTS:
-        model, _ = load_trained(ctx.checkpoints_dir / hr.label(e, study.hrnet_seed), ctx.device)
+        model, _ = load_trained(place.checkpoints_dir / hr.label(e, study.hrnet_seed), place.device)
         out[hrnet_label(e)] = Compared(hrnet_label(e), EXPLICIT, model, hr.input_size,
                                        f"notebook 06, seed {study.hrnet_seed}")  # fmt: skip
-    jobs = training_jobs(ctx, study)
-    for job, (model, result) in zip(jobs, train_runs(jobs, ctx.device, workers), strict=True):
+    jobs = training_jobs(place, study)
+    for job, (model, result) in zip(jobs, train_runs(jobs, place.device, workers), strict=True):
         family = INTEGRAL if job.spec["arch"] == "integral" else EXPLICIT
         out[job.label] = Compared(job.label, family, model.eval(), job.input_size, "notebook 05", result)
     return out
 
 
-def people(ctx, study: PoseIGStudy) -> Samples:
+def people(place: Place, study: PoseIGStudy) -> Samples:
     """The people explained: ``study.images`` random validation people of the profile's synthetic image set (the
     only data with exact person masks; real MPII has none), in notebook 02's joint convention."""
     from poselab.data.synthetic.generate import ensure_synthetic
 
-    root = ensure_synthetic(ctx.data_dir, ctx.profile.data, ctx.profile.name)["pose2d"]
-    _, val = synthetic_sources(root, ctx.profile.hourglass.convention)
-    return validation_samples(val, study.images, ctx.seed)
+    root = ensure_synthetic(place.data_dir, place.profile.data, place.profile.name)["pose2d"]
+    _, val = synthetic_sources(root, place.profile.hourglass.convention)
+    return validation_samples(val, study.images, place.seed)
 
 
 def attributors(models: dict[str, Compared], samples: Samples, study: PoseIGStudy,
@@ -122,11 +124,11 @@ def example_person(samples: Samples) -> int:
     return int(full[0]) if len(full) else int(np.argmax(samples.annotated.sum(1)))
 
 
-def painted(ctx, index: int, paint: str) -> torch.Tensor:
+def painted(place: Place, index: int, paint: str) -> torch.Tensor:
     """Validation person ``index`` re-rendered with her body painted ``paint`` (3, S, S) in [0, 1]."""
     from poselab.data.synthetic.generate import render_sample
 
-    image = render_sample(ctx.profile.data.images, "val", int(index), paint).image
+    image = render_sample(place.profile.data.images, "val", int(index), paint).image
     return torch.from_numpy(image).permute(2, 0, 1).float() / 255
 
 

@@ -33,7 +33,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,7 @@ from poselab.data.joints import H36M17, INTERNAL_INDEX, INTERNAL_NAMES
 from poselab.data.pose_files import load_flat, save_flat
 from poselab.data.synthetic import render
 from poselab.data.synthetic.camera import Camera, intrinsics, lifting_rig, look_at
+from poselab.data.synthetic.config import ImageSetConfig, LiftingSetConfig, SyntheticConfig
 from poselab.data.synthetic.motion import ACTION_NAMES, Motion, sample_motion
 from poselab.data.synthetic.skeleton import (
     SUBJECTS,
@@ -59,37 +60,6 @@ from poselab.data.synthetic.skeleton import (
 FORMAT_VERSION = 3  # 2: the lifting set in the flat (pickle-free) npz layout; 3: every file's sha256 in meta.json
 SPLITS = {"train": (0, TRAIN_SUBJECTS), "val": (1, TEST_SUBJECTS)}
 FPS_IMAGES = 25
-
-
-@dataclass(frozen=True)
-class ImageSetConfig:
-    """How the 2D image sets are generated (one per profile)."""
-
-    image_size: int = 128
-    n_train: int = 8000
-    n_val: int = 1000
-    frames_per_sequence: int = 4
-    p_occluder: float = 0.3  # sequences with objects in front of the person
-    p_truncation: float = 0.15  # sequences framed so tight that limbs leave the image
-    clutter: tuple[int, int] = (2, 6)  # objects behind the person, min and max
-    noise: float = 0.02  # largest pixel noise standard deviation (images in [0, 1])
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class LiftingSetConfig:
-    """How the multi-camera motion sequences for 3D lifting are generated."""
-
-    seconds: float = 20.0  # length of each sequence
-    takes: int = 2  # sequences per subject and action
-    fps: int = 50
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class SyntheticConfig:
-    images: ImageSetConfig = field(default_factory=ImageSetConfig)
-    lifting: LiftingSetConfig = field(default_factory=LiftingSetConfig)
 
 
 # --------------------------------------------------------------------------- one sample

@@ -36,7 +36,7 @@ def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
 def imported_names(tree: ast.AST, module: str = "__main__", is_package: bool = False) -> set[str]:
     """Dotted names an AST imports (``from a import b`` gives both ``a`` and ``a.b``)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _runtime_nodes(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -50,6 +50,24 @@ def imported_names(tree: ast.AST, module: str = "__main__", is_package: bool = F
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
     return {n for n in names if n}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node of ``tree`` except the bodies of ``if TYPE_CHECKING:`` blocks (imports for annotations only,
+    which never run: a module that names a type there does not depend on its code)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            todo.extend([node.test, *node.orelse])
+        else:
+            todo.extend(ast.iter_child_nodes(node))
 
 
 def _prefixes(name: str) -> list[str]:

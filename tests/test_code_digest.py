@@ -3,7 +3,7 @@
 import textwrap
 
 from poselab import paths
-from poselab.sources import PACKAGE_DIR, imported_names, notebook_code, reachable_sources
+from poselab.code_digest import PACKAGE_DIR, imported_names, notebook_code, reachable_sources
 
 
 def _write(root, files):
@@ -60,3 +60,15 @@ def test_lifting_run_key_covers_the_training_code_but_not_its_figures_or_tables(
     reached = {p.relative_to(PACKAGE_DIR).as_posix() for p in reachable_sources("import poselab.lifting.train")}
     assert {"lifting/train.py", "lifting/models.py", "lifting/losses.py", "lifting/geometry.py"} <= reached
     assert not {"lifting/figures.py", "lifting/tables.py"} & reached
+
+
+def test_imports_for_annotations_only_are_not_dependencies(tmp_path):
+    pkg = tmp_path / "poselab"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from poselab import b\n"
+                              "else:\n    from poselab import c\n")  # fmt: skip
+    (pkg / "b.py").write_text("")
+    (pkg / "c.py").write_text("")
+    found = {p.name for p in reachable_sources("import poselab.a", package_dir=pkg)}
+    assert found == {"__init__.py", "a.py", "c.py"}
