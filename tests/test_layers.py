@@ -18,6 +18,7 @@ LAYERS = {
     "poselab.kernel": 0,
     "poselab.heatmaps": 0,
     "poselab.metrics": 0,
+    "poselab.findings": 0,
     "poselab.data": 1,  # data: joints, synthetic world, datasets, real-data readers, the manifest
     "poselab.manifest": 1,
     "poselab.models": 2,

@@ -77,6 +77,12 @@ class Context:
     def headline(self, name: str, value, unit: str = "", note: str = "") -> None:
         self.registry.headline(name, value, unit, note)
 
+    def findings(self, found: list) -> None:
+        """Record the study's findings (``poselab.findings.Finding``) for the report's ledger."""
+        from dataclasses import asdict
+
+        self.registry.findings([asdict(f) for f in found])
+
     def record_trainings(self, results: dict) -> None:
         """Record how each model was trained (label -> an object with ``summary()``: precision, threads, ...)."""
         for label, result in results.items():

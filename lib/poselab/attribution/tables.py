@@ -272,3 +272,11 @@ def headline_numbers(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame,
         ("blur-path completeness gap, median over models", float(completeness["median relative gap"].median()), "",
          "|sum A - (f(x) - f(blurred))| / |f(x) - f(blurred)|"),
     ]  # fmt: skip
+
+
+def as_findings(table: pd.DataFrame) -> list:
+    """The rows of ``findings`` as the report's ``Finding`` records (for the ledger)."""
+    from poselab.findings import Finding
+
+    rule = "the rule in poselab.attribution.tables.findings for this claim"
+    return [Finding(r.claim, "seed 001", r.seed, r.ours, r.verdict, rule) for r in table.itertuples()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from poselab.findings import Finding, verdict
 from poselab.lifting.data import NON_ROOT, THESIS_NAMES
 from poselab.lifting.metrics import LiftingEvaluation
 from poselab.lifting.models import layer_table
@@ -118,3 +119,21 @@ def pose_errors(evals: dict[str, LiftingEvaluation], actions: np.ndarray) -> pd.
             if err is not None:
                 frames.append(pd.DataFrame({"model": name, "kind": kind, "action": actions, "error": err.mean(1)}))
     return pd.concat(frames, ignore_index=True)
+
+
+def findings(zv: float, bh: float, supervised: float, hypotheses: int) -> list[Finding]:
+    """Notebook 07's findings on seed 004: the best of ``hypotheses`` samples (BH) is no worse than the zero-variance
+    prediction (ZV); the unsupervised VAE-GAN's error is within the thesis's factor of a supervised model's."""
+    their = {k: THESIS_RESULTS[name] for k, name in (("zv", "VAE-GAN ZV (unsupervised)"),
+                                                      ("bh", "VAE-GAN BH, 10 hypotheses (unsupervised)"),
+                                                      ("sup", "Martinez et al., supervised"))}  # fmt: skip
+    factor = their["zv"] / their["sup"]
+    return [
+        Finding("Best of several hypotheses (BH) is no worse than the zero-variance prediction (ZV)", "seed 004",
+                f"BH {their['bh']} vs ZV {their['zv']} mm P-MPJPE (Human3.6M)",
+                f"BH {bh:.1f} vs ZV {zv:.1f} mm ({hypotheses} hypotheses)", verdict(bh <= zv), "BH <= ZV"),
+        Finding("Unsupervised lifting comes within a small factor of supervised", "seed 004",
+                f"{their['zv']} / {their['sup']} mm = {factor:.2f}x (against Martinez et al.)",
+                f"VAE-GAN {zv:.1f} / supervised VAE {supervised:.1f} mm = {zv / supervised:.2f}x",
+                verdict(zv / supervised <= factor), f"our ratio at most the thesis's {factor:.2f}x"),
+    ]

@@ -97,6 +97,34 @@ def _table(rows: list[list[str]], header: list[str] | None, cls: str = "") -> st
     return f'<table class="{cls}">{head}{body}</table>'
 
 
+_VERDICT_CLASS = {"supports": "ok", "partly supports": "cached", "does not support": "missing",
+                  "not resolved": "cached"}  # fmt: skip
+
+
+def findings_ledger(findings: list[dict], notebooks: dict, exported: dict) -> str:
+    """The report's first section: one row per claim of the source documents across all notebooks (claim, source,
+    their number, ours with its spread, verdict and the test deciding it, a link to the notebook), from the findings
+    the notebooks recorded."""
+    if not findings:
+        return "<h2>Findings</h2><p>No notebook has recorded its findings yet.</p>"
+    rows = []
+    for f in sorted(findings, key=lambda f: f["notebook"]):
+        nb = f["notebook"]
+        page = exported.get(nb)
+        title = html.escape(notebooks[nb].title if nb in notebooks else nb)
+        link = f'<a href="{page.name}">{nb}</a>' if page is not None else nb
+        verdict = f'<span class="{_VERDICT_CLASS.get(f["verdict"], "")}">{html.escape(f["verdict"])}</span>'
+        rows.append([f"<td title='{title}'>{link}</td>", f"<td>{html.escape(f['claim'])}</td>",
+                     f"<td>{html.escape(f['source'])}</td>", f"<td>{html.escape(f['published'])}</td>",
+                     f"<td>{html.escape(f['ours'])}</td>", f"<td>{verdict}</td>",
+                     f"<td>{html.escape(f['test'])}</td>"])  # fmt: skip
+    counts = pd.Series([f["verdict"] for f in findings]).value_counts()
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items())
+    return (f"<h2>Findings</h2><p>Every claim of the source documents that the notebooks test, with our number on the "
+            f"profile that ran: {summary}.</p>" + _table(rows, ["#", "claim", "source", "published", "ours", "verdict",
+                                                              "decided by"]))  # fmt: skip
+
+
 def full_projections(reports_dir: Path) -> list[tuple[str, float, str]]:
     """(device, hours, when) of the latest ``full`` projection per device in ``reports/bench/bench.csv``."""
     path = Path(reports_dir) / "bench" / "bench.csv"
@@ -127,6 +155,8 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
              "</style></head><body><header><h1>poselab: how human pose estimation networks work</h1>"
              "<p>A reproducible report: every figure and table below is regenerated from code by "
              "<code>make report</code>.</p></header><main>"]  # fmt: skip
+
+    parts.append(findings_ledger(index.get("findings", []), notebooks, exported))
 
     meta = [["profile", ", ".join(profiles)], ["device", ", ".join(devices)],
             ["git commit", html.escape(last.get("git_commit", "unknown"))],

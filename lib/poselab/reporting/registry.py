@@ -24,7 +24,7 @@ _ID = re.compile(r"^(?P<kind>[FT])(?P<nb>\d\d)\.(?P<n>\d+)$")
 
 
 def empty_index() -> dict:
-    return {"artifacts": [], "headlines": [], "trainings": [], "runs": {}}
+    return {"artifacts": [], "headlines": [], "trainings": [], "findings": [], "runs": {}}
 
 
 class Registry:
@@ -88,7 +88,16 @@ class Registry:
         entry = {"notebook": self.notebook, "label": label, **summary, "profile": self.meta["profile"]}
         self._record("trainings", entry, lambda e: e["notebook"] == self.notebook and e["label"] == label)
 
+    def findings(self, rows: list[dict]) -> None:
+        """The notebook's findings (``poselab.findings.Finding`` as dicts), replacing the ones it recorded before."""
+        index_path = self.out_dir / ARTIFACTS
+        index = read_json(index_path, empty_index())
+        kept = [e for e in index.get("findings", []) if e["notebook"] != self.notebook]
+        index["findings"] = kept + [{"notebook": self.notebook, **row, "profile": self.meta["profile"]} for row in rows]
+        write_json(index_path, index)
 
+
+ENTRIES = ("artifacts", "headlines", "trainings", "findings")  # what a notebook adds to the index
 STATE = ".state"  # per-notebook records under reports/: NN.json (the run), NN.index.json (its entries)
 
 
@@ -107,7 +116,7 @@ def load_index(reports_dir: Path) -> dict:
             entries = json.loads(part.read_text())
         except ValueError:
             continue
-        for key in ("artifacts", "headlines", "trainings"):
+        for key in ENTRIES:
             index[key] += entries.get(key, [])
     for run in sorted(state.glob("[0-9][0-9].json")):
         try:
@@ -133,10 +142,10 @@ def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(stage_dir / entry["path"], target)
     index["artifacts"] = [e for e in index["artifacts"] if e["notebook"] != notebook] + staged["artifacts"]
-    for key in ("headlines", "trainings"):
+    for key in ENTRIES[1:]:
         index[key] = [e for e in index.get(key, []) if e["notebook"] != notebook] + staged.get(key, [])
     index["artifacts"].sort(key=lambda e: (e["notebook"], e["kind"], e["id"]))
     write_json(reports_dir / STATE / f"{notebook}.index.json",
-               {key: staged.get(key, []) for key in ("artifacts", "headlines", "trainings")})
+               {key: staged.get(key, []) for key in ENTRIES})
     write_json(reports_dir / ARTIFACTS, index)
     return index

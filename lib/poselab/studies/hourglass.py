@@ -18,6 +18,7 @@ from poselab.data.joints import get_convention
 from poselab.data.pose2d import PoseData, sources_for, subset
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource
 from poselab.evaluation import Evaluation, Quote, evaluate, mean_excludes
+from poselab.findings import DOES_NOT, SUPPORTS, UNRESOLVED, Finding, verdict
 from poselab.models import build_model
 from poselab.models.complexity import count_macs, count_parameters
 from poselab.settings import HourglassStudy
@@ -205,3 +206,37 @@ def findings_markdown(verdict: StackVerdict, seeds: pd.DataFrame, study: Hourgla
         f"PCKh@0.5 **{seeds.loc[study.label(study.main_stacks), f'PCKh@0.5 seed {study.seeds[0]}']:.3f}** on the "
         "held-out subjects.\n"
     )
+
+
+def findings(stack: StackVerdict, seeds: pd.DataFrame, study: HourglassStudy) -> list[Finding]:
+    """Notebook 02's finding: seed 002's claim that more stacks give a higher PCK, judged on the seed spread."""
+    few, many = study.label(stack.few), study.label(stack.many)
+    m, sd = seeds["PCKh@0.5 mean"], seeds["PCKh@0.5 std"].fillna(0)
+    mapped = {"supports": SUPPORTS, "does not support": DOES_NOT}.get(stack.verdict, UNRESOLVED)
+    return [Finding("More stacks give a higher PCK", "seed 002", "FLIC PCK 0.901 (8 stacks) vs 0.885 (2), one run each",
+                    f"PCKh@0.5 {m[many]:.3f} ± {sd[many]:.3f} ({many}) vs {m[few]:.3f} ± {sd[few]:.3f} ({few}) over "
+                    f"{len(study.seeds)} seed(s)", mapped,
+                    f"mean gain > 0 and Welch's t-test over the seeds at p < {stack.alpha}")]  # fmt: skip
+
+
+COLLAPSE = 0.5  # "collapses": the PCKh without skips is below this fraction of the PCKh with them
+
+
+def skip_findings(on: Evaluation, off: Evaluation, groups: pd.DataFrame, finest: str) -> list[Finding]:
+    """Notebook 03's findings on seed 000 §1.2: switching every skip off at inference collapses PCK (below
+    ``COLLAPSE`` of its value with skips); small joints (head top, wrists, ankles) lose more than the others, judged
+    where the claim should show most: with only the finest skip (``finest``, e.g. "32x32") off, since all skips off
+    removes nearly everything.  ``groups``: ``by_joint_group`` of T03.1."""
+    small, other = groups.loc["small joints"], groups.loc["other joints"]
+    fine = f"drop, {finest} skip off"
+    return [
+        Finding("Switching the skips off at inference collapses PCK", "seed 000 §1.2", "PCK falls to near zero",
+                f"training PCKh@0.5 {on.pckh:.3f} with skips, {off.pckh:.3f} without; "
+                f"{float(np.mean(off.per_sample == 0)):.0%} of the samples lose every joint",
+                verdict(off.pckh < COLLAPSE * on.pckh), f"PCKh without skips below {COLLAPSE:.0%} of with"),
+        Finding("Small joints lose most without the skips", "seed 000 §1.2", "",
+                f"PCKh drop with the {finest} skip off: small joints {small[fine]:.3f}, others {other[fine]:.3f} "
+                f"(all skips off: {small['drop']:.3f} vs {other['drop']:.3f})",
+                verdict(small[fine] > other[fine], small["drop"] > other["drop"]),
+                f"larger mean drop of the small joints with the {finest} skip off (partly: only with all off)"),
+    ]

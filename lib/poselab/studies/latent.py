@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from poselab.data.synthetic.motion import DYNAMIC_ACTIONS
+from poselab.findings import Finding, verdict
 from poselab.latent import Features, Sweep, cluster_table, k_sweep, mutual_information
 from poselab.settings import LatentStudy
 
@@ -65,3 +66,27 @@ def meaning_table(results: list[ClusterResult]) -> pd.DataFrame:
 
 def ami_table(results: list[ClusterResult]) -> pd.DataFrame:
     return pd.DataFrame({r.name: r.ami for r in results}).rename_axis("adjusted mutual information with")
+
+
+AMI_VISIBLE = 0.1  # an association between clusters and a label counts as visible from this adjusted MI on
+
+
+def findings(random_set: ClusterResult, full_set: ClusterResult, explained: float) -> list[Finding]:
+    """Notebook 04's findings on seed 000 §1.3-1.4: K = 2 clusters on random and on fully annotated samples; on random
+    samples the clusters follow annotation completeness, on fully annotated ones stationary vs moving poses (an
+    association is visible from an adjusted mutual information of ``AMI_VISIBLE``)."""
+    ks = (random_set.sweep.best_k, full_set.sweep.best_k)
+    completeness = float(random_set.ami["completeness (fully annotated or not)"])
+    motion = float(max(full_set.ami["action"], full_set.ami["dynamic vs stationary action"]))
+    return [
+        Finding("The silhouette picks K = 2 clusters", "seed 000 §1.3", "K = 2 on random and fully annotated samples",
+                f"K = {ks[0]} (random), K = {ks[1]} (fully annotated); PCA 2 components explain {explained:.1%}",
+                verdict(ks == (2, 2), 2 in ks), "best K of the silhouette sweep equals 2 in both sets"),
+        Finding("Clusters of random samples follow annotation completeness", "seed 000 §1.4",
+                "one cluster of nearly complete people, one with many missing joints",
+                f"AMI with fully annotated or not {completeness:.3f}", verdict(completeness >= AMI_VISIBLE),
+                f"AMI >= {AMI_VISIBLE}"),
+        Finding("Clusters of fully annotated samples follow motion", "seed 000 §1.4", "stationary vs moving poses",
+                f"AMI with the action or dynamic vs stationary {motion:.3f}", verdict(motion >= AMI_VISIBLE),
+                f"AMI >= {AMI_VISIBLE}"),
+    ]

@@ -1,0 +1,90 @@
+"""Each study's findings: the verdicts and thresholds that notebooks print and the report's ledger lists."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from poselab import findings as fd
+from poselab.lifting import tables as lifting_tables
+from poselab.reporting import registry as reg
+from poselab.reporting.html import build_index
+from poselab.studies import hourglass as hg
+from poselab.studies import hrnet as hr
+from poselab.studies import latent as lt
+
+
+def test_a_finding_takes_only_the_known_verdicts():
+    with pytest.raises(ValueError, match="verdict"):
+        fd.Finding("c", "seed 0", "", "1", "reproduces", "t")
+    assert fd.verdict(True) == fd.SUPPORTS and fd.verdict(False, True) == fd.PARTLY and fd.verdict(False) == fd.DOES_NOT
+    text = fd.markdown([fd.Finding("More is better", "seed 9", "0.9", "0.8", fd.SUPPORTS, "p < 0.05")])
+    assert "**More is better** seed 9: 0.9. Ours: 0.8. This **supports** the claim (p < 0.05)." in text
+
+
+def _evaluation(pckh, per_sample):
+    return SimpleNamespace(pckh=pckh, per_sample=np.asarray(per_sample, float))
+
+
+def test_skip_findings_call_a_collapse_below_half_and_judge_small_joints_at_the_finest_skip():
+    groups = pd.DataFrame({"drop": [0.6, 0.6], "drop, 16x16 skip off": [0.20, 0.05]},
+                          index=["small joints", "other joints"])  # fmt: skip
+    collapse, small = hg.skip_findings(_evaluation(0.8, [1, 1]), _evaluation(0.3, [0, 1]), groups, "16x16")
+    assert collapse.verdict == fd.SUPPORTS and "50% of the samples lose every joint" in collapse.ours
+    assert small.verdict == fd.SUPPORTS
+    swapped = groups.assign(**{"drop, 16x16 skip off": [0.05, 0.20]})
+    collapse, small = hg.skip_findings(_evaluation(0.8, [1]), _evaluation(0.41, [1]), swapped, "16x16")
+    assert collapse.verdict == fd.DOES_NOT and small.verdict == fd.DOES_NOT  # 0.41 > 0.4; 0.05 < 0.20
+    partly = swapped.assign(drop=[0.7, 0.6])
+    assert hg.skip_findings(_evaluation(0.8, [1]), _evaluation(0.41, [1]), partly, "16x16")[1].verdict == fd.PARTLY
+
+
+def test_the_stack_finding_maps_an_unresolved_verdict():
+    study = hg.HourglassStudy(stacks=(1, 2), seeds=(0, 1))
+    seeds = pd.DataFrame({"PCKh@0.5 mean": [0.6, 0.62], "PCKh@0.5 std": [0.01, np.nan]},
+                         index=["hourglass-1", "hourglass-2"])  # fmt: skip
+    v = hg.StackVerdict(1, 2, 0.02, 1.0, 0.4, 0.05, "not resolved by the seeds")
+    (f,) = hg.findings(v, seeds, study)
+    assert f.verdict == fd.UNRESOLVED and "0.620 ± 0.000 (hourglass-2)" in f.ours and "p < 0.05" in f.test
+
+
+def _clusters(k, ami):
+    return SimpleNamespace(sweep=SimpleNamespace(best_k=k), ami=pd.Series(ami))
+
+
+def test_latent_findings_use_the_ami_threshold_and_k_equal_two():
+    rand = _clusters(2, {"completeness (fully annotated or not)": lt.AMI_VISIBLE})
+    full = _clusters(3, {"action": 0.02, "dynamic vs stationary action": 0.09})
+    k, completeness, motion = lt.findings(rand, full, 0.37)
+    assert k.verdict == fd.PARTLY and completeness.verdict == fd.SUPPORTS and motion.verdict == fd.DOES_NOT
+
+
+def test_hrnet_finding_supports_only_without_a_significant_difference():
+    summary = pd.DataFrame({"mean PCKh@0.5": [0.5, 0.49], "std over seeds": [0.01, 0.02]},
+                           index=["as designed", "no batchnorm"])  # fmt: skip
+    calm = pd.DataFrame({"difference to as designed": [-0.01], "p-value": [0.3]}, index=["no batchnorm"])
+    assert hr.findings(summary, calm)[0].verdict == fd.SUPPORTS
+    sharp = calm.assign(**{"p-value": [0.01]})
+    (f,) = hr.findings(summary, sharp)
+    assert f.verdict == fd.DOES_NOT and "no batchnorm -0.010" in f.ours
+
+
+def test_lifting_findings_compare_bh_with_zv_and_the_ratio_with_the_thesis():
+    bh, ratio = lifting_tables.findings(zv=70.0, bh=68.0, supervised=46.0, hypotheses=10)
+    assert bh.verdict == fd.SUPPORTS and ratio.verdict == fd.DOES_NOT  # 1.52x > the thesis's 52.74 / 37.1 = 1.42x
+    assert lifting_tables.findings(50.0, 51.0, 40.0, 10)[0].verdict == fd.DOES_NOT
+
+
+def test_findings_reach_the_ledger_through_the_stage(tmp_path):
+    report, stage = tmp_path / "reports", tmp_path / "stage"
+    r = reg.Registry("06", stage, "smoke", "cpu", 0)
+    r.findings([{"claim": "ablations barely matter", "source": "seed 003", "published": "0.70", "ours": "0.5 ± 0.01",
+                 "verdict": fd.SUPPORTS, "test": "Welch p >= 0.05"}])  # fmt: skip
+    r.findings([{"claim": "ablations barely matter", "source": "seed 003", "published": "0.70", "ours": "0.5 ± 0.02",
+                 "verdict": fd.DOES_NOT, "test": "Welch p >= 0.05"}])  # fmt: skip
+    index = reg.merge_stage(stage, report, "06")
+    assert [f["ours"] for f in index["findings"]] == ["0.5 ± 0.02"]  # recorded again: replaced, not appended
+    page = build_index(report).read_text()
+    assert page.index("<h2>Findings</h2>") < page.index("<h2>Run</h2>")
+    assert "ablations barely matter" in page and "1 does not support" in page
