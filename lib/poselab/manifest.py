@@ -6,7 +6,6 @@ says how to fix it, instead of a traceback from deep inside a loader.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import yaml
 
+from poselab.data.integrity import file_hash
 from poselab.data.pose_files import UnsafeFileError
 
 SCHEMA_VERSION = 1
@@ -312,12 +312,8 @@ PINNABLE = ("videopose3d_3d", "videopose3d_2d")  # validators that read pickled 
 # --------------------------------------------------------------------------- status
 
 
-def md5sum(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+def md5sum(path: Path) -> str:
+    return file_hash(path, "md5")
 
 
 @dataclass

@@ -17,8 +17,9 @@ CACHE = ".hashes.json"
 SKIP = {"meta.json", "timing.json", CACHE}
 
 
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
+def file_hash(path: Path, algorithm: str = "sha256", chunk: int = 1 << 22) -> str:
+    """The hex digest of a file's bytes (``sha256``, or ``md5`` for the manifest's published checksums)."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
@@ -41,7 +42,7 @@ def _digest(path: Path, rel: str, cache: dict) -> str:
     hit = cache.get(rel)
     if hit and hit["bytes"] == st.st_size and hit["mtime_ns"] == st.st_mtime_ns:
         return hit["sha256"]
-    digest = sha256_file(path)
+    digest = file_hash(path)
     cache[rel] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
     return digest
 

@@ -16,13 +16,14 @@ never unpickles a file just because it is there:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from poselab.data.integrity import file_hash
 
 SEP = "|"
 FLAT_SUFFIX = ".flat.npz"
@@ -32,12 +33,8 @@ class UnsafeFileError(ValueError):
     """A data file that could only be read by unpickling it, and is not pinned as trusted."""
 
 
-def sha256sum(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+def sha256sum(path: Path) -> str:
+    return file_hash(path)
 
 
 def flat_path(path: Path) -> Path:
