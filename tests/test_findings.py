@@ -50,7 +50,12 @@ def test_the_stack_finding_maps_an_unresolved_verdict():
 
 
 def _clusters(k, ami):
-    return SimpleNamespace(sweep=SimpleNamespace(best_k=k), ami=pd.Series(ami))
+    sweep = SimpleNamespace(best_k=k, table=pd.DataFrame({"best": [0.30, 0.25, 0.28]}, index=[2, 3, 4]))
+    meaning = pd.DataFrame({"fully annotated": [0.9, 0.2], "action: walking": [0.5, 0.1],
+                            "action: sitting": [0.5, 0.9]})
+    ami = {"number of annotated joints": 0.05, "completeness (fully annotated or not)": 0.0, "action": 0.0,
+           "dynamic vs stationary action": 0.0, **ami}  # fmt: skip
+    return SimpleNamespace(sweep=sweep, meaning=meaning, ami=pd.Series(ami))
 
 
 def test_latent_findings_use_the_ami_threshold_and_k_equal_two():
@@ -61,8 +66,8 @@ def test_latent_findings_use_the_ami_threshold_and_k_equal_two():
 
 
 def test_hrnet_finding_supports_only_without_a_significant_difference():
-    summary = pd.DataFrame({"mean PCKh@0.5": [0.5, 0.49], "std over seeds": [0.01, 0.02]},
-                           index=["as designed", "no batchnorm"])  # fmt: skip
+    summary = pd.DataFrame({"mean PCKh@0.5": [0.5, 0.49], "std over seeds": [0.01, 0.02], "seeds finished": [3, 2],
+                            "seeds diverged": [0, 1]}, index=["as designed", "no batchnorm"])  # fmt: skip
     calm = pd.DataFrame({"difference to as designed": [-0.01], "p-value": [0.3]}, index=["no batchnorm"])
     assert hr.findings(summary, calm)[0].verdict == fd.SUPPORTS
     sharp = calm.assign(**{"p-value": [0.01]})
@@ -88,3 +93,46 @@ def test_findings_reach_the_ledger_through_the_stage(tmp_path):
     page = build_index(report).read_text()
     assert page.index("<h2>Findings</h2>") < page.index("<h2>Run</h2>")
     assert "ablations barely matter" in page and "1 does not support" in page
+
+
+def test_skip_findings_add_the_scale_finding_and_the_headlines():
+    groups = pd.DataFrame({"drop": [0.6, 0.5], "drop, 16x16 skip off": [0.20, 0.05]},
+                          index=["small joints", "other joints"])  # fmt: skip
+    on, off = _evaluation(0.8, [1, 1]), _evaluation(0.3, [0, 1])
+    *_, scale = hg.skip_findings(on, off, groups, "16x16", {"16x16": 0.4, "8x8": 0.7, "4x4": 0.75})
+    assert scale.verdict == fd.SUPPORTS and "16x16 0.400, 8x8 0.700" in scale.ours
+    *_, scale = hg.skip_findings(on, off, groups, "16x16", {"16x16": 0.7, "8x8": 0.4})
+    assert scale.verdict == fd.DOES_NOT
+    heads = dict((name, value) for name, value, _ in hg.skip_headlines(on, off, groups, "16x16"))
+    assert heads["PCKh drop, small joints, finest skip off"] == 0.20 and heads["training PCKh@0.5, skips off"] == 0.3
+
+
+def test_latent_notes_name_the_runner_up_k_and_the_cluster_shares():
+    rand = _clusters(2, {"completeness (fully annotated or not)": 0.2})
+    k, completeness, motion = lt.findings(rand, rand, 0.4)
+    assert "runner-up K = 4" in k.note and "90%, 20%" in completeness.note
+    assert "dynamic actions per cluster: 50%, 10%" in motion.note  # walking is dynamic, sitting is not
+    assert [h[0] for h in lt.headline_numbers(rand, rand, 0.4)][-1] == "PCA variance explained (2 components)"
+
+
+def test_hrnet_notes_count_diverged_runs_and_headlines_carry_the_spread():
+    summary = pd.DataFrame({"mean PCKh@0.5": [0.5, 0.2], "std over seeds": [0.01, 0.02], "seeds finished": [3, 2],
+                            "seeds diverged": [0, 1]}, index=["as designed", "no batchnorm + identity"])  # fmt: skip
+    comparison = pd.DataFrame({"difference to as designed": [-0.3], "p-value": [0.001]},
+                              index=["no batchnorm + identity"])  # fmt: skip
+    (f,) = hr.findings(summary, comparison)
+    assert "1 run(s) diverged" in f.note and "significant at p < 0.05: no batchnorm + identity" in f.note
+    assert "linear in its input" in f.note
+    assert hr.headline_numbers(summary)[1] == ("HRNet no batchnorm + identity: final PCKh@0.5", 0.2, "",
+                                               "± 0.020 over 2 seeds")  # fmt: skip
+
+
+def test_lifting_notes_read_the_alignment_gap_and_the_training_trend():
+    _, ratio = lifting_tables.findings(70.0, 68.0, 46.0, 10, {"vae-gan": 100.0, "supervised": 50.0})
+    assert "global rotation and scale" in ratio.note  # 30 mm more aligned vs 4 mm: above GLOBAL_SHARE
+    _, ratio = lifting_tables.findings(70.0, 68.0, 46.0, 10, {"vae-gan": 75.0, "supervised": 50.0})
+    assert "alignment helps both models alike" in ratio.note
+    falling = "still falling (2.0 mm over its last 2 epochs in F07.4d)"
+    assert lifting_tables.training_trend(np.array([9.0, 8.0, 7.0])) == falling
+    assert lifting_tables.training_trend(np.array([7.0, 8.0])) == "flat"
+    assert lifting_tables.headline_numbers(70.0, 68.0, 46.0, 10, "synthetic")[3][1] == 1.52

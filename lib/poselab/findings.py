@@ -6,9 +6,7 @@ the ledger of every notebook's findings."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-
-import pandas as pd
+from dataclasses import dataclass
 
 SUPPORTS, PARTLY, DOES_NOT, UNRESOLVED = "supports", "partly supports", "does not support", "not resolved"
 VERDICTS = (SUPPORTS, PARTLY, DOES_NOT, UNRESOLVED)
@@ -22,6 +20,7 @@ class Finding:
     ours: str  # our number, with its spread where there is one
     verdict: str  # one of VERDICTS
     test: str  # how the verdict is decided: the threshold or the statistical test
+    note: str = ""  # context for the notebook's text (not in the ledger): what else the numbers show
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -32,14 +31,11 @@ def verdict(ok: bool, partly: bool = False) -> str:
     return SUPPORTS if ok else PARTLY if partly else DOES_NOT
 
 
-def table(findings: Iterable[Finding]) -> pd.DataFrame:
-    return pd.DataFrame([asdict(f) for f in findings], columns=list(Finding.__dataclass_fields__))
-
-
 def markdown(findings: Iterable[Finding]) -> str:
     """The findings as a Markdown list: claim, the source's number, ours, the verdict and its test."""
     lines = []
     for f in findings:
         theirs = f" {f.source}: {f.published}." if f.published else f" ({f.source})"
-        lines.append(f"* **{f.claim}**{theirs} Ours: {f.ours}. This **{f.verdict}** the claim ({f.test}).")
+        note = f" {f.note}" if f.note else ""
+        lines.append(f"* **{f.claim}**{theirs} Ours: {f.ours}. This **{f.verdict}** the claim ({f.test}).{note}")
     return "\n".join(lines)

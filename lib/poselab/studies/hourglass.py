@@ -222,21 +222,45 @@ def findings(stack: StackVerdict, seeds: pd.DataFrame, study: HourglassStudy) ->
 COLLAPSE = 0.5  # "collapses": the PCKh without skips is below this fraction of the PCKh with them
 
 
-def skip_findings(on: Evaluation, off: Evaluation, groups: pd.DataFrame, finest: str) -> list[Finding]:
+def skip_findings(on: Evaluation, off: Evaluation, groups: pd.DataFrame, finest: str,
+                  per_scale: dict[str, float] | None = None) -> list[Finding]:  # fmt: skip
     """Notebook 03's findings on seed 000 §1.2: switching every skip off at inference collapses PCK (below
     ``COLLAPSE`` of its value with skips); small joints (head top, wrists, ankles) lose more than the others, judged
     where the claim should show most: with only the finest skip (``finest``, e.g. "32x32") off, since all skips off
-    removes nearly everything.  ``groups``: ``by_joint_group`` of T03.1."""
+    removes nearly everything.  ``groups``: ``by_joint_group`` of T03.1.  With ``per_scale`` (feature resolution ->
+    PCKh with that scale's skip alone off, finest first), a third finding: the skips restore the detail pooling
+    loses, so the finest one matters most."""
     small, other = groups.loc["small joints"], groups.loc["other joints"]
     fine = f"drop, {finest} skip off"
-    return [
+    found = [
         Finding("Switching the skips off at inference collapses PCK", "seed 000 §1.2", "PCK falls to near zero",
                 f"training PCKh@0.5 {on.pckh:.3f} with skips, {off.pckh:.3f} without; "
                 f"{float(np.mean(off.per_sample == 0)):.0%} of the samples lose every joint",
-                verdict(off.pckh < COLLAPSE * on.pckh), f"PCKh without skips below {COLLAPSE:.0%} of with"),
+                verdict(off.pckh < COLLAPSE * on.pckh), f"PCKh without skips below {COLLAPSE:.0%} of with",
+                "The model is not retrained: the same weights run without their skip branches."),
         Finding("Small joints lose most without the skips", "seed 000 §1.2", "",
                 f"PCKh drop with the {finest} skip off: small joints {small[fine]:.3f}, others {other[fine]:.3f} "
                 f"(all skips off: {small['drop']:.3f} vs {other['drop']:.3f})",
                 verdict(small[fine] > other[fine], small["drop"] > other["drop"]),
-                f"larger mean drop of the small joints with the {finest} skip off (partly: only with all off)"),
+                f"larger mean drop of the small joints with the {finest} skip off (partly: only with all off)",
+                "All skips off removes nearly everything, so it cannot say which joints need the detail most; the "
+                f"{finest} skip alone keeps what the first pooling discards."),
     ]
+    if per_scale:
+        most = min(per_scale, key=per_scale.get)
+        found.append(Finding(
+            "The skips restore the detail pooling loses: the finest one matters most", "seed 000 §1.2 (Olsen, Newell)",
+            "", "PCKh@0.5 with one skip off: " + ", ".join(f"{k} {v:.3f}" for k, v in per_scale.items()),
+            verdict(most == next(iter(per_scale))), "switching off the finest skip costs the most PCKh"))
+    return found
+
+
+def skip_headlines(on: Evaluation, off: Evaluation, groups: pd.DataFrame, finest: str) -> list[tuple[str, float, str]]:
+    """Notebook 03's front-page numbers: (name, value, note)."""
+    small, other = groups.loc["small joints"], groups.loc["other joints"]
+    fine = f"drop, {finest} skip off"
+    return [("training PCKh@0.5, skips on", on.pckh, ""), ("training PCKh@0.5, skips off", off.pckh, ""),
+            ("PCKh drop, small joints", small["drop"], "head top, wrists, ankles; all skips off"),
+            ("PCKh drop, other joints", other["drop"], "all skips off"),
+            ("PCKh drop, small joints, finest skip off", small[fine], f"{finest} skip off"),
+            ("PCKh drop, other joints, finest skip off", other[fine], f"{finest} skip off")]  # fmt: skip

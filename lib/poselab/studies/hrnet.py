@@ -106,6 +106,22 @@ def findings(summary: pd.DataFrame, comparison: pd.DataFrame, alpha: float = 0.0
     significant = [e for e in comparison.index if comparison.loc[e, "p-value"] < alpha]
     ours = "; ".join(f"{e} {summary.loc[e, 'mean PCKh@0.5']:.3f} ± {summary.loc[e, 'std over seeds']:.3f}"
                      for e in summary.index)  # fmt: skip
+    diverged = int(summary["seeds diverged"].sum())
+    note = (f"Seed-to-seed spread at most {summary['std over seeds'].max():.3f}"
+            + (f"; significant at p < {alpha}: {', '.join(significant)}" if significant else "")
+            + (f". {diverged} run(s) diverged (NaN loss) and are left out of the means." if diverged else
+               ". No run diverged."))  # fmt: skip
+    if "no batchnorm + identity" in summary.index:
+        note += (" Without activations the whole network is linear in its input (a unit test checks this), so the "
+                 f"{summary.loc['no batchnorm + identity', 'mean PCKh@0.5']:.3f} it reaches is what one linear filter "
+                 "bank followed by the argmax achieves on these images.")  # fmt: skip
     return [Finding("The ablations barely change HRNet's accuracy", "seed 003", "about 0.70 PCKh for all three "
                     "(MPII, 9 epochs, one run each)", f"{ours}; largest gap {largest} {gaps[largest]:+.3f}",
-                    verdict(not significant), f"no difference significant in Welch's t-test at p < {alpha}")]
+                    verdict(not significant), f"no difference significant in Welch's t-test at p < {alpha}", note)]
+
+
+def headline_numbers(summary: pd.DataFrame) -> list[tuple[str, float, str, str]]:
+    """Notebook 06's front-page numbers: (name, value, unit, note)."""
+    return [(f"HRNet {e}: final PCKh@0.5", summary.loc[e, "mean PCKh@0.5"], "",
+             f"± {summary.loc[e, 'std over seeds']:.3f} over {int(summary.loc[e, 'seeds finished'])} seeds")
+            for e in summary.index]  # fmt: skip
