@@ -42,7 +42,8 @@ def test_skip_findings_call_a_collapse_below_half_and_judge_small_joints_at_the_
 
 def test_the_stack_finding_maps_an_unresolved_verdict():
     study = hg.HourglassStudy(stacks=(1, 2), seeds=(0, 1))
-    seeds = pd.DataFrame({"PCKh@0.5 mean": [0.6, 0.62], "PCKh@0.5 std": [0.01, np.nan]},
+    seeds = pd.DataFrame({"PCKh@0.5 mean": [0.6, 0.62], "PCKh@0.5 std": [0.01, np.nan],
+                          "PCK@0.2 (torso) mean": [0.5, 0.55], "PCKh@0.5 seed 0": [0.61, 0.63]},
                          index=["hourglass-1", "hourglass-2"])  # fmt: skip
     v = hg.StackVerdict(1, 2, 0.02, 1.0, 0.4, 0.05, "not resolved by the seeds")
     (f,) = hg.findings(v, seeds, study)

@@ -364,6 +364,17 @@ def bench_silhouette(n: int = 10000, d: int = 4096, ks: range = range(2, 11), re
     ]  # fmt: skip
 
 
+def random_lifting_set(n: int):
+    """``n`` random normalised poses as a lifting training set: the lifting trainers' speed does not depend on the
+    poses."""
+    from poselab.lifting.data import LiftingSet
+
+    poses = np.random.default_rng(0).normal(0, 0.4, (n, 16, 3)).astype(np.float32)
+    return LiftingSet(inputs=poses[..., :2], targets=poses, gt_mm=np.zeros((n, 17, 3), np.float32),
+                      pixels=np.zeros((n, 17, 2), np.float32), subject=np.full(n, "S1"), take=np.full(n, "Walking 1"),
+                      action=np.full(n, "Walking"), camera=np.zeros(n, int), frame=np.arange(n))  # fmt: skip
+
+
 def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
     """Lifting (notebook 07): training iterations/s at batch 256, thesis width h = 1024 and the default
     profile's h = 256; on the CPU with 1 and with all threads, and on the GPU when there is one."""
@@ -371,17 +382,11 @@ def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
 
     import torch
 
-    from poselab.lifting import data as lifting_data
     from poselab.lifting.config import LiftingConfig
     from poselab.lifting.train import train_supervised, train_vae_gan
 
     n = iterations * batch_size
-    rng = np.random.default_rng(0)
-    poses = rng.normal(0, 0.4, (n, 16, 3)).astype(np.float32)
-    train = lifting_data.LiftingSet(
-        inputs=poses[..., :2], targets=poses, gt_mm=np.zeros((n, 17, 3), np.float32),
-        pixels=np.zeros((n, 17, 2), np.float32), subject=np.full(n, "S1"), take=np.full(n, "Walking 1"),
-        action=np.full(n, "Walking"), camera=np.zeros(n, int), frame=np.arange(n))  # fmt: skip
+    train = random_lifting_set(n)
     runs = [("cpu", 1), ("cpu", os.cpu_count() or 1)] + ([("cuda", 0)] if torch.cuda.is_available() else [])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -557,7 +562,6 @@ def bench_full(steps: int = 3, lifting_iterations: int = 20) -> list[dict]:
 
     import torch
 
-    from poselab.lifting import data as lifting_data
     from poselab.lifting.train import TRAINERS
     from poselab.models import build_model
     from poselab.precision import choose, family
@@ -568,12 +572,7 @@ def bench_full(steps: int = 3, lifting_iterations: int = 20) -> list[dict]:
     for part in full_schedule():
         if "lifting" in part:
             cfg = PROFILES["full"].lifting
-            n = cfg.batch_size * lifting_iterations
-            poses = np.random.default_rng(0).normal(0, 0.4, (n, 16, 3)).astype(np.float32)
-            train = lifting_data.LiftingSet(
-                inputs=poses[..., :2], targets=poses, gt_mm=np.zeros((n, 17, 3), np.float32),
-                pixels=np.zeros((n, 17, 2), np.float32), subject=np.full(n, "S1"), take=np.full(n, "Walking 1"),
-                action=np.full(n, "Walking"), camera=np.zeros(n, int), frame=np.arange(n))  # fmt: skip
+            train = random_lifting_set(cfg.batch_size * lifting_iterations)
             with tempfile.TemporaryDirectory() as tmp:
                 result = TRAINERS[part["lifting"]](train, None, replace(cfg, epochs=1, supervised_epochs=1,
                                                                         cpu_threads=0), Path(tmp), device,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 
 from poselab.data.joints import get_convention
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource
@@ -31,6 +32,20 @@ def pckh_evaluator(val_set: HeatmapDataset, val: PoseSource, convention: str):
         return {"val_pckh": evaluate(model, val_set, val, convention, device).pckh}
 
     return validate
+
+
+def seed_std(values: np.ndarray) -> float:
+    """The seed-to-seed spread of a result: the sample standard deviation (ddof = 1), NaN for fewer than 2 seeds."""
+    values = np.asarray(values, float)
+    return float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+
+
+def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Welch's t-test of mean(a) = mean(b) over seeds: (t, two-sided p); NaNs when either side has fewer than 2."""
+    if len(a) < 2 or len(b) < 2:
+        return float("nan"), float("nan")
+    test = stats.ttest_ind(a, b, equal_var=False)
+    return float(test.statistic), float(test.pvalue)
 
 
 @dataclass

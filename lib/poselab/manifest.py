@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from poselab.data.integrity import file_hash
-from poselab.data.pose_files import UnsafeFileError
+from poselab.data.pose_files import UnsafeFileError, read_poses
 
 SCHEMA_VERSION = 1
 KINDS = ("generated", "real")
@@ -227,22 +227,8 @@ def load_manifest(path: Path | None = None) -> Manifest:
 # --------------------------------------------------------------------------- validators
 
 
-def _pose_arrays(path: Path, trusted: tuple[str, ...]) -> tuple[dict, dict, dict]:
-    """The pose sequences of a flat file, of its flat copy, or of a pinned pickled file (never an unpinned pickle)."""
-    from poselab.data.pose_files import flat_path, is_flat, load_flat, read_pickled
-
-    for candidate in (path, flat_path(path)):
-        if candidate.is_file() and is_flat(candidate):
-            return load_flat(candidate)
-    raw = read_pickled(path, ("positions_3d", "positions_2d", "metadata"), trusted)
-    unpack = {k: v.item() if isinstance(v, np.ndarray) and v.dtype == object and v.ndim == 0 else v
-              for k, v in raw.items()}  # fmt: skip
-    meta = unpack.get("metadata", {})
-    return unpack.get("positions_3d", {}), unpack.get("positions_2d", {}), meta if isinstance(meta, dict) else {}
-
-
 def _validate_videopose3d_3d(path: Path, trusted: tuple[str, ...] = ()) -> str:
-    poses, _, _ = _pose_arrays(path, trusted)
+    poses, _, _ = read_poses(path, trusted)
     if not isinstance(poses, dict) or not poses:
         raise ValueError("no 3D pose sequences (positions_3d)")
     for subject, actions in poses.items():
@@ -254,7 +240,7 @@ def _validate_videopose3d_3d(path: Path, trusted: tuple[str, ...] = ()) -> str:
 
 
 def _validate_videopose3d_2d(path: Path, trusted: tuple[str, ...] = ()) -> str:
-    _, poses, meta = _pose_arrays(path, trusted)
+    _, poses, meta = read_poses(path, trusted)
     if not isinstance(poses, dict) or not poses:
         raise ValueError("no 2D pose sequences (positions_2d)")
     n_joints = meta.get("num_joints")

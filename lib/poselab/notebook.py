@@ -85,8 +85,7 @@ class Context:
 
     def record_trainings(self, results: dict) -> None:
         """Record how each model was trained (label -> an object with ``summary()``: precision, threads, ...)."""
-        for label, result in results.items():
-            self.registry.training(label, result.summary())
+        self.registry.trainings({label: result.summary() for label, result in results.items()})
 
 
 def start(

@@ -23,7 +23,12 @@ class Choice:
     measured: str  # where the choice comes from
 
     def describe(self) -> str:
-        return ("bfloat16 autocast" if self.bf16 else "float32") + (", channels_last" if self.channels_last else "")
+        return describe(self.bf16, self.channels_last)
+
+
+def describe(bf16: bool, channels_last: bool) -> str:
+    """What a run computes in, as the run metadata records it: "float32" or "bfloat16 autocast", and the layout."""
+    return ("bfloat16 autocast" if bf16 else "float32") + (", channels_last" if channels_last else "")
 
 
 # (device kind, model family, smallest batch the entry applies to) -> choice; the largest matching batch wins.

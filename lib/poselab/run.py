@@ -32,7 +32,7 @@ from poselab.io import git_commit, now, read_json, write_json
 from poselab.manifest import ManifestError
 from poselab.plan import NotebookInfo, discover, plan
 from poselab.profiles import get_profile
-from poselab.reporting.registry import ARTIFACTS, load_index, merge_stage
+from poselab.reporting.registry import ARTIFACTS, STATE, merge_stage
 from poselab.train_config import LIMIT_ENV
 
 KERNEL_NAME = "poselab"
@@ -43,31 +43,38 @@ def source_hash(nb: NotebookInfo) -> str:
     return digest(reachable_sources(notebook_code(nb.path)))
 
 
-def data_state(data_dir: Path, profile: str = "default") -> str:
-    """Hash of the manifest, the synthetic-data generator, the recorded digests of the profile's
-    synthetic sets on disk, and the size and modification time of real data on disk.  A notebook
-    that reads the data re-executes when any of them changes, even if its own imports never reach
-    the generator."""
-    from poselab.data.synthetic.generate import FORMAT_VERSION, source_fingerprint
-    from poselab.manifest import load_manifest
+class DataState:
+    """Hash of the manifest, the synthetic-data generator, the recorded digests of the profile's synthetic sets on
+    disk, and the size and modification time of real data on disk.  A notebook that reads the data re-executes when
+    any of them changes, even if its own imports never reach the generator.  What cannot change during a run (the
+    manifest, the generator's source) is read once; ``of(data_dir, profile)`` reads what notebooks may write."""
 
-    manifest_path = paths.repo_root() / "data_manifest.yaml"
-    h = hashlib.sha256(manifest_path.read_bytes())
-    h.update(f"synthetic:{FORMAT_VERSION}:{source_fingerprint()}".encode())
-    for meta in sorted((Path(data_dir) / "synthetic" / profile).glob("*/meta.json")):
-        try:
-            h.update(json.dumps(json.loads(meta.read_text()).get("files", {}), sort_keys=True).encode())
-        except ValueError:
-            h.update(b"unreadable")
-    for ds in load_manifest(manifest_path).datasets.values():
-        if ds.kind != "real":
-            continue
-        for f in ds.files:
-            p = ds.folder(data_dir) / f.path
+    def __init__(self):
+        from poselab.data.synthetic.generate import FORMAT_VERSION, source_fingerprint
+        from poselab.manifest import load_manifest
+
+        manifest_path = paths.repo_root() / "data_manifest.yaml"
+        h = hashlib.sha256(manifest_path.read_bytes())
+        h.update(f"synthetic:{FORMAT_VERSION}:{source_fingerprint()}".encode())
+        self.fixed = h.hexdigest()
+        self.real = [(ds, f.path) for ds in load_manifest(manifest_path).datasets.values() if ds.kind == "real"
+                     for f in ds.files]  # fmt: skip
+
+    def of(self, data_dir: Path, profile: str = "default") -> str:
+        from poselab.data.integrity import content_digest
+
+        h = hashlib.sha256(self.fixed.encode())
+        for meta in sorted((Path(data_dir) / "synthetic" / profile).glob("*/meta.json")):
+            try:
+                h.update(content_digest(json.loads(meta.read_text()).get("files", {})).encode())
+            except ValueError:
+                h.update(b"unreadable")
+        for ds, rel in self.real:
+            p = ds.folder(data_dir) / rel
             if p.exists():
                 st = p.stat()
                 h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()
+        return h.hexdigest()
 
 
 def fingerprint(nb: NotebookInfo, settings: dict, upstream: list[str], shared: str) -> str:
@@ -112,8 +119,9 @@ def one_line(e: BaseException) -> str:
 USER_ERRORS = (NotebookFailed, ManifestError, ValueError, FileNotFoundError, PermissionError, OSError, RuntimeError)
 
 
-def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, progress: bool) -> float:
-    """Run one notebook via papermill into a staging area; merge on success.  Returns seconds."""
+def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, progress: bool) -> tuple[float, dict]:
+    """Run one notebook via papermill into a staging area; merge on success.  Returns the seconds it took and the
+    report's index with its entries merged in."""
     import papermill as pm
 
     (reports_dir / ".staging").mkdir(parents=True, exist_ok=True)
@@ -150,12 +158,19 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, prog
     finally:
         os.environ.pop("TQDM_DISABLE", None)
     seconds = time.perf_counter() - start
-    merge_stage(stage, reports_dir, nb.id)
+    index = merge_stage(stage, reports_dir, nb.id)
     os.replace(out, executed / out.name)
     (executed / "failed" / out.name).unlink(missing_ok=True)
     shutil.rmtree(stage, ignore_errors=True)
     _remove_if_empty(stage.parent)
-    return seconds
+    return seconds, index
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -190,19 +205,15 @@ def run(
     available = discover(notebooks_dir or paths.notebooks_dir())
     todo = plan(notebooks, available)
     kernel = ensure_kernel(reports_dir)
-    if limit_steps is not None:  # every training run stops after this many steps (the kernels inherit it)
-        os.environ[LIMIT_ENV] = str(limit_steps)
-    else:
-        os.environ.pop(LIMIT_ENV, None)
-    if deterministic:
-        os.environ[DETERMINISTIC_ENV] = "1"
-    else:
-        os.environ.pop(DETERMINISTIC_ENV, None)
+    # the kernels inherit these: every training run stops after that many steps; deterministic kernels on CUDA
+    _set_env(LIMIT_ENV, None if limit_steps is None else str(limit_steps))
+    _set_env(DETERMINISTIC_ENV, "1" if deterministic else None)
     settings = {"profile": prof.name, "profile_config": prof.fingerprint(), "seed": seed, "device": dev,
                 "limit_steps": limit_steps, "deterministic": deterministic_kernels(dev)}  # fmt: skip
     params = {"profile": prof.name, "device": dev, "seed": seed, "data_dir": str(data_dir),
               "reports_dir": str(reports_dir)}  # fmt: skip
-    state_dir = reports_dir / ".state"
+    state_dir = reports_dir / STATE
+    data = DataState()
     fps: dict[str, str] = {}
     host = machine.describe()
     print(f"poselab: profile={prof.name} device={dev} seed={seed} notebooks={' '.join(n.id for n in todo)}")
@@ -214,8 +225,8 @@ def run(
     for k, nb in enumerate(todo, 1):
         upstream = [fps[d] for d in sorted(nb.depends_on)]
         # the data as it is now (an earlier notebook of this run may have generated it)
-        fp = fingerprint(nb, settings, upstream, source_hash(nb) + data_state(data_dir, prof.name))
-        fps[nb.id] = fp
+        code = source_hash(nb)  # the runner does not change the sources: hashed once per notebook
+        fp = fps[nb.id] = fingerprint(nb, settings, upstream, code + data.of(data_dir, prof.name))
         try:
             state = read_json(state_dir / f"{nb.id}.json", {})
         except ValueError:
@@ -228,20 +239,19 @@ def run(
         print(f"{head}: executing ...", flush=True)
         started = now()
         try:
-            seconds = execute(nb, params, reports_dir, kernel, progress)
+            seconds, index = execute(nb, params, reports_dir, kernel, progress)
         except NotebookFailed as e:
             print(f"{head}: FAILED\n  {e}", file=sys.stderr)
             status = 1
             break
         # recorded with the data the notebook left (it may have generated it), so that a rerun finds it up to date
-        fp = fps[nb.id] = fingerprint(nb, settings, upstream, source_hash(nb) + data_state(data_dir, prof.name))
+        fp = fps[nb.id] = fingerprint(nb, settings, upstream, code + data.of(data_dir, prof.name))
         record = {"fingerprint": fp, "profile": prof.name, "device": dev, "seed": seed,
                   "started": started, "finished": now(), "wall_seconds": round(seconds, 2),
                   "git_commit": git_commit(paths.repo_root()), "title": nb.title,
                   "executed": f"executed/{nb.name}.ipynb", "machine": host, "limit_steps": limit_steps,
-                  "deterministic": deterministic_kernels(dev)}  # fmt: skip
+                  "deterministic": settings["deterministic"]}  # fmt: skip
         write_json(state_dir / f"{nb.id}.json", record)
-        index = load_index(reports_dir)
         index["runs"][nb.id] = record
         write_json(reports_dir / ARTIFACTS, index)
         print(f"{head}: done in {seconds:.1f} s")

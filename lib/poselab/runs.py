@@ -19,6 +19,7 @@ Every checkpoint is read with ``weights_only=True`` (``poselab.checkpoints``): n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import warnings
@@ -33,8 +34,10 @@ from poselab.code_digest import digest, reachable_sources
 FINAL = "final.pt"  # a finished 2D run (the lifting trainers name theirs after the model: vae_gan.pt)
 
 
+@functools.cache
 def code_digest(module: str) -> str:
-    """16 hex digits of the source of ``module`` and every ``poselab`` module it imports, directly or not."""
+    """16 hex digits of the source of ``module`` and every ``poselab`` module it imports, directly or not.  Once per
+    process: the code a process runs does not change while it runs (the digest is of the code it imported)."""
     return digest(reachable_sources(f"import {module}"))[:16]
 
 

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from poselab.checkpoints import save_atomic
 from poselab.data.pose_dataset import HeatmapDataset, epoch_batches, epoch_order, source_images
-from poselab.precision import bf16_native, choose, family
+from poselab.precision import bf16_native, choose, describe, family
 from poselab.runs import FINAL, finished_run, readable_or_set_aside, save_run
 from poselab.train_config import TrainConfig
 
@@ -126,10 +126,6 @@ def barrier(world: int) -> None:
         torch.distributed.barrier()
 
 
-def describe_precision(bf16: bool, channels_last: bool) -> str:
-    return ("bfloat16 autocast" if bf16 else "float32") + (", channels_last" if channels_last else "")
-
-
 def train(
     model: torch.nn.Module,
     train_set: HeatmapDataset,
@@ -141,13 +137,15 @@ def train(
     progress: bool = True,
     stop_after: int | None = None,
     key: str | None = None,
+    restart_other: bool = False,
 ) -> TrainResult:
     """Train ``model`` for ``cfg.epochs`` epochs, resuming from ``out_dir/last.pt`` if present.
 
     ``evaluate(model)`` runs after every epoch (the model is in eval mode during it) and its
     numbers join the log.  ``stop_after`` ends the call after that many epochs of this call
     (simulating an interruption; tests use it).  ``key`` identifies the run: a checkpoint
-    written under another key or configuration is an error.  Returns the history and status.
+    written under another key or configuration is an error, or with ``restart_other`` deleted (start over).
+    Returns the history and status.
     """
     if cfg.loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {cfg.loss!r}")
@@ -174,11 +172,8 @@ def train(
         if world > 1 else model
     opt = make_optimizer(model, cfg)
     start_epoch, history, status, diverged_epoch, seconds = 0, [], "running", None, 0.0
-    ckpt = readable_or_set_aside(out_dir / CHECKPOINT, device)
+    ckpt = resume_point(out_dir / CHECKPOINT, asdict(cfg), key, device, restart_other, rank, world)
     if ckpt is not None:
-        if ckpt["config"] != asdict(cfg) or ckpt.get("key") != key:
-            raise ValueError(f"{out_dir / CHECKPOINT} belongs to another run (configuration or key differ); "
-                             "delete it to restart")  # fmt: skip
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
@@ -255,8 +250,35 @@ def train(
         done_here += 1
     if status == "running" and start_epoch >= cfg.epochs:
         status = "finished"
-    return TrainResult(pd.DataFrame(history), status, diverged_epoch, seconds, describe_precision(bf16, channels_last),
+    return TrainResult(pd.DataFrame(history), status, diverged_epoch, seconds, describe(bf16, channels_last),
                        cfg.max_steps, torch.get_num_threads(), str(device))  # fmt: skip
+
+
+def rank_zero_first(read):
+    """``read()`` in process 0 first, then in the others of a torchrun job: a corrupt file is set aside (or another
+    run's deleted) by one process only, before the rest look at it."""
+    rank, world = process_group()
+    value = read() if rank == 0 else None
+    barrier(world)
+    return read() if rank > 0 else value
+
+
+def resume_point(path: Path, config: dict, key: str | None, device: str, restart_other: bool, rank: int,
+                 world: int) -> dict | None:  # fmt: skip
+    """The unfinished run at ``path`` to resume (None: start from scratch; a corrupt file is set aside).  A checkpoint
+    of another configuration or key is an error, or with ``restart_other`` deleted.  Process 0 decides first."""
+    ckpt = None
+    if rank == 0:
+        ckpt = readable_or_set_aside(path, device)
+        if ckpt is not None and (ckpt["config"] != config or ckpt.get("key") != key):
+            if not restart_other:
+                raise ValueError(f"{path} belongs to another run (configuration or key differ); delete it to restart")
+            path.unlink()
+            ckpt = None
+    barrier(world)
+    if rank > 0 and path.exists():
+        ckpt = readable_or_set_aside(path, device)
+    return ckpt
 
 
 def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainConfig, out_dir: Path, key: str,
@@ -267,17 +289,15 @@ def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainC
     ``poselab.models.build_model``), so later notebooks can rebuild the model.
     """
     out_dir = Path(out_dir)
-    saved = finished_run(out_dir / FINAL, key)
+    saved = rank_zero_first(lambda: finished_run(out_dir / FINAL, key))
     if saved is not None:
         model.load_state_dict(saved["model"])
         model.to(kwargs.get("device", "cpu"))
         return TrainResult(pd.DataFrame(saved["history"]), saved["status"], saved["diverged_epoch"], saved["seconds"],
                            saved.get("precision", "unknown"), saved.get("max_steps"), saved.get("threads", 0),
                            saved.get("device", ""))  # fmt: skip
-    ckpt = readable_or_set_aside(out_dir / CHECKPOINT)
-    if ckpt is not None and (ckpt.get("key") != key or ckpt.get("config") != asdict(cfg)):
-        (out_dir / CHECKPOINT).unlink()  # another run's progress: start over
-    result = train(model, train_set, cfg, out_dir, key=key, **kwargs)
+    # another run's unfinished progress in out_dir is deleted: this run starts over
+    result = train(model, train_set, cfg, out_dir, key=key, restart_other=True, **kwargs)
     if process_group()[0] > 0:
         return result  # rank 0 writes the finished run
     save_run(out_dir / FINAL, key, model=model.state_dict(), history=result.history.to_dict("records"), spec=spec,

@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from poselab import paths
-from poselab.manifest import ManifestError, fetch, load_manifest, status_table
+from poselab.manifest import PINNABLE, ManifestError, fetch, load_manifest, status_table
 from poselab.profiles import get_profile
 
 HINTS = {"not generated": "`python -m poselab.data --profile {profile}` generates it",
@@ -25,10 +25,10 @@ def _print(rows, profile: str = "default") -> None:
 
 def convert(name: str, data_dir) -> int:
     """Write pickle-free copies of a data set's files in VideoPose3D's pickled layout, saying what it does."""
-    from poselab.data.pose_files import convert_pickled, is_flat
+    from poselab.data.pose_files import convert_pickled, flat_path, is_flat
 
     ds = load_manifest()[name]
-    pickled = [ds.folder(data_dir) / f.path for f in ds.files if f.validate in ("videopose3d_3d", "videopose3d_2d")]
+    pickled = [ds.folder(data_dir) / f.path for f in ds.files if f.validate in PINNABLE]
     if len(pickled) != 2:
         print(f"error: {name} has no VideoPose3D npz files to convert", file=sys.stderr)
         return 2
@@ -36,7 +36,7 @@ def convert(name: str, data_dir) -> int:
     if missing:
         print(f"error: {', '.join(map(str, missing))} missing: {ds.instructions}", file=sys.stderr)
         return 2
-    if all(is_flat(p) for p in pickled):
+    if all(is_flat(p) or is_flat(flat_path(p)) for p in pickled):
         print(f"{name}: already in the flat layout; nothing to convert")
         return 0
     print(f"{name}: reading the pickled dicts of {pickled[0].name} and {pickled[1].name} with an unpickler that "

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
+
+from poselab.io import write_json
 
 CACHE = ".hashes.json"
 SKIP = {"meta.json", "timing.json", CACHE}
@@ -47,11 +48,12 @@ def _digest(path: Path, rel: str, cache: dict) -> str:
     return digest
 
 
-def _write_cache(folder: Path, cache: dict) -> None:
+def _write_cache(folder: Path, cache: dict, before: dict | None = None) -> None:
+    """Keep the digests for next time (when any were computed, i.e. ``cache`` differs from ``before``)."""
+    if cache == before:
+        return
     try:
-        tmp = folder / (CACHE + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache))
-        os.replace(tmp, folder / CACHE)
+        write_json(folder / CACHE, cache)
     except OSError:  # a read-only data folder: the digests are computed again next time
         pass
 
@@ -72,6 +74,7 @@ def problems(folder: Path, recorded: dict[str, dict]) -> list[str]:
     """Every recorded file that is missing, has another size, or another SHA-256 (one line each)."""
     folder = Path(folder)
     cache = _read_cache(folder)
+    before = dict(cache)
     found = []
     for rel, want in recorded.items():
         p = folder / rel
@@ -81,7 +84,7 @@ def problems(folder: Path, recorded: dict[str, dict]) -> list[str]:
             found.append(f"{rel} has {p.stat().st_size} bytes, {want['bytes']} were written")
         elif _digest(p, rel, cache) != want["sha256"]:
             found.append(f"{rel} differs from what was written (sha256)")
-    _write_cache(folder, cache)
+    _write_cache(folder, cache, before)
     return found
 
 

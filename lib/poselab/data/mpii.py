@@ -106,6 +106,20 @@ def read_release_head_boxes(path: Path) -> dict[str, list[tuple[np.ndarray, np.n
     return out
 
 
+@lru_cache(maxsize=2)
+def _release_head_boxes(path: str, size: int, mtime_ns: int) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    return read_release_head_boxes(Path(path))
+
+
+def release_head_boxes(path: Path) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """``read_release_head_boxes`` once per process for a given file (size and modification time): every training
+    job builds the MPII training source, and the original annotation file is slow to parse.  Read-only."""
+    if not Path(path).is_file():
+        return read_release_head_boxes(Path(path))  # its error says where the file comes from
+    st = Path(path).stat()
+    return _release_head_boxes(str(path), st.st_size, st.st_mtime_ns)
+
+
 def match_head_boxes(people: list[dict], boxes: dict[str, list], tolerance: float = 2.0) -> np.ndarray:
     """The head box of each JSON person (N, 2, 2): the release's rectangle in the same image whose centre is
     nearest the person's (within ``tolerance`` pixels); NaN where there is none."""
@@ -180,7 +194,7 @@ class MPIISource:
                 raise ValueError(f"{self.root / GT_VALID} has {len(truth.joints)} people for {len(self)} in {annot}")
             self._joints, self._vis, head_boxes = truth.joints, truth.annotated, truth.head_boxes
         else:
-            head_boxes = match_head_boxes(self.people, read_release_head_boxes(self.root / RELEASE))
+            head_boxes = match_head_boxes(self.people, release_head_boxes(self.root / RELEASE))
         self._head = mpii_head_size(head_boxes)
 
     def __len__(self) -> int:

@@ -84,8 +84,6 @@ def load_flat(path: Path) -> tuple[dict, dict, dict]:
                     views.setdefault(parts[1], {}).setdefault(parts[2], {})[int(parts[3])] = z[key]
                 elif key != "metadata":
                     raise ValueError(f"{path}: member {key!r} is not a pose array of the flat layout")
-    except UnsafeFileError:
-        raise
     except ValueError as e:  # numpy: "Object arrays cannot be loaded when allow_pickle=False", or bad JSON
         if "allow_pickle" in str(e):
             raise UnsafeFileError(f"{path}: {e}; a flat pose file holds plain arrays only") from None
@@ -179,6 +177,21 @@ def read_pickled(path: Path, keys: tuple[str, ...], trusted: tuple[str, ...] = (
             "not opened.  Convert it once with `python -m poselab.data convert h36m`, or pin its sha256 in "
             "data_manifest.yaml")  # fmt: skip
     return read_npz_objects(path, keys)
+
+
+def read_poses(path: Path, trusted: tuple[str, ...] = ()) -> tuple[dict, dict, dict]:
+    """(positions_3d, positions_2d, metadata) of a VideoPose3D-style file: the file itself when it is flat, else its
+    flat copy (``flat_path``), else the pickled file when pinned (``read_pickled``: ``UnsafeFileError`` otherwise).
+    Parts the file does not hold are empty dicts."""
+    path = Path(path)
+    for candidate in (path, flat_path(path)):
+        if candidate.is_file() and is_flat(candidate):
+            return load_flat(candidate)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing")
+    raw = read_pickled(path, ("positions_3d", "positions_2d", "metadata"), trusted)
+    parts = [raw.get(k, {}) for k in ("positions_3d", "positions_2d", "metadata")]
+    return tuple(p if isinstance(p, dict) else {} for p in parts)
 
 
 def convert_pickled(path_3d: Path, path_2d: Path) -> tuple[Path, Path]:

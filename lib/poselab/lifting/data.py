@@ -139,16 +139,14 @@ def load_videopose3d(folder: Path, name_3d: str = "data_3d_h36m.npz", name_2d: s
 
 
 def _read_poses(path: Path, key: str, trusted: tuple[str, ...]) -> dict:
-    from poselab.data.pose_files import flat_path, is_flat, load_flat, read_pickled
+    from poselab.data.pose_files import read_poses
 
-    for candidate in (path, flat_path(path)):
-        if candidate.is_file() and is_flat(candidate):
-            pos3d, pos2d, _ = load_flat(candidate)
-            return pos3d if key == "positions_3d" else pos2d
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: see the 'h36m' entry of data_manifest.yaml")
-    poses = read_pickled(path, (key,), trusted).get(key)
-    if not isinstance(poses, dict):
+    try:
+        pos3d, pos2d, _ = read_poses(path, trusted)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing: see the 'h36m' entry of data_manifest.yaml") from None
+    poses = pos3d if key == "positions_3d" else pos2d
+    if not poses:
         raise ValueError(f"{path} has no {key} dictionary: not a VideoPose3D file")
     return poses
 
@@ -214,9 +212,7 @@ def synthetic_source(data_dir: Path, profile) -> LiftingSource:
 def h36m_available(data_dir: Path) -> bool:
     from poselab.manifest import check_dataset, load_manifest
 
-    # "unconverted": present in VideoPose3D's pickled layout; loading it then says how to convert it
-    state = check_dataset(load_manifest()["h36m"], Path(data_dir), verify=False).state
-    return state in ("present", "verified", "unconverted")
+    return check_dataset(load_manifest()["h36m"], Path(data_dir), verify=False).state == "present"
 
 
 def h36m_source(data_dir: Path) -> LiftingSource:

@@ -205,11 +205,12 @@ def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dic
 
 
 def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path, device: str = "cpu",
-                  seed: int = 0, progress: bool = True) -> LiftingRun:  # fmt: skip
+                  seed: int = 0, progress: bool = True, key: str | None = None) -> LiftingRun:  # fmt: skip
     """Train encoder, decoder and discriminator on 2D poses alone; 3D ground truth is never read.
 
     Writes ``vae_gan_log.csv``, ``vae_gan_validation.csv`` (test P-MPJPE, for the curves only)
-    and the checkpoint ``vae_gan.pt`` under ``out_dir``.
+    and the checkpoint ``vae_gan.pt`` under ``out_dir``.  ``key``: the run's ``lifting_key`` (of
+    ``with_step_limit(cfg)``) when the caller has it already.
     """
     cfg = with_step_limit(cfg)
     torch.manual_seed(seed)
@@ -259,7 +260,7 @@ def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig,
 
     return _run("vae_gan", step, len(train), cfg.epochs, cfg, {"encoder": enc, "decoder": dec, "discriminator": disc},
                 {"opt_g": opt_g, "opt_d": opt_d}, val, out_dir, device, seed, progress,
-                lifting_key(cfg, seed, train, val))  # fmt: skip
+                key or lifting_key(cfg, seed, train, val))  # fmt: skip
 
 
 def _clip_generator(params: list[nn.Parameter], cfg: LiftingConfig) -> None:
@@ -268,11 +269,13 @@ def _clip_generator(params: list[nn.Parameter], cfg: LiftingConfig) -> None:
 
 
 def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path,
-                     device: str = "cpu", seed: int = 0, progress: bool = True) -> LiftingRun:  # fmt: skip
+                     device: str = "cpu", seed: int = 0, progress: bool = True,
+                     key: str | None = None) -> LiftingRun:  # fmt: skip
     """The same encoder and decoder trained on 3D ground truth: L1(1.3 Y, Y_gt) + beta * lambda_KL * KL.
 
     The beta schedule keeps its shape over the (possibly shorter) supervised run.  Writes
-    ``supervised_log.csv``, ``supervised_validation.csv`` and ``supervised.pt`` under ``out_dir``.
+    ``supervised_log.csv``, ``supervised_validation.csv`` and ``supervised.pt`` under ``out_dir``; ``key`` as for
+    ``train_vae_gan``.
     """
     cfg = with_step_limit(cfg)
     torch.manual_seed(seed)
@@ -301,15 +304,16 @@ def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConf
                 "sigma": torch.exp(0.5 * logvar).mean().item()}  # fmt: skip
 
     return _run("supervised", step, len(train), cfg.supervised_epochs, cfg, {"encoder": enc, "decoder": dec},
-                {"opt_g": opt}, val, out_dir, device, seed, progress, lifting_key(cfg, seed, train, val))  # fmt: skip
+                {"opt_g": opt}, val, out_dir, device, seed, progress,
+                key or lifting_key(cfg, seed, train, val))  # fmt: skip
 
 
 TRAINERS = {"vae_gan": train_vae_gan, "supervised": train_supervised}
 
 
 def _train_in_worker(name: str, train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path,
-                     seed: int) -> float:  # fmt: skip
-    return TRAINERS[name](train, val, cfg, out_dir, "cpu", seed, progress=False).seconds
+                     seed: int, key: str) -> None:  # fmt: skip
+    TRAINERS[name](train, val, cfg, out_dir, "cpu", seed, progress=False, key=key)
 
 
 def train_both(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path, device: str = "cpu",
@@ -319,10 +323,11 @@ def train_both(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, ou
     ``workers=1``, one after the other.  The models are the same either way: each run depends only on its
     settings, seed and data."""
     workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1))
+    key = lifting_key(with_step_limit(cfg), seed, train, val)  # the same for both trainers: hashed once
     if workers > 1:
         with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
-            futures = [pool.submit(_train_in_worker, name, train, val, cfg, out_dir, seed) for name in TRAINERS]
+            futures = [pool.submit(_train_in_worker, name, train, val, cfg, out_dir, seed, key) for name in TRAINERS]
             for f in tqdm(as_completed(futures), total=2, desc="VAE-GAN and supervised VAE in 2 processes"):
                 f.result()
-    gan, sup = (trainer(train, val, cfg, out_dir, device, seed) for trainer in TRAINERS.values())
+    gan, sup = (trainer(train, val, cfg, out_dir, device, seed, key=key) for trainer in TRAINERS.values())
     return gan, sup

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from poselab import machine, paths
+from poselab.findings import DOES_NOT, PARTLY, SUPPORTS, UNRESOLVED
 from poselab.io import now
 from poselab.plan import discover
 from poselab.reporting.registry import load_index
@@ -97,8 +98,7 @@ def _table(rows: list[list[str]], header: list[str] | None, cls: str = "") -> st
     return f'<table class="{cls}">{head}{body}</table>'
 
 
-_VERDICT_CLASS = {"supports": "ok", "partly supports": "cached", "does not support": "missing",
-                  "not resolved": "cached"}  # fmt: skip
+_VERDICT_CLASS = {SUPPORTS: "ok", PARTLY: "cached", DOES_NOT: "missing", UNRESOLVED: "cached"}
 
 
 def findings_ledger(findings: list[dict], notebooks: dict, exported: dict) -> str:

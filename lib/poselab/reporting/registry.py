@@ -44,10 +44,11 @@ class Registry:
         if m["nb"] != self.notebook:
             raise ValueError(f"{artifact_id!r} belongs to notebook {m['nb']}, not {self.notebook}")
 
-    def _record(self, key: str, entry: dict, same) -> None:
+    def _record(self, key: str, entries: list[dict], same) -> None:
+        """Add ``entries`` under ``key`` of the index, dropping the recorded ones that ``same`` matches."""
         index_path = self.out_dir / ARTIFACTS
         index = read_json(index_path, empty_index())
-        index[key] = [e for e in index.get(key, []) if not same(e)] + [entry]
+        index[key] = [e for e in index.get(key, []) if not same(e)] + entries
         write_json(index_path, index)
 
     def save_figure(self, fig, artifact_id: str, caption: str, dpi: int = 150) -> Path:
@@ -58,7 +59,7 @@ class Registry:
         fig.savefig(path, dpi=dpi, bbox_inches="tight")
         entry = {"id": artifact_id, "kind": "figure", "path": f"figures/{artifact_id}.png",
                  "caption": caption, **self.meta, "created": now()}  # fmt: skip
-        self._record("artifacts", entry, lambda e: e["id"] == artifact_id)
+        self._record("artifacts", [entry], lambda e: e["id"] == artifact_id)
         return path
 
     def save_table(self, df, artifact_id: str, caption: str, index: bool = True) -> Path:
@@ -71,7 +72,7 @@ class Registry:
         df.to_csv(path, index=index)
         entry = {"id": artifact_id, "kind": "table", "path": f"tables/{artifact_id}.csv",
                  "caption": caption, "rows": len(df), **self.meta, "created": now()}  # fmt: skip
-        self._record("artifacts", entry, lambda e: e["id"] == artifact_id)
+        self._record("artifacts", [entry], lambda e: e["id"] == artifact_id)
         return path
 
     def headline(self, name: str, value: float | int | str, unit: str = "", note: str = "") -> None:
@@ -80,21 +81,22 @@ class Registry:
             value = value.item()  # numpy scalar -> Python
         entry = {"notebook": self.notebook, "name": name, "value": value, "unit": unit, "note": note,
                  "profile": self.meta["profile"], "created": now()}  # fmt: skip
-        self._record("headlines", entry, lambda e: e["notebook"] == self.notebook and e["name"] == name)
+        self._record("headlines", [entry], lambda e: e["notebook"] == self.notebook and e["name"] == name)
 
+    def trainings(self, summaries: dict[str, dict]) -> None:
+        """Models the notebook trained or loaded (label -> status, epochs, seconds, precision, threads, device)."""
+        entries = [{"notebook": self.notebook, "label": label, **summary, "profile": self.meta["profile"]}
+                   for label, summary in summaries.items()]  # fmt: skip
+        self._record("trainings", entries, lambda e: e["notebook"] == self.notebook and e["label"] in summaries)
 
     def training(self, label: str, summary: dict) -> None:
-        """A model the notebook trained or loaded: status, epochs, seconds, precision, threads, device."""
-        entry = {"notebook": self.notebook, "label": label, **summary, "profile": self.meta["profile"]}
-        self._record("trainings", entry, lambda e: e["notebook"] == self.notebook and e["label"] == label)
+        """One model the notebook trained or loaded."""
+        self.trainings({label: summary})
 
     def findings(self, rows: list[dict]) -> None:
         """The notebook's findings (``poselab.findings.Finding`` as dicts), replacing the ones it recorded before."""
-        index_path = self.out_dir / ARTIFACTS
-        index = read_json(index_path, empty_index())
-        kept = [e for e in index.get("findings", []) if e["notebook"] != self.notebook]
-        index["findings"] = kept + [{"notebook": self.notebook, **row, "profile": self.meta["profile"]} for row in rows]
-        write_json(index_path, index)
+        entries = [{"notebook": self.notebook, **row, "profile": self.meta["profile"]} for row in rows]
+        self._record("findings", entries, lambda e: e["notebook"] == self.notebook)
 
 
 ENTRIES = ("artifacts", "headlines", "trainings", "findings")  # what a notebook adds to the index

@@ -12,13 +12,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
 from poselab.data.joints import get_convention
 from poselab.data.pose2d import PoseData, sources_for, subset
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource
-from poselab.evaluation import Evaluation, Quote, evaluate, mean_excludes
-from poselab.findings import DOES_NOT, SUPPORTS, UNRESOLVED, Finding, verdict
+from poselab.evaluation import Evaluation, Quote, evaluate, mean_excludes, seed_std, welch
+from poselab.findings import DOES_NOT, SUPPORTS, UNRESOLVED, Finding, markdown, verdict
 from poselab.models import build_model
 from poselab.models.complexity import count_macs, count_parameters
 from poselab.settings import HourglassStudy
@@ -104,15 +103,11 @@ def seed_table(evaluations: dict[tuple[int, int], Evaluation], study: HourglassS
     for s in study.stacks:
         head = np.array([evaluations[(s, seed)].pckh for seed in study.seeds])
         torso = np.array([evaluations[(s, seed)].pck for seed in study.seeds])
-        row = {"seeds": len(head), "PCKh@0.5 mean": head.mean(), "PCKh@0.5 std": _std(head),
-               "PCK@0.2 (torso) mean": torso.mean(), "PCK@0.2 (torso) std": _std(torso)}  # fmt: skip
+        row = {"seeds": len(head), "PCKh@0.5 mean": head.mean(), "PCKh@0.5 std": seed_std(head),
+               "PCK@0.2 (torso) mean": torso.mean(), "PCK@0.2 (torso) std": seed_std(torso)}  # fmt: skip
         row.update({f"PCKh@0.5 seed {seed}": v for seed, v in zip(study.seeds, head, strict=True)})
         rows[study.label(s)] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
-
-
-def _std(values: np.ndarray) -> float:
-    return float(values.std(ddof=1)) if len(values) > 1 else float("nan")
 
 
 @dataclass(frozen=True)
@@ -146,13 +141,11 @@ def stack_verdict(evaluations: dict[tuple[int, int], Evaluation], study: Hourgla
     a = np.array([evaluations[(few, seed)].pckh for seed in study.seeds])
     b = np.array([evaluations[(many, seed)].pckh for seed in study.seeds])
     gain = float(b.mean() - a.mean())
+    t, p = welch(b, a)
     if len(study.seeds) > 1:
-        test = stats.ttest_ind(b, a, equal_var=False)
-        t, p = float(test.statistic), float(test.pvalue)
         significant = p < alpha
         verdict = ("supports" if gain > 0 else "does not support") if significant else "not resolved by the seeds"
     else:
-        t, p = float("nan"), float("nan")
         verdict = "supports" if gain > 0 else "does not support"
     return StackVerdict(few, many, gain, t, p, alpha, verdict)
 
@@ -188,35 +181,28 @@ def by_joint_group(table: pd.DataFrame, convention: str, small: tuple[str, ...] 
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def findings_markdown(verdict: StackVerdict, seeds: pd.DataFrame, study: HourglassStudy, data_name: str) -> str:
-    """Notebook 02's closing statement: seed 002's claim, our seed means and the verdict (``stack_verdict``)."""
-    few, many = study.label(verdict.few), study.label(verdict.many)
-    m = seeds["PCKh@0.5 mean"]
-    sd = seeds["PCKh@0.5 std"].fillna(0)
-    torso = seeds["PCK@0.2 (torso) mean"]
-    cfg = study.train
-    return (
-        f"* **More stacks, higher PCK?** With the same data and {cfg.epochs} epochs, {many} reaches PCKh@0.5 "
-        f"**{m[many]:.3f} ± {sd[many]:.3f}** against **{m[few]:.3f} ± {sd[few]:.3f}** for {few} (mean ± std over "
-        f"{len(study.seeds)} seed(s); torso PCK@0.2 {torso[many]:.3f} vs {torso[few]:.3f}). This "
-        f"**{verdict.verdict}** seed 002's finding: {verdict.sentence}. Seed 002 reports FLIC PCK 0.901 for 8 "
-        f"stacks vs 0.885 for 2 (+0.016) from one run each, at 256x256 with ~100 epochs; ours are {data_name} data "
-        f"at {study.input_size}x{study.input_size}.\n"
-        f"* The {study.main_stacks}-stack model of seed {study.seeds[0]}, dissected in notebooks 03–05, reaches "
-        f"PCKh@0.5 **{seeds.loc[study.label(study.main_stacks), f'PCKh@0.5 seed {study.seeds[0]}']:.3f}** on the "
-        "held-out subjects.\n"
-    )
-
-
-def findings(stack: StackVerdict, seeds: pd.DataFrame, study: HourglassStudy) -> list[Finding]:
+def findings(stack: StackVerdict, seeds: pd.DataFrame, study: HourglassStudy, data_name: str = "synthetic"
+             ) -> list[Finding]:  # fmt: skip
     """Notebook 02's finding: seed 002's claim that more stacks give a higher PCK, judged on the seed spread."""
     few, many = study.label(stack.few), study.label(stack.many)
     m, sd = seeds["PCKh@0.5 mean"], seeds["PCKh@0.5 std"].fillna(0)
+    torso = seeds["PCK@0.2 (torso) mean"]
     mapped = {"supports": SUPPORTS, "does not support": DOES_NOT}.get(stack.verdict, UNRESOLVED)
+    main = seeds.loc[study.label(study.main_stacks), f"PCKh@0.5 seed {study.seeds[0]}"]
+    note = (f"{stack.sentence[0].upper()}{stack.sentence[1:]}. Torso PCK@0.2 {torso[many]:.3f} vs {torso[few]:.3f}. "
+            f"Same data and {study.train.epochs} epochs for every run, {data_name} data at "
+            f"{study.input_size}x{study.input_size}; seed 002 trained at 256x256 for ~100 epochs. The "
+            f"{study.main_stacks}-stack model of seed {study.seeds[0]}, dissected in notebooks 03-05, reaches "
+            f"PCKh@0.5 {main:.3f} on the held-out subjects.")  # fmt: skip
     return [Finding("More stacks give a higher PCK", "seed 002", "FLIC PCK 0.901 (8 stacks) vs 0.885 (2), one run each",
                     f"PCKh@0.5 {m[many]:.3f} ± {sd[many]:.3f} ({many}) vs {m[few]:.3f} ± {sd[few]:.3f} ({few}) over "
                     f"{len(study.seeds)} seed(s)", mapped,
-                    f"mean gain > 0 and Welch's t-test over the seeds at p < {stack.alpha}")]  # fmt: skip
+                    f"mean gain > 0 and Welch's t-test over the seeds at p < {stack.alpha}", note)]  # fmt: skip
+
+
+def findings_markdown(stack: StackVerdict, seeds: pd.DataFrame, study: HourglassStudy, data_name: str) -> str:
+    """Notebook 02's closing statement: its findings as Markdown."""
+    return markdown(findings(stack, seeds, study, data_name))
 
 
 COLLAPSE = 0.5  # "collapses": the PCKh without skips is below this fraction of the PCKh with them

@@ -9,11 +9,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
 from poselab.data.joints import get_convention
 from poselab.data.pose2d import PoseData
-from poselab.evaluation import Evaluation, evaluate
+from poselab.evaluation import Evaluation, evaluate, seed_std, welch
 from poselab.findings import Finding, verdict
 from poselab.models.complexity import count_parameters
 from poselab.settings import EXPERIMENTS, HRNetStudy
@@ -69,7 +68,7 @@ def summary_table(runs: list[Run], convention: str) -> pd.DataFrame:
         row = {label: v for label, v in zip(js.labels, per_joint, strict=True)}
         row.update({
             "mean PCKh@0.5": means.mean() if len(means) else np.nan,
-            "std over seeds": means.std(ddof=1) if len(means) > 1 else np.nan,
+            "std over seeds": seed_std(means),
             "seeds finished": len(done),
             "seeds diverged": len(mine) - len(done),
             "diverged at epoch": ", ".join(str(r.result.diverged_epoch) for r in mine if r.evaluation is None) or "-",
@@ -89,11 +88,9 @@ def compare(runs: list[Run], reference: str = "as designed") -> pd.DataFrame:
         if e == reference:
             continue
         a, b = final[e], final[reference]
-        ok = len(a) > 1 and len(b) > 1
-        t = stats.ttest_ind(a, b, equal_var=False) if ok else None
+        t, p = welch(a, b)
         rows[e] = {"difference to " + reference: a.mean() - b.mean() if len(a) and len(b) else np.nan,
-                   "Welch t": t.statistic if t else np.nan, "p-value": t.pvalue if t else np.nan,
-                   "seeds": f"{len(a)} vs {len(b)}"}  # fmt: skip
+                   "Welch t": t, "p-value": p, "seeds": f"{len(a)} vs {len(b)}"}  # fmt: skip
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

@@ -131,7 +131,7 @@ def train_runs(jobs: list[TrainJob], device: str,
     workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1, len(jobs)))
     if gpus > 1:  # one run after the other, each on all the GPUs (torchrun, DistributedDataParallel)
         for job in tqdm(jobs, desc=f"training {len(jobs)} runs on {gpus} GPUs"):
-            launch(job, gpus, worker=MODULE)
+            launch(job, gpus)
     elif workers > 1:
         threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
