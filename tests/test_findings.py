@@ -137,3 +137,12 @@ def test_lifting_notes_read_the_alignment_gap_and_the_training_trend():
     assert lifting_tables.training_trend(np.array([9.0, 8.0, 7.0])) == falling
     assert lifting_tables.training_trend(np.array([7.0, 8.0])) == "flat"
     assert lifting_tables.headline_numbers(70.0, 68.0, 46.0, 10, "synthetic")[3][1] == 1.52
+
+
+def test_poseig_findings_carry_the_rule_that_decides_them():
+    from poselab.attribution import tables as attribution_tables
+
+    table = pd.DataFrame([{"claim": "R_E > 1", "seed": "1.57-5.17", "ours": "4.8-28.8", "verdict": fd.SUPPORTS,
+                           "test": "lowest R_E > 1"}])  # fmt: skip
+    (f,) = attribution_tables.as_findings(table)
+    assert (f.source, f.published, f.test) == ("seed 001", "1.57-5.17", "lowest R_E > 1")

@@ -88,6 +88,15 @@ class Context:
         self.registry.trainings({label: result.summary() for label, result in results.items()})
 
 
+def _shown(path: Path) -> str:
+    """A path as the notebook prints it: relative to the repository when inside it (no machine folders in the
+    report), else as given."""
+    try:
+        return Path(path).resolve().relative_to(paths.repo_root().resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
 def start(
     notebook: str,
     profile: str = "default",
@@ -106,7 +115,7 @@ def start(
     registry = reg.Registry(notebook, Path(stage_dir) if stage_dir else rdir, prof.name, dev, seed)
     ctx = Context(notebook, prof, dev, seed, paths.data_dir(data_dir), rdir, registry)
     print(f"poselab notebook {notebook}: profile={prof.name} device={dev} seed={seed} "
-          f"data={ctx.data_dir} reports={rdir} commit={registry.meta['git_commit']}")  # fmt: skip
+          f"data={_shown(ctx.data_dir)} reports={_shown(rdir)} commit={registry.meta['git_commit']}")  # fmt: skip
     if not deterministic:
         print(f"Deterministic kernels are off on {dev} (faster): the numbers are not bitwise reproducible from run to "
               f"run; {DETERMINISTIC_ENV}=1 (python -m poselab.run --deterministic) turns them on.")  # fmt: skip
