@@ -8,14 +8,15 @@ import torch
 from torch import nn
 
 from poselab.attribution import ig, indices, joints, paths, perturbation, randomization
-from poselab.attribution.outputs import JointCoordinates, JointTargets
+from poselab.attribution.inference import inference_form
+from poselab.attribution.outputs import JointCoordinates, JointTargets, separable_resampling
 from poselab.attribution.study import Attributor, attribute_model, speed_comparison, validation_samples
 from poselab.data.dataset import ImageSet
 from poselab.data.joints import MPII16
 from poselab.data.pose_dataset import HeatmapDataset, SyntheticSource
-from poselab.data.transforms import crop_matrix
+from poselab.data.transforms import crop_matrix, warp
 from poselab.models.hourglass import StackedHourglass
-from poselab.predict import predict
+from poselab.predict import predict, stack_output
 from poselab.settings import PoseIGStudy
 
 
@@ -157,6 +158,51 @@ def test_straight_line_ig_equals_captum():
             assert delta == pytest.approx(float(total[joint] - change[joint]), abs=1e-9)
 
 
+def test_the_separable_crop_is_the_bilinear_warp():
+    torch.manual_seed(4)
+    image = torch.rand(3, 40, 56, dtype=torch.float64)  # not square: rows and columns differ
+    # a zoom, a mirrored crop reaching outside the image (zeros there), and a downscale of the whole image
+    for matrix, size in ((crop_matrix(np.array([20.0, 17.0]), 30, 24), 24),
+                         (crop_matrix(np.array([5.0, 35.0]), 44, 24, flip=True), 24),
+                         (crop_matrix(np.array([27.5, 19.5]), 56, 16), 16)):  # fmt: skip
+        rows, cols = (torch.from_numpy(a) for a in separable_resampling(matrix, 40, 56, size))
+        assert torch.allclose(rows @ image @ cols.T, warp(image, matrix, size), atol=1e-12)
+    assert separable_resampling(crop_matrix(np.array([20.0, 20.0]), 30, 24, rotation=10), 40, 56, 24) is None
+    coords = JointCoordinates(_hourglass(), crop_matrix(np.array([20.0, 17.0]), 30, 32), 32)
+    plain = JointCoordinates(coords.model, coords.matrix, 32, separable=False)
+    batch = torch.rand(2, 3, 40, 56)
+    assert coords.resampling(40, 56) is not None and plain.resampling(40, 56) is None
+    assert torch.allclose(coords.crop(batch), plain.crop(batch), atol=1e-6)
+
+
+@pytest.mark.parametrize("family", ["hourglass", "hrnet", "simplebaseline"])
+def test_the_inference_form_is_the_same_function_without_batchnorm(family):
+    from poselab.models import build_model
+    from poselab.profiles import PROFILES
+
+    smoke = PROFILES["smoke"]
+    sb = smoke.poseig.simplebaseline
+    spec, size = {"hourglass": (smoke.hourglass.spec(2), smoke.hourglass.input_size),
+                  "hrnet": (smoke.hrnet.spec("as designed"), smoke.hrnet.input_size),
+                  "simplebaseline": (sb.spec(16), sb.input_size)}[family]  # fmt: skip
+    torch.manual_seed(5)
+    model = build_model(spec).double()
+    model.train()
+    with torch.no_grad():  # running statistics that are not the initial (0, 1), so the folding is exercised
+        model(torch.rand(8, 3, size, size, dtype=torch.float64))
+    model.eval()
+    fast = inference_form(model)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fast.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())  # the original is untouched
+    assert all(p.requires_grad for p in model.parameters()) and not any(p.requires_grad for p in fast.parameters())
+    x = torch.rand(2, 3, size, size, dtype=torch.float64, requires_grad=True)
+    out, ref = stack_output(fast, fast(x)), stack_output(model, model(x))
+    assert torch.allclose(out, ref, rtol=1e-10, atol=1e-12)
+    cot = torch.rand_like(ref)
+    grad, grad_ref = torch.autograd.grad(out, x, cot)[0], torch.autograd.grad(ref, x, cot)[0]
+    assert torch.allclose(grad, grad_ref, rtol=1e-10, atol=1e-12)
+
+
 # ------------------------------------------------------------------------------------------------ common output
 
 
@@ -288,9 +334,11 @@ def test_attributing_a_model_gives_maps_indices_and_completeness(tiny_sets):
     frame = res.frame(people)
     assert len(frame) == people.annotated.sum() and set(frame["group"]) <= {"trunk", "branch", "leaf"}
     table = speed_comparison(att, people.images[0], people.joints[0])
-    assert len(table) == 4 and (table["max relative difference of attributions"] < 1e-4).all()
+    assert len(table) == 5 and (table["max relative difference of attributions"] < 1e-4).all()
     assert table.iloc[0]["speed-up over the authors' loop"] == table.iloc[1]["speed-up over the frozen loop"] == 1.0
-    assert not any(p.requires_grad for p in att.coordinates.model.parameters())  # frozen again after the authors' loop
+    assert not any(p.requires_grad for p in att.reference.model.parameters())  # frozen again after the authors' loop
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in att.coordinates.model.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in att.reference.model.modules())
 
 
 # ------------------------------------------------------------------------------------------------ joints

@@ -403,7 +403,7 @@ def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
     return rows
 
 
-def bench_poseig(repeats: int = 2) -> list[dict]:
+def bench_poseig(repeats: int = 3) -> list[dict]:
     """PoseIG (notebook 05): every joint's blur-path attributions of one 128-pixel image by the authors' loop as
     published (one backward pass per joint per path step, weight gradients on) and with frozen weights, against one
     backward per joint over the batched path and one batched backward for all joints; the default profile's main
@@ -445,7 +445,7 @@ def bench_poseig(repeats: int = 2) -> list[dict]:
         if image_size == 128:  # the same comparison in float64 (5 steps): equal up to rounding
             exact = Attributor(model.double(), att.coordinates.matrix, size, image_size, replace(study, steps=5),
                                device)  # fmt: skip
-            exact.coordinates.double()
+            exact.coordinates.double(), exact.reference.double()
             t64 = speed_comparison(exact, image.double(), gt.double())
             for method, r in t64.iloc[2:].iterrows():
                 rows.append(row("poseig", f"{name} {size}px, float64, 5 steps ({device}): {method} vs the loop",

@@ -5,6 +5,7 @@
                    the authors' per-joint loop it must equal, completeness, and captum's straight-line IG;
 ``outputs``        the common output space (soft-argmax joint coordinates of any model, on the source image)
                    and the per-joint targets exp(-0.3 d);
+``inference``      a trained network rewritten for input gradients (BatchNorm folded into a multiply-add);
 ``indices``        attribution maps and the diffusion, foreground and localisation indices (DI, FI, LI);
 ``perturbation``   the image perturbation test and its ratio R_E (Eqs. 1-2);
 ``randomization``  the cascading model randomisation test;

@@ -14,7 +14,9 @@ by 1/n (ends halved), which sums to (n - 1)/n, so our trapezoid is its result ti
 All path points go through the network in one batch, and the J vector-Jacobian products are taken
 either in one batched backward (``torch.autograd.grad(..., is_grads_batched=True)``) or one backward
 per joint over that batch (``joints_per_backward``); which is faster depends on the device, so the
-notebook measures both (T05.6).  ``looped_integrated_gradients`` is the authors' algorithm, one
+notebook measures both (T05.6).  (In torch 2.13 the batched backward has no batching rule for the
+convolution, BatchNorm, pooling, upsampling and grid-sample backward kernels and runs them once per joint
+inside, as the profiler shows: on a CPU it cannot beat one backward per joint.)  ``looped_integrated_gradients`` is the authors' algorithm, one
 backward per joint per path step: the reference the batched versions must equal;
 ``authors_integrated_gradients`` is that loop exactly as their code runs it (weight gradients and an extra
 backward per step included), the speed reference.
@@ -84,7 +86,7 @@ def path_integrated_gradients(f: Callable[[torch.Tensor], torch.Tensor], path: t
     step = points_per_batch or len(use)
     for start in range(0, len(use), step):
         idx = use[start : start + step]
-        x = path[idx].detach().requires_grad_(True)
+        x, w = path[idx].detach().requires_grad_(True), weights[idx]
         with torch.enable_grad():
             y = f(x)
             n_joints = y.shape[1]
@@ -92,7 +94,7 @@ def path_integrated_gradients(f: Callable[[torch.Tensor], torch.Tensor], path: t
             for j0 in range(0, n_joints, chunk):
                 joints = range(j0, min(j0 + chunk, n_joints))
                 grads = _joint_gradients(y, x, joints, batched=chunk > 1)
-                part = (grads * weights[idx][None]).sum(1)
+                part = (grads * w[None]).sum(1)
                 if total is None:
                     total = torch.zeros(n_joints, *part.shape[1:], dtype=part.dtype, device=part.device)
                 total[j0 : j0 + len(joints)] += part

@@ -30,6 +30,7 @@ from poselab.attribution.indices import (
     joint_heatmaps,
     localization_index,
 )
+from poselab.attribution.inference import inference_form
 from poselab.attribution.joints import joint_groups
 from poselab.attribution.outputs import JointCoordinates, JointTargets
 from poselab.attribution.paths import blur_path, blur_settings
@@ -82,34 +83,43 @@ class Attributor:
 
     model: a 2D pose network (eval mode); matrix: its data pipeline's source -> input affine; input_size: its
     input side; image_size: the side of the source images; study: the settings (steps, rule, beta, factor).
+
+    ``coordinates`` is the network in its ``inference_form`` with the separable crop, which every batched
+    attribution uses; ``reference`` is the network as trained with the ``grid_sample`` crop, which the two
+    loops of the speed comparison run (the authors' code has neither change).  Both compute the same function.
     """
 
     def __init__(self, model: torch.nn.Module, matrix: np.ndarray, input_size: int, image_size: int,
                  study: PoseIGStudy, device: str = "cpu"):  # fmt: skip
         for p in model.parameters():
             p.requires_grad_(False)  # only input gradients are needed
+        model = model.eval()
         if study.channels_last:
             model = model.to(memory_format=torch.channels_last)
-        self.coordinates = JointCoordinates(model.eval(), matrix, input_size, study.beta,
+        self.reference = JointCoordinates(model, matrix, input_size, study.beta, study.channels_last,
+                                          separable=False).to(device)  # fmt: skip
+        self.coordinates = JointCoordinates(inference_form(model), matrix, input_size, study.beta,
                                             study.channels_last).to(device)  # fmt: skip
         self.study, self.device, self.image_size = study, device, image_size
         self.sigma_max, self.kernel = blur_settings(image_size)
         self.unit = image_size / 64  # the authors' heatmap pixel, relative to the image
 
-    def targets(self, gt: torch.Tensor) -> JointTargets:
-        return JointTargets(self.coordinates, gt.to(self.device), self.unit, self.study.factor)
+    def targets(self, gt: torch.Tensor, reference: bool = False) -> JointTargets:
+        coordinates = self.reference if reference else self.coordinates
+        return JointTargets(coordinates, gt.to(self.device), self.unit, self.study.factor)
 
     def path(self, image: torch.Tensor) -> torch.Tensor:
         return blur_path(image.to(self.device), self.study.steps, self.sigma_max, self.kernel)
 
     def attribute(self, image: torch.Tensor, gt: torch.Tensor, joints_per_backward: int | None = None,
-                  looped: bool = False, authors: bool = False) -> torch.Tensor:  # fmt: skip
+                  looped: bool = False, authors: bool = False, as_trained: bool = False) -> torch.Tensor:  # fmt: skip
         """Blur-path attributions of every joint's target, (J, 3, S, S): batched (``joints_per_backward``), by the
-        per-step loop (``looped``), or by the authors' code as published (``authors``)."""
-        f, path = self.targets(gt), self.path(image)
+        per-step loop (``looped``), or by the authors' code as published (``authors``).  The loops run the
+        ``reference`` network, the batched versions the inference form unless ``as_trained``."""
+        f, path = self.targets(gt, reference=looped or authors or as_trained), self.path(image)
         with exact_cuda_math():
             if authors:
-                return authors_integrated_gradients(f, path, list(self.coordinates.model.parameters()),
+                return authors_integrated_gradients(f, path, list(self.reference.model.parameters()),
                                                     self.study.rule)  # fmt: skip
             if looped:
                 return looped_integrated_gradients(f, path, self.study.rule)
@@ -206,6 +216,7 @@ def relative_difference(a: torch.Tensor, b: torch.Tensor) -> float:
 
 AUTHORS = "the authors' loop as published (weight gradients on, one extra backward per step)"
 LOOP = "one backward per joint per path step, weights frozen"
+PER_JOINT_AS_TRAINED = "one backward per joint, all path steps in one batch, network as trained"
 PER_JOINT = "one backward per joint, all path steps in one batch"
 BATCHED = "all joints in one batched backward"
 
@@ -214,22 +225,23 @@ def speed_comparison(attributor: Attributor, image: torch.Tensor, gt: torch.Tens
     """T05.6: one image's attributions of every joint four ways: the authors' loop as their code runs it (one
     forward per path step, one ``.backward()`` per joint that also computes the weights' gradients, and one more
     backward per step), the same loop with the weights frozen (input gradients only), one backward per joint over
-    the whole batched path, and one batched backward for all joints.  Seconds (best of ``repeats``), the speed-up
-    over both loops, and the largest difference of the attributions and maps from the frozen loop's."""
+    the whole batched path (on the network as trained, and in its inference form), and one batched backward for
+    all joints.  Seconds (best of ``repeats`` rounds, each running every method once, so that a slow spell of the
+    machine hits all methods alike), the speed-up over both loops, and the largest difference of the attributions
+    and maps from the frozen loop's."""
     sync = torch.cuda.synchronize if str(attributor.device).startswith("cuda") else (lambda: None)
-    methods = {AUTHORS: dict(authors=True), LOOP: dict(looped=True), PER_JOINT: dict(joints_per_backward=1),
-               BATCHED: dict(joints_per_backward=None)}  # fmt: skip
-    results, rows = {}, []
-    for name, kw in methods.items():
-        best = np.inf
-        for _ in range(repeats):
+    methods = {AUTHORS: dict(authors=True), LOOP: dict(looped=True),
+               PER_JOINT_AS_TRAINED: dict(joints_per_backward=1, as_trained=True),
+               PER_JOINT: dict(joints_per_backward=1), BATCHED: dict(joints_per_backward=None)}  # fmt: skip
+    results, best = {}, dict.fromkeys(methods, np.inf)
+    for _ in range(max(1, repeats)):
+        for name, kw in methods.items():
             sync()
             t = time.perf_counter()
             results[name] = attributor.attribute(image, gt, **kw)
             sync()
-            best = min(best, time.perf_counter() - t)
-        rows.append({"method": name, "seconds": best})
-    table = pd.DataFrame(rows).set_index("method")
+            best[name] = min(best[name], time.perf_counter() - t)
+    table = pd.DataFrame({"seconds": best}).rename_axis("method")
     table["speed-up over the authors' loop"] = table.loc[AUTHORS, "seconds"] / table["seconds"]
     table["speed-up over the frozen loop"] = table.loc[LOOP, "seconds"] / table["seconds"]
     table["max relative difference of attributions"] = [relative_difference(results[m], results[LOOP]) for m in methods]
