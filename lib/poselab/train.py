@@ -172,7 +172,7 @@ def train(
         if world > 1 else model
     opt = make_optimizer(model, cfg)
     start_epoch, history, status, diverged_epoch, seconds = 0, [], "running", None, 0.0
-    ckpt = resume_point(out_dir / CHECKPOINT, asdict(cfg), key, device, restart_other, rank, world)
+    ckpt = resume_point(out_dir / CHECKPOINT, asdict(cfg), key, device, restart_other)
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
@@ -263,22 +263,20 @@ def rank_zero_first(read):
     return read() if rank > 0 else value
 
 
-def resume_point(path: Path, config: dict, key: str | None, device: str, restart_other: bool, rank: int,
-                 world: int) -> dict | None:  # fmt: skip
+def resume_point(path: Path, config: dict, key: str | None, device: str, restart_other: bool) -> dict | None:
     """The unfinished run at ``path`` to resume (None: start from scratch; a corrupt file is set aside).  A checkpoint
     of another configuration or key is an error, or with ``restart_other`` deleted.  Process 0 decides first."""
-    ckpt = None
-    if rank == 0:
+
+    def read() -> dict | None:
         ckpt = readable_or_set_aside(path, device)
         if ckpt is not None and (ckpt["config"] != config or ckpt.get("key") != key):
             if not restart_other:
                 raise ValueError(f"{path} belongs to another run (configuration or key differ); delete it to restart")
             path.unlink()
-            ckpt = None
-    barrier(world)
-    if rank > 0 and path.exists():
-        ckpt = readable_or_set_aside(path, device)
-    return ckpt
+            return None
+        return ckpt
+
+    return rank_zero_first(read)
 
 
 def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainConfig, out_dir: Path, key: str,

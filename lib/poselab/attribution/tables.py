@@ -15,6 +15,7 @@ from poselab.attribution.joints import GROUP_ORDER, RELATIONS, inversions, joint
 from poselab.attribution.perturbation import MASKS
 from poselab.attribution.study import best_speedups
 from poselab.data.joints import JointSet
+from poselab.findings import Finding, markdown, verdict
 
 # Seed 001, Table A (R_E, SimpleBaseline-ResNet50 on COCO), Table B and Table C, Table D.
 SEED_RE_RANGE = (1.57, 5.17)
@@ -139,10 +140,6 @@ def error_correlations(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _verdict(ok: bool, partly: bool = False) -> str:
-    return "supports" if ok else "partly supports" if partly else "does not support"
-
-
 def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: pd.DataFrame,
              frame: pd.DataFrame, families: dict[str, str], baselines: pd.DataFrame | None = None,
              counterparts: dict[str, str] | None = None) -> pd.DataFrame:  # fmt: skip
@@ -165,7 +162,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "seed": f"{SEED_RE_RANGE[0]}–{SEED_RE_RANGE[1]} (SimpleBaseline-ResNet50, COCO)",
                  "ours": f"{re_min:.2f}–{float(np.nanmax(t051[joint_cols].to_numpy())):.2f}; lowest: {worst[1]} with "
                          f"{worst[0]}",
-                 "verdict": _verdict(re_min > 1, bool((t051["all joints"] > 1).all())),
+                 "verdict": verdict(re_min > 1, bool((t051["all joints"] > 1).all())),
                  "test": "lowest R_E over joints and masks > 1 (partly: every mask's all-joint R_E > 1)"})  # fmt: skip
     trained, last = t052.iloc[0], t052.iloc[-1]
     rho_di = stats.spearmanr(t052.index, t052["DI"]).statistic
@@ -174,12 +171,12 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
     rows.append({"claim": "DI rises as more layers are randomised (T05.2)",
                  "seed": f"{SEED_RANDOMIZATION['DI'][0]} → {SEED_RANDOMIZATION['DI'][-1]}",
                  "ours": f"{trained['DI']:.2f} (trained) → {last['DI']:.2f} (all layers); Spearman {rho_di:+.2f}",
-                 "verdict": _verdict(bool((t052["DI"].iloc[1:] > trained["DI"]).all()), last["DI"] > trained["DI"]),
+                 "verdict": verdict(bool((t052["DI"].iloc[1:] > trained["DI"]).all()), last["DI"] > trained["DI"]),
                  "test": "DI of every randomised stage above the trained model's (partly: the last one only)"})
     rows.append({"claim": "FI falls as more layers are randomised (T05.2)",
                  "seed": f"{SEED_RANDOMIZATION['FI'][0]} → {SEED_RANDOMIZATION['FI'][-1]}",
                  "ours": f"{trained['FI']:.3f} (trained) → {last['FI']:.3f} (all layers); Spearman {rho_fi:+.2f}",
-                 "verdict": _verdict(bool((t052["FI"].iloc[1:] < trained["FI"]).all()), last["FI"] < trained["FI"]),
+                 "verdict": verdict(bool((t052["FI"].iloc[1:] < trained["FI"]).all()), last["FI"] < trained["FI"]),
                  "test": "FI of every randomised stage below the trained model's (partly: the last one only)"})
     ours = t053[t053["source"].str.startswith("ours")]
     n_ok = int(ours["trunk < branch < leaf"].sum())
@@ -188,7 +185,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "ours": f"{n_ok} of {len(ours)} models; "
                          + "; ".join(f"{m}: {r['trunk']:.2f} / {r['branch']:.2f} / {r['leaf']:.2f}"
                                      for m, r in ours.iterrows()),
-                 "verdict": _verdict(n_ok == len(ours), n_ok > 0),
+                 "verdict": verdict(n_ok == len(ours), n_ok > 0),
                  "test": "mean FI trunk < branch < leaf for every model (partly: for some)"})  # fmt: skip
     li_groups = group_table(frame, "li")
     n_li = int(li_groups["trunk < branch < leaf"].sum())
@@ -198,7 +195,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "ours": f"{n_li} of {len(li_groups)} models; "
                          + "; ".join(f"{m}: {r['trunk']:.1f} / {r['branch']:.1f} / {r['leaf']:.1f}"
                                      for m, r in li_groups.iterrows()),
-                 "verdict": _verdict(n_li == len(li_groups), n_li > 0),
+                 "verdict": verdict(n_li == len(li_groups), n_li > 0),
                  "test": "mean LI trunk < branch < leaf for every model (partly: for some)"})  # fmt: skip
     di_up = int((t054["DI hard - easy"] > 0).sum())
     fi_down = int((t054["FI hard - easy"] < 0).sum())
@@ -207,7 +204,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "ours": f"DI higher for {di_up}, FI lower for {fi_down} of {len(t054)} models; "
                          + "; ".join(f"{m}: DI {r['DI hard - easy']:+.2f}, FI {r['FI hard - easy']:+.3f}"
                                      for m, r in t054.iterrows()),
-                 "verdict": _verdict(di_up == fi_down == len(t054), di_up + fi_down > 0),
+                 "verdict": verdict(di_up == fi_down == len(t054), di_up + fi_down > 0),
                  "test": "DI hard - easy > 0 and FI hard - easy < 0 for every model (partly: any)"})  # fmt: skip
     if pairs:
         gap = t054.groupby("family")["DI hard - easy"].mean()
@@ -218,7 +215,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                      "ours": "; ".join(f"{e} {t054.loc[e, 'DI hard - easy']:+.2f} vs {r} "
                                        f"{t054.loc[r, 'DI hard - easy']:+.2f}" for r, e in pairs.items())
                              + "; family means: " + ", ".join(f"{f} {v:+.2f}" for f, v in gap.items()),
-                     "verdict": _verdict(all(ok), any(ok)),
+                     "verdict": verdict(all(ok), any(ok)),
                      "test": "larger DI hard - easy for each heatmap model than for the integral model fine-tuned "
                              "from it (partly: some pairs)"})  # fmt: skip
     li = frame.groupby("model", sort=False)["li"].mean()
@@ -229,7 +226,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                      "seed": "Fig. F (COCO): HRNet, SimpleBaseline, TransPose above Integral and RLE",
                      "ours": "; ".join(f"{e} {li[e]:.2f} vs {r} {li[r]:.2f}" for r, e in pairs.items())
                              + "; family means: " + ", ".join(f"{f} {v:.2f}" for f, v in by_family.items()),
-                     "verdict": _verdict(all(ok), any(ok)),
+                     "verdict": verdict(all(ok), any(ok)),
                      "test": "larger mean LI for each heatmap model than for its integral counterpart (partly: some "
                              "pairs)"})  # fmt: skip
     li_stronger = int((correlations["LI vs EPE (Spearman)"].abs() > correlations["FI vs EPE (Spearman)"].abs()).sum())
@@ -238,7 +235,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "ours": f"|rho(LI, EPE)| > |rho(FI, EPE)| for {li_stronger} of {len(correlations)} models; "
                          f"median rho: LI {correlations['LI vs EPE (Spearman)'].median():+.2f}, "
                          f"FI {correlations['FI vs EPE (Spearman)'].median():+.2f}",
-                 "verdict": _verdict(li_stronger == len(correlations), li_stronger > len(correlations) / 2),
+                 "verdict": verdict(li_stronger == len(correlations), li_stronger > len(correlations) / 2),
                  "test": "|rho(LI, EPE)| > |rho(FI, EPE)| over the joints for every model (partly: most)"})
     if baselines is not None:
         own = {"black": "black baseline", "white": "white baseline"}
@@ -249,16 +246,16 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                      "seed": "qualitative (Fig. A)",
                      "ours": "; ".join(f"{p} person: FI {a:.2f} with the {p} baseline vs {b:.2f} on the blur path"
                                        for p, a, b in cases),
-                     "verdict": _verdict(lower == len(cases), lower > 0),
+                     "verdict": verdict(lower == len(cases), lower > 0),
                      "test": "FI lower with the same-colour baseline than on the blur path for each paint (partly: "
                              "one)"})  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def findings_markdown(table: pd.DataFrame) -> str:
-    """The findings as a Markdown list: claim, the seed's number, ours, the verdict."""
-    return "\n".join(f"* **{r.claim}** Seed: {r.seed}. Ours: {r.ours}. This **{r.verdict}** the claim."
-                     for r in table.itertuples())  # fmt: skip
+    """The findings as the report's Markdown list (``poselab.findings.markdown``): claim, the seed's number, ours, the
+    verdict and its test."""
+    return markdown(as_findings(table))
 
 
 def headline_numbers(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t056: pd.DataFrame,
@@ -287,8 +284,6 @@ def headline_numbers(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame,
     ]  # fmt: skip
 
 
-def as_findings(table: pd.DataFrame) -> list:
+def as_findings(table: pd.DataFrame) -> list[Finding]:
     """The rows of ``findings`` as the report's ``Finding`` records (for the ledger)."""
-    from poselab.findings import Finding
-
     return [Finding(r.claim, "seed 001", r.seed, r.ours, r.verdict, r.test) for r in table.itertuples()]
