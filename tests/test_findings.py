@@ -20,7 +20,7 @@ def test_a_finding_takes_only_the_known_verdicts():
         fd.Finding("c", "seed 0", "", "1", "reproduces", "t")
     assert fd.verdict(True) == fd.SUPPORTS and fd.verdict(False, True) == fd.PARTLY and fd.verdict(False) == fd.DOES_NOT
     text = fd.markdown([fd.Finding("More is better", "seed 9", "0.9", "0.8", fd.SUPPORTS, "p < 0.05")])
-    assert "**More is better** seed 9: 0.9. Ours: 0.8. This **supports** the claim (p < 0.05)." in text
+    assert "**More is better** seed 9: 0.9. Ours: 0.8. This **supports** the claim (test: p < 0.05)." in text
 
 
 def _evaluation(pckh, per_sample):
@@ -48,6 +48,7 @@ def test_the_stack_finding_maps_an_unresolved_verdict():
     v = hg.StackVerdict(1, 2, 0.02, 1.0, 0.4, 0.05, "not resolved by the seeds")
     (f,) = hg.findings(v, seeds, study)
     assert f.verdict == fd.UNRESOLVED and "0.620 ± 0.000 (hourglass-2)" in f.ours and "p < 0.05" in f.test
+    assert f.note.startswith("Mean gain +0.020, Welch's t = 1.00, p = 0.400 over the seeds.")  # not the verdict again
 
 
 def _clusters(k, ami):

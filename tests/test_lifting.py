@@ -489,7 +489,9 @@ def test_both_lifting_models_train_side_by_side_to_the_same_weights(lifting_sets
     cfg = replace(TINY_CFG, epochs=1, supervised_epochs=1)
     parallel = train_both(train, test, cfg, tmp_path / "a", workers=2)
     serial = train_both(train, test, cfg, tmp_path / "b", workers=1)
-    assert all(r.reused for r in parallel) and not any(r.reused for r in serial)  # loaded from the workers' runs
+    # trained in this call (by the workers, then loaded here): not "reused"; a second call finds both finished
+    assert not any(r.reused for r in parallel) and not any(r.reused for r in serial)
+    assert all(r.reused for r in train_both(train, test, cfg, tmp_path / "a", workers=2))
     for p, s in zip(parallel, serial, strict=True):
         for a, b in zip(p.decoder.state_dict().values(), s.decoder.state_dict().values(), strict=True):
             assert torch.equal(a, b)

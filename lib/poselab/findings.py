@@ -37,5 +37,5 @@ def markdown(findings: Iterable[Finding]) -> str:
     for f in findings:
         theirs = f" {f.source}: {f.published}." if f.published else f" ({f.source})"
         note = f" {f.note}" if f.note else ""
-        lines.append(f"* **{f.claim}**{theirs} Ours: {f.ours}. This **{f.verdict}** the claim ({f.test}).{note}")
+        lines.append(f"* **{f.claim}**{theirs} Ours: {f.ours}. This **{f.verdict}** the claim (test: {f.test}).{note}")
     return "\n".join(lines)

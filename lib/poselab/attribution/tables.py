@@ -163,7 +163,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "ours": f"{re_min:.2f}–{float(np.nanmax(t051[joint_cols].to_numpy())):.2f}; lowest: {worst[1]} with "
                          f"{worst[0]}",
                  "verdict": verdict(re_min > 1, bool((t051["all joints"] > 1).all())),
-                 "test": "lowest R_E over joints and masks > 1 (partly: every mask's all-joint R_E > 1)"})  # fmt: skip
+                 "test": "lowest R_E over joints and masks > 1; partly if every mask's all-joint R_E > 1"})  # fmt: skip
     trained, last = t052.iloc[0], t052.iloc[-1]
     rho_di = stats.spearmanr(t052.index, t052["DI"]).statistic
     rho_fi = stats.spearmanr(t052.index, t052["FI"]).statistic
@@ -172,12 +172,12 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "seed": f"{SEED_RANDOMIZATION['DI'][0]} → {SEED_RANDOMIZATION['DI'][-1]}",
                  "ours": f"{trained['DI']:.2f} (trained) → {last['DI']:.2f} (all layers); Spearman {rho_di:+.2f}",
                  "verdict": verdict(bool((t052["DI"].iloc[1:] > trained["DI"]).all()), last["DI"] > trained["DI"]),
-                 "test": "DI of every randomised stage above the trained model's (partly: the last one only)"})
+                 "test": "DI of every randomised stage above the trained model's; partly if only the last one's is"})
     rows.append({"claim": "FI falls as more layers are randomised (T05.2)",
                  "seed": f"{SEED_RANDOMIZATION['FI'][0]} → {SEED_RANDOMIZATION['FI'][-1]}",
                  "ours": f"{trained['FI']:.3f} (trained) → {last['FI']:.3f} (all layers); Spearman {rho_fi:+.2f}",
                  "verdict": verdict(bool((t052["FI"].iloc[1:] < trained["FI"]).all()), last["FI"] < trained["FI"]),
-                 "test": "FI of every randomised stage below the trained model's (partly: the last one only)"})
+                 "test": "FI of every randomised stage below the trained model's; partly if only the last one's is"})
     ours = t053[t053["source"].str.startswith("ours")]
     n_ok = int(ours["trunk < branch < leaf"].sum())
     rows.append({"claim": "FI grows from trunk to branch to leaf joints, for every model (T05.3)",
@@ -186,7 +186,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                          + "; ".join(f"{m}: {r['trunk']:.2f} / {r['branch']:.2f} / {r['leaf']:.2f}"
                                      for m, r in ours.iterrows()),
                  "verdict": verdict(n_ok == len(ours), n_ok > 0),
-                 "test": "mean FI trunk < branch < leaf for every model (partly: for some)"})  # fmt: skip
+                 "test": "mean FI trunk < branch < leaf for every model; partly if for some"})  # fmt: skip
     li_groups = group_table(frame, "li")
     n_li = int(li_groups["trunk < branch < leaf"].sum())
     rows.append({"claim": "LI grows from trunk to leaf joints: the model uses more local evidence down the chain "
@@ -196,7 +196,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                          + "; ".join(f"{m}: {r['trunk']:.1f} / {r['branch']:.1f} / {r['leaf']:.1f}"
                                      for m, r in li_groups.iterrows()),
                  "verdict": verdict(n_li == len(li_groups), n_li > 0),
-                 "test": "mean LI trunk < branch < leaf for every model (partly: for some)"})  # fmt: skip
+                 "test": "mean LI trunk < branch < leaf for every model; partly if for some"})  # fmt: skip
     di_up = int((t054["DI hard - easy"] > 0).sum())
     fi_down = int((t054["FI hard - easy"] < 0).sum())
     rows.append({"claim": "Hard cases (highest-EPE decile) have higher DI and lower FI than easy ones (T05.4)",
@@ -205,7 +205,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                          + "; ".join(f"{m}: DI {r['DI hard - easy']:+.2f}, FI {r['FI hard - easy']:+.3f}"
                                      for m, r in t054.iterrows()),
                  "verdict": verdict(di_up == fi_down == len(t054), di_up + fi_down > 0),
-                 "test": "DI hard - easy > 0 and FI hard - easy < 0 for every model (partly: any)"})  # fmt: skip
+                 "test": "DI hard - easy > 0 and FI hard - easy < 0 for every model; partly if either for any"})  # fmt: skip
     if pairs:
         gap = t054.groupby("family")["DI hard - easy"].mean()
         ok = [t054.loc[e, "DI hard - easy"] > t054.loc[r, "DI hard - easy"] for r, e in pairs.items()]
@@ -217,7 +217,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                              + "; family means: " + ", ".join(f"{f} {v:+.2f}" for f, v in gap.items()),
                      "verdict": verdict(all(ok), any(ok)),
                      "test": "larger DI hard - easy for each heatmap model than for the integral model fine-tuned "
-                             "from it (partly: some pairs)"})  # fmt: skip
+                             "from it; partly if for some pairs"})  # fmt: skip
     li = frame.groupby("model", sort=False)["li"].mean()
     if pairs:
         ok = [li[e] > li[r] for r, e in pairs.items()]
@@ -227,8 +227,8 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                      "ours": "; ".join(f"{e} {li[e]:.2f} vs {r} {li[r]:.2f}" for r, e in pairs.items())
                              + "; family means: " + ", ".join(f"{f} {v:.2f}" for f, v in by_family.items()),
                      "verdict": verdict(all(ok), any(ok)),
-                     "test": "larger mean LI for each heatmap model than for its integral counterpart (partly: some "
-                             "pairs)"})  # fmt: skip
+                     "test": "larger mean LI for each heatmap model than for its integral counterpart ; partly if for "
+                             "some pairs"})  # fmt: skip
     li_stronger = int((correlations["LI vs EPE (Spearman)"].abs() > correlations["FI vs EPE (Spearman)"].abs()).sum())
     rows.append({"claim": "Accuracy of human pose models relates more to LI than to FI (Fig. E)",
                  "seed": "qualitative (scatter plots, COCO)",
@@ -236,7 +236,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                          f"median rho: LI {correlations['LI vs EPE (Spearman)'].median():+.2f}, "
                          f"FI {correlations['FI vs EPE (Spearman)'].median():+.2f}",
                  "verdict": verdict(li_stronger == len(correlations), li_stronger > len(correlations) / 2),
-                 "test": "|rho(LI, EPE)| > |rho(FI, EPE)| over the joints for every model (partly: most)"})
+                 "test": "|rho(LI, EPE)| > |rho(FI, EPE)| over the joints for every model; partly if for most"})
     if baselines is not None:
         own = {"black": "black baseline", "white": "white baseline"}
         cases = [(p, baselines.loc[p, own[p]], baselines.loc[p, "blur path"]) for p in own if p in baselines.index]
@@ -247,8 +247,8 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                      "ours": "; ".join(f"{p} person: FI {a:.2f} with the {p} baseline vs {b:.2f} on the blur path"
                                        for p, a, b in cases),
                      "verdict": verdict(lower == len(cases), lower > 0),
-                     "test": "FI lower with the same-colour baseline than on the blur path for each paint (partly: "
-                             "one)"})  # fmt: skip
+                     "test": "FI lower with the same-colour baseline than on the blur path for each paint; partly "
+                             "if for one"})  # fmt: skip
     return pd.DataFrame(rows)
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -312,8 +312,9 @@ TRAINERS = {"vae_gan": train_vae_gan, "supervised": train_supervised}
 
 
 def _train_in_worker(name: str, train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path,
-                     seed: int, key: str) -> None:  # fmt: skip
-    TRAINERS[name](train, val, cfg, out_dir, "cpu", seed, progress=False, key=key)
+                     seed: int, key: str) -> bool:  # fmt: skip
+    """Train (or find finished) one run; whether it was reused from an earlier run rather than trained now."""
+    return TRAINERS[name](train, val, cfg, out_dir, "cpu", seed, progress=False, key=key).reused
 
 
 def train_both(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, out_dir: Path, device: str = "cpu",
@@ -324,10 +325,14 @@ def train_both(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, ou
     settings, seed and data."""
     workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1))
     key = lifting_key(with_step_limit(cfg), seed, train, val)  # the same for both trainers: hashed once
+    reused = {}  # name -> whether the worker found a finished run (loading it here then says nothing)
     if workers > 1:
         with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
-            futures = [pool.submit(_train_in_worker, name, train, val, cfg, out_dir, seed, key) for name in TRAINERS]
+            futures = {pool.submit(_train_in_worker, name, train, val, cfg, out_dir, seed, key): name
+                       for name in TRAINERS}  # fmt: skip
             for f in tqdm(as_completed(futures), total=2, desc="VAE-GAN and supervised VAE in 2 processes"):
-                f.result()
+                reused[futures[f]] = f.result()
     gan, sup = (trainer(train, val, cfg, out_dir, device, seed, key=key) for trainer in TRAINERS.values())
+    if reused:
+        gan, sup = replace(gan, reused=reused["vae_gan"]), replace(sup, reused=reused["supervised"])
     return gan, sup

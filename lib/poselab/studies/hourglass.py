@@ -123,12 +123,16 @@ class StackVerdict:
     verdict: str  # "supports", "does not support", or "not resolved by the seeds"
 
     @property
-    def sentence(self) -> str:
+    def evidence(self) -> str:
+        """The numbers behind the verdict, without it."""
         if np.isnan(self.p):
-            return (f"{self.verdict} (one run per variant: no seed spread to judge the gap of {self.gain:+.3f} "
-                    "against)")  # fmt: skip
-        return (f"{self.verdict} (mean gain {self.gain:+.3f}, Welch's t = {self.t:.2f}, p = {self.p:.3f} over the "
-                f"seeds; threshold p < {self.alpha})")  # fmt: skip
+            return f"one run per variant: no seed spread to judge the gap of {self.gain:+.3f} against"
+        return f"mean gain {self.gain:+.3f}, Welch's t = {self.t:.2f}, p = {self.p:.3f} over the seeds"
+
+    @property
+    def sentence(self) -> str:
+        threshold = "" if np.isnan(self.p) else f"; threshold p < {self.alpha}"
+        return f"{self.verdict} ({self.evidence}{threshold})"
 
 
 def stack_verdict(evaluations: dict[tuple[int, int], Evaluation], study: HourglassStudy,
@@ -189,7 +193,7 @@ def findings(stack: StackVerdict, seeds: pd.DataFrame, study: HourglassStudy, da
     torso = seeds["PCK@0.2 (torso) mean"]
     mapped = {"supports": SUPPORTS, "does not support": DOES_NOT}.get(stack.verdict, UNRESOLVED)
     main = seeds.loc[study.label(study.main_stacks), f"PCKh@0.5 seed {study.seeds[0]}"]
-    note = (f"{stack.sentence[0].upper()}{stack.sentence[1:]}. Torso PCK@0.2 {torso[many]:.3f} vs {torso[few]:.3f}. "
+    note = (f"{stack.evidence[0].upper()}{stack.evidence[1:]}. Torso PCK@0.2 {torso[many]:.3f} vs {torso[few]:.3f}. "
             f"Same data and {study.train.epochs} epochs for every run, {data_name} data at "
             f"{study.input_size}x{study.input_size}; seed 002 trained at 256x256 for ~100 epochs. The "
             f"{study.main_stacks}-stack model of seed {study.seeds[0]}, dissected in notebooks 03-05, reaches "
@@ -228,7 +232,7 @@ def skip_findings(on: Evaluation, off: Evaluation, groups: pd.DataFrame, finest:
                 f"PCKh drop with the {finest} skip off: small joints {small[fine]:.3f}, others {other[fine]:.3f} "
                 f"(all skips off: {small['drop']:.3f} vs {other['drop']:.3f})",
                 verdict(small[fine] > other[fine], small["drop"] > other["drop"]),
-                f"larger mean drop of the small joints with the {finest} skip off (partly: only with all off)",
+                f"larger mean drop of the small joints with the {finest} skip off; partly if only with all skips off",
                 "All skips off removes nearly everything, so it cannot say which joints need the detail most; the "
                 f"{finest} skip alone keeps what the first pooling discards."),
     ]
