@@ -205,7 +205,8 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                          + "; ".join(f"{m}: DI {r['DI hard - easy']:+.2f}, FI {r['FI hard - easy']:+.3f}"
                                      for m, r in t054.iterrows()),
                  "verdict": verdict(di_up == fi_down == len(t054), di_up + fi_down > 0),
-                 "test": "DI hard - easy > 0 and FI hard - easy < 0 for every model; partly if either for any"})  # fmt: skip
+                 "test": "DI hard - easy > 0 and FI hard - easy < 0 for every model; partly if either for "
+                         "any"})  # fmt: skip
     if pairs:
         gap = t054.groupby("family")["DI hard - easy"].mean()
         ok = [t054.loc[e, "DI hard - easy"] > t054.loc[r, "DI hard - easy"] for r, e in pairs.items()]
