@@ -95,14 +95,19 @@ def test_findings_give_a_verdict_per_claim():
     t054 = tables.easy_hard_table(frame, fams)
     base = pd.DataFrame({"white baseline": [1.5, 0.4], "black baseline": [0.3, 1.6], "blur path": [1.8, 1.9]},
                         index=["black", "white"])  # fmt: skip
-    f = tables.findings(t051, t052, t053, t054, frame, fams, base, {"int": "hg"}).set_index("claim")
+    seeds = pd.concat([_frame((f"hg-s{k}", f"int-s{k}"), seed=k) for k in (1, 2)])
+    seeds.loc[seeds["model"].str.startswith("int"), "li"] *= 0.5
+    t057 = tables.pair_table(pd.concat([frame, seeds]), [("hg", "int"), ("hg-s1", "int-s1"), ("hg-s2", "int-s2")])
+    f = tables.findings(t051, t052, t053, t054, frame, fams, base, t057).set_index("claim")
     verdict = f["verdict"]
     assert verdict.iloc[0] == "supports" and "1.10–3.00" in f["ours"].iloc[0]
     assert verdict.filter(like="DI rises").item() == "supports"
     assert verdict.filter(like="FI falls").item() == "supports"
     assert verdict.filter(like="FI grows").item() == "partly supports"  # 1 of 2 models
-    assert verdict.filter(like="larger mean LI").item() == "supports"
-    assert "hg" in f["ours"].filter(like="larger mean LI").item()
+    assert verdict.filter(like="larger mean LI").item() == "supports"  # half the LI in every pair
+    assert "over 3 seed pairs" in f["ours"].filter(like="larger mean LI").item()
+    assert "hg-s2" in f["ours"].filter(like="larger mean LI").item()
+    assert verdict.filter(like="easy-hard difference of DI").item() == "not resolved"  # random DI: no real gap
     assert verdict.filter(like="solid-colour").item() == "supports"
     assert "This **supports** the claim" in tables.findings_markdown(f.reset_index())
 
@@ -119,3 +124,27 @@ def test_randomisation_verdict_needs_every_randomised_stage_beyond_the_trained_m
     assert f["verdict"].filter(like="DI rises").item() == "partly supports"
     assert f["verdict"].filter(like="FI falls").item() == "partly supports"
     assert len(f.filter(like="LI grows", axis=0)) == 1
+
+
+def test_pair_table_and_verdict_test_the_differences_over_the_seeds():
+    frame = pd.concat([_frame((f"hg{k}", f"int{k}"), seed=k) for k in range(3)])
+    pairs = [(f"hg{k}", f"int{k}") for k in range(3)]
+    hard = frame["epe"] > frame.groupby("model")["epe"].transform(lambda e: e.quantile(0.9))
+    frame.loc[hard & frame["model"].str.startswith("hg"), "di"] += 5.0  # the heatmap models' hard cases: +5 DI
+    t057 = tables.pair_table(frame, pairs)
+    assert list(t057.index) == [1, 2, 3] and list(t057["heatmap model"]) == ["hg0", "hg1", "hg2"]
+    diff = t057["DI hard - easy, difference"]
+    assert (diff > 3).all()
+    heat, integ = t057["DI hard - easy, heatmap"], t057["DI hard - easy, integral"]
+    assert diff.to_numpy() == pytest.approx((heat - integ).to_numpy())
+    outcome, ours, test = tables.pair_verdict(t057, "DI hard - easy")
+    assert outcome == "supports" and "paired t" in ours and "p < 0.05" in test
+    flipped = t057.assign(**{"DI hard - easy, heatmap": integ, "DI hard - easy, integral": heat,
+                             "DI hard - easy, difference": -diff})  # fmt: skip
+    assert tables.pair_verdict(flipped, "DI hard - easy")[0] == "does not support"  # significantly the other way
+    noisy = t057.copy()
+    noisy["DI hard - easy, integral"] = noisy["DI hard - easy, heatmap"] + np.array([-1.0, 1.2, -0.9])
+    noisy["DI hard - easy, difference"] = noisy["DI hard - easy, heatmap"] - noisy["DI hard - easy, integral"]
+    assert tables.pair_verdict(noisy, "DI hard - easy")[0] == "not resolved"  # the sign varies with the seed
+    one, ours, _ = tables.pair_verdict(t057.iloc[:1], "mean LI")
+    assert one in ("supports", "does not support") and "one pair: no seed spread" in ours

@@ -147,3 +147,16 @@ def test_poseig_findings_carry_the_rule_that_decides_them():
                            "test": "lowest R_E > 1"}])  # fmt: skip
     (f,) = attribution_tables.as_findings(table)
     assert (f.source, f.published, f.test) == ("seed 001", "1.57-5.17", "lowest R_E > 1")
+
+
+def test_the_paired_test_over_seeds_equals_scipys_and_needs_two_pairs():
+    from scipy import stats
+
+    from poselab.evaluation import paired
+
+    a, b = np.array([0.61, 0.64, 0.60]), np.array([0.58, 0.60, 0.59])
+    mean, t, p = paired(a, b)
+    ref = stats.ttest_rel(a, b)
+    assert mean == pytest.approx(0.08 / 3) and t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
+    mean, t, p = paired(a[:1], b[:1])
+    assert mean == pytest.approx(0.03) and np.isnan(t) and np.isnan(p)

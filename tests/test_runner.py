@@ -159,7 +159,7 @@ def test_poseig_notebook_runs_on_smoke(tmp_path):
     assert done.stdout.index("06_hrnet_ablations") < done.stdout.index("05_poseig_attribution")
     index = json.loads((reports / "artifacts.json").read_text())
     ids = {a["id"] for a in index["artifacts"]}
-    assert {f"F05.{k}" for k in range(1, 7)} | {f"T05.{k}" for k in range(1, 7)} <= ids
+    assert {f"F05.{k}" for k in range(1, 7)} | {f"T05.{k}" for k in range(1, 8)} <= ids
     assert (reports / "checkpoints" / "smoke" / "poseig-integral" / "final.pt").exists()
     names = {h["name"] for h in index["headlines"] if h["notebook"] == "05"}
     assert "R_E, lowest over joint types and masks" in names

@@ -1,4 +1,4 @@
-"""Notebook 05's tables (T05.1-T05.5) and the verdicts on seed 001's claims, as DataFrames.
+"""Notebook 05's tables (T05.1-T05.5, T05.7) and the verdicts on seed 001's claims, as DataFrames.
 
 Every function takes the arrays the study computed (``poselab.attribution.study``) and returns a table;
 ``findings`` turns them into one row per claim: what the seed reports, what we measure, and whether
@@ -15,7 +15,8 @@ from poselab.attribution.joints import GROUP_ORDER, RELATIONS, inversions, joint
 from poselab.attribution.perturbation import MASKS
 from poselab.attribution.study import best_speedups
 from poselab.data.joints import JointSet
-from poselab.findings import Finding, markdown, verdict
+from poselab.evaluation import paired
+from poselab.findings import DOES_NOT, SUPPORTS, UNRESOLVED, Finding, markdown, verdict
 
 # Seed 001, Table A (R_E, SimpleBaseline-ResNet50 on COCO), Table B and Table C, Table D.
 SEED_RE_RANGE = (1.57, 5.17)
@@ -104,6 +105,41 @@ def easy_hard_table(frame: pd.DataFrame, families: dict[str, str], fraction: flo
     return t
 
 
+def pair_table(frame: pd.DataFrame, pairs: list[tuple[str, str]], fraction: float = 0.1) -> pd.DataFrame:
+    """T05.7: the controlled pairs, one per training seed: an explicit heatmap model and the integral-regression
+    model fine-tuned from it (same architecture and start, only the loss differs).  Per pair: DI hard - easy (as in
+    T05.4) and the mean LI of both models and their difference (heatmap - integral)."""
+    per_model = pd.DataFrame({"DI hard - easy": easy_hard_table(frame, {}, fraction)["DI hard - easy"],
+                              "mean LI": frame.groupby("model", sort=False)["li"].mean()})  # fmt: skip
+    rows = []
+    for heatmap, integral in pairs:
+        row = {"heatmap model": heatmap, "integral model": integral}
+        for name in per_model.columns:
+            a, b = per_model.loc[heatmap, name], per_model.loc[integral, name]
+            row[f"{name}, heatmap"], row[f"{name}, integral"], row[f"{name}, difference"] = a, b, a - b
+        rows.append(row)
+    return pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="pair"))
+
+
+def pair_verdict(t057: pd.DataFrame, name: str, alpha: float = 0.05) -> tuple[str, str, str]:
+    """(verdict, ours, test) for "the heatmap model's ``name`` exceeds its integral counterpart's" over the pairs of
+    T05.7: the paired t-test over the seeds decides (supports: mean difference > 0 at p < alpha; does not support:
+    < 0 at p < alpha; otherwise not resolved); a single pair is judged by the sign of its difference."""
+    diff = t057[f"{name}, difference"].to_numpy(float)
+    mean, t, p = paired(t057[f"{name}, heatmap"], t057[f"{name}, integral"])
+    value = "{:+.2f}" if name.startswith("DI") else "{:.2f}"  # a difference of DI has a sign, an LI has not
+    per_pair = "; ".join(f"{r['heatmap model']} {value.format(r[f'{name}, heatmap'])} vs {r['integral model']} "
+                         f"{value.format(r[f'{name}, integral'])}" for _, r in t057.iterrows())  # fmt: skip
+    if len(diff) < 2:
+        return (SUPPORTS if mean > 0 else DOES_NOT, f"{per_pair} (one pair: no seed spread)",
+                "heatmap - integral > 0 for the one pair (no seeds to test it over)")  # fmt: skip
+    significant = p < alpha
+    outcome = (SUPPORTS if mean > 0 else DOES_NOT) if significant else UNRESOLVED
+    ours = (f"difference {mean:+.2f} ± {diff.std(ddof=1):.2f} over {len(diff)} seed pairs (paired t = {t:.2f}, "
+            f"p = {p:.3f}); {per_pair}")  # fmt: skip
+    return outcome, ours, f"mean heatmap - integral difference > 0 in a paired t-test over the seeds at p < {alpha}"
+
+
 def inversion_table(models: dict[str, dict], js: JointSet, alpha: float) -> pd.DataFrame:
     """T05.5: keypoint inversion per model and relation.
 
@@ -142,17 +178,17 @@ def error_correlations(frame: pd.DataFrame) -> pd.DataFrame:
 
 def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: pd.DataFrame,
              frame: pd.DataFrame, families: dict[str, str], baselines: pd.DataFrame | None = None,
-             counterparts: dict[str, str] | None = None) -> pd.DataFrame:  # fmt: skip
+             t057: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:  # fmt: skip
     """One row per seed claim: the claim, the seed's number, ours, and whether ours supports it.
 
     t051 perturbation_table; t052 randomization_table; t053 group_table of FI; t054 easy_hard_table; frame the
     long per-(model, person, joint) table; families model -> family; baselines: FI per person paint (rows
-    "black", "white") and method (columns "white baseline", "black baseline", "blur path", ...); counterparts:
-    integral-regression model -> the explicit heatmap model it was trained from.  The heatmap-vs-regression
-    claims are judged on these controlled pairs (same architecture and start, only the loss differs), with the
-    family means beside them.
+    "black", "white") and method (columns "white baseline", "black baseline", "blur path", ...); t057 pair_table:
+    the controlled heatmap / integral-regression pairs, one per training seed.  The heatmap-vs-regression claims
+    are judged on these pairs by a paired t-test over the seeds (``pair_verdict``), with the family means of
+    T05.4 beside them.
     """
-    pairs = {r: e for r, e in (counterparts or {}).items() if r in t054.index and e in t054.index}
+    pairs = t057 is not None and len(t057) > 0
     correlations = error_correlations(frame)
     rows = []
     joint_cols = [c for c in t051.columns if c not in (*GROUP_ORDER, "all joints")]
@@ -209,27 +245,19 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                          "any"})  # fmt: skip
     if pairs:
         gap = t054.groupby("family")["DI hard - easy"].mean()
-        ok = [t054.loc[e, "DI hard - easy"] > t054.loc[r, "DI hard - easy"] for r, e in pairs.items()]
+        outcome, ours, test = pair_verdict(t057, "DI hard - easy", alpha)
         rows.append({"claim": "The easy-hard difference of DI is larger for explicit heatmap models than for "
-                              "integral regression (T05.4)",
+                              "integral regression (T05.4, T05.7)",
                      "seed": "DI +3.58 to +4.03 (explicit) vs +2.68 (integral)",
-                     "ours": "; ".join(f"{e} {t054.loc[e, 'DI hard - easy']:+.2f} vs {r} "
-                                       f"{t054.loc[r, 'DI hard - easy']:+.2f}" for r, e in pairs.items())
-                             + "; family means: " + ", ".join(f"{f} {v:+.2f}" for f, v in gap.items()),
-                     "verdict": verdict(all(ok), any(ok)),
-                     "test": "larger DI hard - easy for each heatmap model than for the integral model fine-tuned "
-                             "from it; partly if for some pairs"})  # fmt: skip
-    li = frame.groupby("model", sort=False)["li"].mean()
-    if pairs:
-        ok = [li[e] > li[r] for r, e in pairs.items()]
+                     "ours": f"{ours}; family means (T05.4): " + ", ".join(f"{f} {v:+.2f}" for f, v in gap.items()),
+                     "verdict": outcome, "test": test})  # fmt: skip
+        li = frame.groupby("model", sort=False)["li"].mean()
         by_family = li.groupby(pd.Series(families)).mean()
-        rows.append({"claim": "Explicit heatmap models have a larger mean LI than integral regression (C.1)",
+        outcome, ours, test = pair_verdict(t057, "mean LI", alpha)
+        rows.append({"claim": "Explicit heatmap models have a larger mean LI than integral regression (C.1, T05.7)",
                      "seed": "Fig. F (COCO): HRNet, SimpleBaseline, TransPose above Integral and RLE",
-                     "ours": "; ".join(f"{e} {li[e]:.2f} vs {r} {li[r]:.2f}" for r, e in pairs.items())
-                             + "; family means: " + ", ".join(f"{f} {v:.2f}" for f, v in by_family.items()),
-                     "verdict": verdict(all(ok), any(ok)),
-                     "test": "larger mean LI for each heatmap model than for its integral counterpart ; partly if for "
-                             "some pairs"})  # fmt: skip
+                     "ours": f"{ours}; family means: " + ", ".join(f"{f} {v:.2f}" for f, v in by_family.items()),
+                     "verdict": outcome, "test": test})  # fmt: skip
     li_stronger = int((correlations["LI vs EPE (Spearman)"].abs() > correlations["FI vs EPE (Spearman)"].abs()).sum())
     rows.append({"claim": "Accuracy of human pose models relates more to LI than to FI (Fig. E)",
                  "seed": "qualitative (scatter plots, COCO)",
