@@ -152,7 +152,7 @@ def test_poseig_findings_carry_the_rule_that_decides_them():
 def test_the_paired_test_over_seeds_equals_scipys_and_needs_two_pairs():
     from scipy import stats
 
-    from poselab.evaluation import paired
+    from poselab.attribution.tables import paired
 
     a, b = np.array([0.61, 0.64, 0.60]), np.array([0.58, 0.60, 0.59])
     mean, t, p = paired(a, b)

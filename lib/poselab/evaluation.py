@@ -48,16 +48,6 @@ def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(test.statistic), float(test.pvalue)
 
 
-def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Paired t-test over seeds of mean(a - b) = 0, where a[i] and b[i] share seed i (e.g. a model and the one
-    fine-tuned from it): (mean difference, t, two-sided p); t and p are NaN with fewer than 2 pairs."""
-    d = np.asarray(a, float) - np.asarray(b, float)
-    if len(d) < 2:
-        return float(d.mean()) if len(d) else float("nan"), float("nan"), float("nan")
-    test = stats.ttest_1samp(d, 0.0)
-    return float(d.mean()), float(test.statistic), float(test.pvalue)
-
-
 @dataclass
 class Evaluation:
     predictions: Predictions

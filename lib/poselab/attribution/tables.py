@@ -15,7 +15,6 @@ from poselab.attribution.joints import GROUP_ORDER, RELATIONS, inversions, joint
 from poselab.attribution.perturbation import MASKS
 from poselab.attribution.study import best_speedups
 from poselab.data.joints import JointSet
-from poselab.evaluation import paired
 from poselab.findings import DOES_NOT, SUPPORTS, UNRESOLVED, Finding, markdown, verdict
 
 # Seed 001, Table A (R_E, SimpleBaseline-ResNet50 on COCO), Table B and Table C, Table D.
@@ -103,6 +102,16 @@ def easy_hard_table(frame: pd.DataFrame, families: dict[str, str], fraction: flo
     t = pd.DataFrame.from_dict(rows, orient="index")
     t.index.name = "model"
     return t
+
+
+def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Paired t-test over seeds of mean(a - b) = 0, where a[i] and b[i] share seed i (a model and the one
+    fine-tuned from it): (mean difference, t, two-sided p); t and p are NaN with fewer than 2 pairs."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    if len(d) < 2:
+        return float(d.mean()) if len(d) else float("nan"), float("nan"), float("nan")
+    test = stats.ttest_1samp(d, 0.0)
+    return float(d.mean()), float(test.statistic), float(test.pvalue)
 
 
 def pair_table(frame: pd.DataFrame, pairs: list[tuple[str, str]], fraction: float = 0.1) -> pd.DataFrame:
