@@ -1,4 +1,4 @@
-"""The PoseIG study (notebook 05): which models are explained, and training the two that notebook 05 trains.
+"""The PoseIG study (notebook 05): which models are explained, and training the ones notebook 05 trains.
 
 Notebook 02's hourglasses and notebook 06's three HRNet variants (one seed) are loaded from their finished
 runs, never retrained here.  Notebook 05 trains, with the shared training code, integral-regression models
@@ -117,7 +117,8 @@ def compared_models(place: Place, study: PoseIGStudy, workers: int | None = None
         model, _ = load_trained(place.checkpoints_dir / hr.label(e, study.hrnet_seed), place.device)
         out[hrnet_label(e)] = Compared(hrnet_label(e), EXPLICIT, model, hr.input_size,
                                        f"notebook 06, seed {study.hrnet_seed}")  # fmt: skip
-    other_seeds = [label for seed, label in pair_backbones(hg, study).items() if seed != hg.seeds[0]]
+    backbones = pair_backbones(hg, study)
+    other_seeds = [label for seed, label in backbones.items() if seed != hg.seeds[0]]
     extra: dict[str, Compared] = {}
     for label in other_seeds:
         model, _ = load_trained(place.checkpoints_dir / label, place.device)
@@ -128,7 +129,7 @@ def compared_models(place: Place, study: PoseIGStudy, workers: int | None = None
         family = INTEGRAL if job.spec["arch"] == "integral" else EXPLICIT
         (extra if job.label in only_pairs else out)[job.label] = Compared(job.label, family, model.eval(),
                                                                           job.input_size, "notebook 05", result)
-    pairs = [(label, integral_label(study, label)) for label in pair_backbones(hg, study).values()]
+    pairs = [(label, integral_label(study, label)) for label in backbones.values()]
     return Comparison(out, pairs, extra)
 
 
