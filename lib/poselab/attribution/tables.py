@@ -118,6 +118,7 @@ def pair_table(frame: pd.DataFrame, pairs: list[tuple[str, str]], fraction: floa
     """T05.7: the controlled pairs, one per training seed: an explicit heatmap model and the integral-regression
     model fine-tuned from it (same architecture and start, only the loss differs).  Per pair: DI hard - easy (as in
     T05.4) and the mean LI of both models and their difference (heatmap - integral)."""
+    frame = frame[frame["model"].isin({m for pair in pairs for m in pair})]  # only the pairs' models
     per_model = pd.DataFrame({"DI hard - easy": easy_hard_table(frame, {}, fraction)["DI hard - easy"],
                               "mean LI": frame.groupby("model", sort=False)["li"].mean()})  # fmt: skip
     rows = []
