@@ -22,3 +22,13 @@ TINY = SyntheticConfig(
 def tiny_sets(tmp_path_factory) -> dict[str, Path]:
     """A tiny synthetic data set (both kinds), generated once per test session."""
     return ensure_synthetic(tmp_path_factory.mktemp("data"), TINY, "tiny", workers=1, progress=False)
+
+
+def tiny_place(tiny_sets: dict[str, Path], runs_dir: Path, seed: int = 0):
+    """A ``poselab.training.jobs.Place`` on the tiny data set, its runs in ``runs_dir``."""
+    from types import SimpleNamespace
+
+    from poselab.training.runs import RunStore
+
+    return SimpleNamespace(data_dir=tiny_sets["pose2d"].parents[2], device="cpu", seed=seed, profile_name="tiny",
+                           synthetic=TINY, runs=RunStore(Path(runs_dir)))

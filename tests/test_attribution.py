@@ -1,4 +1,4 @@
-"""PoseIG (poselab.attribution): paths, integrated gradients, indices, perturbation, randomisation, inversion."""
+"""PoseIG (poselab.studies.poseig): paths, integrated gradients, indices, perturbation, randomisation, inversion."""
 
 from dataclasses import replace
 
@@ -7,17 +7,17 @@ import pytest
 import torch
 from torch import nn
 
-from poselab.attribution import ig, indices, joints, paths, perturbation, randomization
-from poselab.attribution.inference import inference_form
-from poselab.attribution.outputs import JointCoordinates, JointTargets, separable_resampling
-from poselab.attribution.study import Attributor, attribute_model, speed_comparison, validation_samples
 from poselab.data.dataset import ImageSet
 from poselab.data.joints import MPII16
 from poselab.data.pose_dataset import HeatmapDataset, SyntheticSource
 from poselab.data.transforms import crop_matrix, warp
+from poselab.evaluation.predict import predict, stack_output
 from poselab.models.hourglass import StackedHourglass
-from poselab.predict import predict, stack_output
-from poselab.settings import PoseIGStudy
+from poselab.studies.poseig import ig, indices, joints, paths, perturbation, randomization
+from poselab.studies.poseig.attribute import Attributor, attribute_model, speed_comparison, validation_samples
+from poselab.studies.poseig.inference import inference_form
+from poselab.studies.poseig.outputs import JointCoordinates, JointTargets, separable_resampling
+from poselab.studies.poseig.settings import PoseIGStudy
 
 
 def _hourglass(seed=0, dtype=torch.float32):
@@ -164,7 +164,7 @@ def test_the_separable_crop_is_the_bilinear_warp():
     # a zoom, a mirrored crop reaching outside the image (zeros there), and a downscale of the whole image
     for matrix, size in ((crop_matrix(np.array([20.0, 17.0]), 30, 24), 24),
                          (crop_matrix(np.array([5.0, 35.0]), 44, 24, flip=True), 24),
-                         (crop_matrix(np.array([27.5, 19.5]), 56, 16), 16)):  # fmt: skip
+                         (crop_matrix(np.array([27.5, 19.5]), 56, 16), 16)):
         rows, cols = (torch.from_numpy(a) for a in separable_resampling(matrix, 40, 56, size))
         assert torch.allclose(rows @ image @ cols.T, warp(image, matrix, size), atol=1e-12)
     assert separable_resampling(crop_matrix(np.array([20.0, 20.0]), 30, 24, rotation=10), 40, 56, 24) is None
@@ -186,7 +186,7 @@ def test_the_inference_form_is_the_same_function_without_batchnorm(family):
     sb = smoke.poseig.simplebaseline
     spec, size = {"hourglass": (smoke.hourglass.spec(2), smoke.hourglass.input_size),
                   "hrnet": (smoke.hrnet.spec("as designed"), smoke.hrnet.input_size),
-                  "simplebaseline": (sb.spec(16), sb.input_size)}[family]  # fmt: skip
+                  "simplebaseline": (sb.spec(16), sb.input_size)}[family]
     torch.manual_seed(5)
     model = build_model(spec).double()
     model.train()
@@ -257,7 +257,7 @@ def test_the_perturbation_ratio_of_a_map_against_its_own_resampling_is_near_one(
             base = torch.rand(16, 48, 48, generator=g)
             e = perturbation.perturbation_errors(coords, people.images[i], people.joints[i],
                                                  indices.resampled_map(base, g), indices.resampled_map(base, g),
-                                                 perturbation.perturbation_masks(people.images[i], g))  # fmt: skip
+                                                 perturbation.perturbation_masks(people.images[i], g))
             for k in errs:
                 errs[k].append(e[k])
     origin, attr, rand = (np.stack(errs[k]) for k in ("origin", "attr", "rand"))
@@ -295,7 +295,7 @@ def test_a_faithful_map_moves_the_error_more_than_a_random_one():
         m = torch.rand(1, 10, 10, generator=g) * 0.2
         m[0, 4, 4] = 1.0
         e = perturbation.perturbation_errors(coords, image, torch.zeros(1, 2), m, indices.resampled_map(m, g),
-                                             perturbation.perturbation_masks(image, g))  # fmt: skip
+                                             perturbation.perturbation_masks(image, g))
         errs.append(e)
     origin, attr, rand = (np.stack([e[k] for e in errs]) for k in ("origin", "attr", "rand"))
     r = perturbation.relative_error_change(origin, attr, rand, np.ones((20, 1), bool))
@@ -317,18 +317,17 @@ def test_randomising_layers_from_the_output_back(tiny_sets):
     assert torch.equal(randomization.randomized_copy(model, x, 3, seed=1).outs[1].conv.weight, part.outs[1].conv.weight)
     # Randomising every layer changes where the evidence is: DI moves.
     people = _people(tiny_sets, 3)
-    study = PoseIGStudy(steps=4)
     matrix = crop_matrix(np.full(2, 23.5), 48, 32)
-    trained = attribute_model("m", Attributor(model, matrix, 32, 48, study), people, progress=False)
+    trained = attribute_model("m", Attributor(model, matrix, 32, 48, steps=4), people, progress=False)
     scrambled = randomization.randomized_copy(model, x, len(layers), seed=1)
-    random = attribute_model("r", Attributor(scrambled, matrix, 32, 48, study), people, progress=False)
+    random = attribute_model("r", Attributor(scrambled, matrix, 32, 48, steps=4), people, progress=False)
     assert np.nanmean(np.abs(random.di - trained.di)) > 1.0
 
 
 def test_attributing_a_model_gives_maps_indices_and_completeness(tiny_sets):
     people = _people(tiny_sets, 3)
     assert people.images.shape == (3, 3, 48, 48) and people.masks.dtype == torch.bool
-    att = Attributor(_hourglass(), crop_matrix(np.full(2, 23.5), 48, 32), 32, 48, PoseIGStudy(steps=4))
+    att = Attributor(_hourglass(), crop_matrix(np.full(2, 23.5), 48, 32), 32, 48, steps=4)
     res = attribute_model("hg", att, people, progress=False)
     assert res.maps.shape == (3, 16, 48, 48) and float(res.maps.amax()) == 1.0
     assert res.di.shape == res.fi.shape == res.li.shape == (3, 16) and np.isfinite(res.di).all()

@@ -7,12 +7,15 @@ import pandas as pd
 import pytest
 
 from poselab import findings as fd
-from poselab.lifting import tables as lifting_tables
 from poselab.reporting import registry as reg
 from poselab.reporting.html import build_index
-from poselab.studies import hourglass as hg
-from poselab.studies import hrnet as hr
-from poselab.studies import latent as lt
+from poselab.studies.hourglass import tables as hg
+from poselab.studies.hourglass.settings import HourglassStudy
+from poselab.studies.hrnet import tables as hr
+from poselab.studies.latent import tables as lt
+from poselab.studies.lifting import tables as lifting_tables
+from poselab.studies.skips import tables as skips
+from poselab.studies.skips.experiment import SkipAblation
 
 
 def test_a_finding_takes_only_the_known_verdicts():
@@ -23,29 +26,37 @@ def test_a_finding_takes_only_the_known_verdicts():
     assert "**More is better** seed 9: 0.9. Ours: 0.8. This **supports** the claim (test: p < 0.05)." in text
 
 
-def _evaluation(pckh, per_sample):
+def _evaluation(pckh, per_sample=(1,)):
     return SimpleNamespace(pckh=pckh, per_sample=np.asarray(per_sample, float))
+
+
+def _ablation(on, off, per_scale=(0.5,)):
+    """A skip ablation whose finest skip is at 16x16, with one evaluation per switched-off scale."""
+    return SkipAblation(on, off, {k: _evaluation(v) for k, v in enumerate(per_scale)},
+                        [16 >> k for k in range(len(per_scale))])
 
 
 def test_skip_findings_call_a_collapse_below_half_and_judge_small_joints_at_the_finest_skip():
     groups = pd.DataFrame({"drop": [0.6, 0.6], "drop, 16x16 skip off": [0.20, 0.05]},
-                          index=["small joints", "other joints"])  # fmt: skip
-    collapse, small = hg.skip_findings(_evaluation(0.8, [1, 1]), _evaluation(0.3, [0, 1]), groups, "16x16")
+                          index=["small joints", "other joints"])
+    collapse, small, _ = skips.findings(_ablation(_evaluation(0.8, [1, 1]), _evaluation(0.3, [0, 1])), groups)
     assert collapse.verdict == fd.SUPPORTS and "50% of the samples lose every joint" in collapse.ours
     assert small.verdict == fd.SUPPORTS
     swapped = groups.assign(**{"drop, 16x16 skip off": [0.05, 0.20]})
-    collapse, small = hg.skip_findings(_evaluation(0.8, [1]), _evaluation(0.41, [1]), swapped, "16x16")
+    collapse, small, _ = skips.findings(_ablation(_evaluation(0.8), _evaluation(0.41)), swapped)
     assert collapse.verdict == fd.DOES_NOT and small.verdict == fd.DOES_NOT  # 0.41 > 0.4; 0.05 < 0.20
     partly = swapped.assign(drop=[0.7, 0.6])
-    assert hg.skip_findings(_evaluation(0.8, [1]), _evaluation(0.41, [1]), partly, "16x16")[1].verdict == fd.PARTLY
+    assert skips.findings(_ablation(_evaluation(0.8), _evaluation(0.41)), partly)[1].verdict == fd.PARTLY
+    assert {f.source for f in skips.findings(_ablation(_evaluation(0.8), _evaluation(0.41)), partly)[:2]} == {
+        "“Understanding the Model” (n.d.), §1.2"}
 
 
 def test_the_stack_finding_maps_an_unresolved_verdict():
-    study = hg.HourglassStudy(stacks=(1, 2), seeds=(0, 1))
+    study = HourglassStudy(stacks=(1, 2), seeds=(0, 1))
     seeds = pd.DataFrame({"PCKh@0.5 mean": [0.6, 0.62], "PCKh@0.5 std": [0.01, np.nan],
                           "PCK@0.2 (torso) mean": [0.5, 0.55], "PCKh@0.5 seed 0": [0.61, 0.63]},
-                         index=["hourglass-1", "hourglass-2"])  # fmt: skip
-    v = hg.StackVerdict(1, 2, 0.02, 1.0, 0.4, 0.05, "not resolved by the seeds")
+                         index=["hourglass-1", "hourglass-2"])
+    v = hg.StackVerdict(1, 2, 0.02, 1.0, 0.4, 0.05, fd.UNRESOLVED)
     (f,) = hg.findings(v, seeds, study)
     assert f.verdict == fd.UNRESOLVED and "0.620 ± 0.000 (hourglass-2)" in f.ours and "p < 0.05" in f.test
     assert f.note.startswith("Mean gain +0.020, Welch's t = 1.00, p = 0.400 over the seeds.")  # not the verdict again
@@ -56,7 +67,7 @@ def _clusters(k, ami):
     meaning = pd.DataFrame({"fully annotated": [0.9, 0.2], "action: walking": [0.5, 0.1],
                             "action: sitting": [0.5, 0.9]})
     ami = {"number of annotated joints": 0.05, "completeness (fully annotated or not)": 0.0, "action": 0.0,
-           "dynamic vs stationary action": 0.0, **ami}  # fmt: skip
+           "dynamic vs stationary action": 0.0, **ami}
     return SimpleNamespace(sweep=sweep, meaning=meaning, ami=pd.Series(ami))
 
 
@@ -69,7 +80,7 @@ def test_latent_findings_use_the_ami_threshold_and_k_equal_two():
 
 def test_hrnet_finding_supports_only_without_a_significant_difference():
     summary = pd.DataFrame({"mean PCKh@0.5": [0.5, 0.49], "std over seeds": [0.01, 0.02], "seeds finished": [3, 2],
-                            "seeds diverged": [0, 1]}, index=["as designed", "no batchnorm"])  # fmt: skip
+                            "seeds diverged": [0, 1]}, index=["as designed", "no batchnorm"])
     calm = pd.DataFrame({"difference to as designed": [-0.01], "p-value": [0.3]}, index=["no batchnorm"])
     assert hr.findings(summary, calm)[0].verdict == fd.SUPPORTS
     sharp = calm.assign(**{"p-value": [0.01]})
@@ -87,9 +98,9 @@ def test_findings_reach_the_ledger_through_the_stage(tmp_path):
     report, stage = tmp_path / "reports", tmp_path / "stage"
     r = reg.Registry("06", stage, "smoke", "cpu", 0)
     r.findings([{"claim": "ablations barely matter", "source": "seed 003", "published": "0.70", "ours": "0.5 ± 0.01",
-                 "verdict": fd.SUPPORTS, "test": "Welch p >= 0.05"}])  # fmt: skip
+                 "verdict": fd.SUPPORTS, "test": "Welch p >= 0.05"}])
     r.findings([{"claim": "ablations barely matter", "source": "seed 003", "published": "0.70", "ours": "0.5 ± 0.02",
-                 "verdict": fd.DOES_NOT, "test": "Welch p >= 0.05"}])  # fmt: skip
+                 "verdict": fd.DOES_NOT, "test": "Welch p >= 0.05"}])
     index = reg.merge_stage(stage, report, "06")
     assert [f["ours"] for f in index["findings"]] == ["0.5 ± 0.02"]  # recorded again: replaced, not appended
     page = build_index(report).read_text()
@@ -99,13 +110,13 @@ def test_findings_reach_the_ledger_through_the_stage(tmp_path):
 
 def test_skip_findings_add_the_scale_finding_and_the_headlines():
     groups = pd.DataFrame({"drop": [0.6, 0.5], "drop, 16x16 skip off": [0.20, 0.05]},
-                          index=["small joints", "other joints"])  # fmt: skip
+                          index=["small joints", "other joints"])
     on, off = _evaluation(0.8, [1, 1]), _evaluation(0.3, [0, 1])
-    *_, scale = hg.skip_findings(on, off, groups, "16x16", {"16x16": 0.4, "8x8": 0.7, "4x4": 0.75})
+    *_, scale = skips.findings(_ablation(on, off, (0.4, 0.7, 0.75)), groups)
     assert scale.verdict == fd.SUPPORTS and "16x16 0.400, 8x8 0.700" in scale.ours
-    *_, scale = hg.skip_findings(on, off, groups, "16x16", {"16x16": 0.7, "8x8": 0.4})
+    *_, scale = skips.findings(_ablation(on, off, (0.7, 0.4)), groups)
     assert scale.verdict == fd.DOES_NOT
-    heads = dict((name, value) for name, value, _ in hg.skip_headlines(on, off, groups, "16x16"))
+    heads = {name: value for name, value, _, _ in skips.headline_numbers(_ablation(on, off), groups)}
     assert heads["PCKh drop, small joints, finest skip off"] == 0.20 and heads["training PCKh@0.5, skips off"] == 0.3
 
 
@@ -119,14 +130,14 @@ def test_latent_notes_name_the_runner_up_k_and_the_cluster_shares():
 
 def test_hrnet_notes_count_diverged_runs_and_headlines_carry_the_spread():
     summary = pd.DataFrame({"mean PCKh@0.5": [0.5, 0.2], "std over seeds": [0.01, 0.02], "seeds finished": [3, 2],
-                            "seeds diverged": [0, 1]}, index=["as designed", "no batchnorm + identity"])  # fmt: skip
+                            "seeds diverged": [0, 1]}, index=["as designed", "no batchnorm + identity"])
     comparison = pd.DataFrame({"difference to as designed": [-0.3], "p-value": [0.001]},
-                              index=["no batchnorm + identity"])  # fmt: skip
+                              index=["no batchnorm + identity"])
     (f,) = hr.findings(summary, comparison)
     assert "1 run(s) diverged" in f.note and "significant at p < 0.05: no batchnorm + identity" in f.note
     assert "linear in its input" in f.note
     assert hr.headline_numbers(summary)[1] == ("HRNet no batchnorm + identity: final PCKh@0.5", 0.2, "",
-                                               "± 0.020 over 2 seeds")  # fmt: skip
+                                               "± 0.020 over 2 seeds")
 
 
 def test_lifting_notes_read_the_alignment_gap_and_the_training_trend():
@@ -140,19 +151,10 @@ def test_lifting_notes_read_the_alignment_gap_and_the_training_trend():
     assert lifting_tables.headline_numbers(70.0, 68.0, 46.0, 10, "synthetic")[3][1] == 1.52
 
 
-def test_poseig_findings_carry_the_rule_that_decides_them():
-    from poselab.attribution import tables as attribution_tables
-
-    table = pd.DataFrame([{"claim": "R_E > 1", "seed": "1.57-5.17", "ours": "4.8-28.8", "verdict": fd.SUPPORTS,
-                           "test": "lowest R_E > 1"}])  # fmt: skip
-    (f,) = attribution_tables.as_findings(table)
-    assert (f.source, f.published, f.test) == ("seed 001", "1.57-5.17", "lowest R_E > 1")
-
-
 def test_the_paired_test_over_seeds_equals_scipys_and_needs_two_pairs():
     from scipy import stats
 
-    from poselab.attribution.tables import paired
+    from poselab.evaluation.stats import paired
 
     a, b = np.array([0.61, 0.64, 0.60]), np.array([0.58, 0.60, 0.59])
     mean, t, p = paired(a, b)

@@ -10,22 +10,22 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from poselab.data.manifest import VALIDATORS, ManifestError, load_manifest
 from poselab.data.pose_files import UnsafeFileError, load_flat, save_flat
-from poselab.manifest import VALIDATORS, ManifestError, load_manifest
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 scalars = st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False, width=32) | st.text(max_size=8)
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6),
                                                                                            inner, max_size=4),
-                      max_leaves=12)  # fmt: skip
+                      max_leaves=12)
 GOOD_ENTRY = {"title": "T", "kind": "real", "acquisition": "manual", "root": "t", "licence": "x", "used_by": ["01"],
-              "files": [{"path": "a.json"}]}  # fmt: skip
+              "files": [{"path": "a.json"}]}
 
 
 @SETTINGS
 @given(st.dictionaries(st.sampled_from([*GOOD_ENTRY, "archives", "generator", "md5", "extra"]), values, max_size=9),
        st.dictionaries(st.sampled_from(["path", "kind", "md5", "sha256", "validate", "optional", "oops"]), values,
-                       max_size=5))  # fmt: skip
+                       max_size=5))
 def test_the_manifest_schema_accepts_or_names_the_problem(entry, file_entry):
     for base in (entry, {**GOOD_ENTRY, "files": [file_entry]}):
         with tempfile.TemporaryDirectory() as tmp:
@@ -45,7 +45,7 @@ person = st.fixed_dictionaries({
     "scale": st.floats(-1, 5) | st.none(),
     "joints": st.lists(st.lists(st.floats(-10, 1000), min_size=2, max_size=2), min_size=14, max_size=17),
     "joints_vis": st.lists(st.integers(0, 1), min_size=15, max_size=17),
-})  # fmt: skip
+})
 
 
 @SETTINGS
@@ -64,10 +64,10 @@ def test_mpii_json_is_valid_or_a_value_error(records):
 
 arrays = st.builds(lambda shape, dtype: np.zeros(shape, dtype),
                    st.lists(st.integers(0, 4), min_size=0, max_size=4).map(tuple),
-                   st.sampled_from([np.float32, np.float64, np.int16, np.uint8]))  # fmt: skip
+                   st.sampled_from([np.float32, np.float64, np.int16, np.uint8]))
 keys = st.lists(st.sampled_from(["3d", "2d", "x"]), min_size=1, max_size=1).map(lambda p: p[0]) .flatmap(
     lambda kind: st.builds(lambda *parts: "|".join((kind, *parts)),
-                           *[st.text("AB1 ", min_size=1, max_size=3)] * (3 if kind == "2d" else 2)))  # fmt: skip
+                           *[st.text("AB1 ", min_size=1, max_size=3)] * (3 if kind == "2d" else 2)))
 
 
 @SETTINGS

@@ -10,12 +10,12 @@ from conftest import TINY
 from poselab.data.dataset import ImageSet, PoseDataset
 from poselab.data.integrity import CACHE
 from poselab.data.joints import H36M17
+from poselab.data.manifest import VALIDATORS
 from poselab.data.synthetic.config import ImageSetConfig
 from poselab.data.synthetic.generate import (
     ensure_image_sets,
     load_lifting_set,
 )
-from poselab.manifest import VALIDATORS
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -33,7 +33,7 @@ def test_same_seed_gives_identical_bytes_whatever_the_number_of_workers(tmp_path
     assert _digests(one) == _digests(two)
     other = ensure_image_sets(tmp_path / "c", ImageSetConfig(image_size=40, n_train=10, n_val=6,
                                                              frames_per_sequence=3, seed=12), workers=1,
-                              progress=False)  # fmt: skip
+                              progress=False)
     assert np.load(one / "train" / "images.npy").tobytes() != np.load(other / "train" / "images.npy").tobytes()
 
 
@@ -111,9 +111,9 @@ def test_a_stored_sample_renders_again_identically(tiny_sets):
 def test_paint_changes_only_the_person():
     from dataclasses import replace
 
-    from poselab.attribution.indices import dilate
     from poselab.data.synthetic import generate as g
     from poselab.data.synthetic.render import TextureBank
+    from poselab.studies.poseig.indices import dilate
 
     cfg = ImageSetConfig(image_size=96, seed=5)
     bank = TextureBank(cfg.seed, cfg.image_size)

@@ -82,7 +82,7 @@ def test_a_level_without_skip_returns_the_upsampled_lower_branch():
 def test_reference_checkpoints_load():
     model = StackedHourglass(2, width=16, n_joints=4, depth=2, stem=(8, 16))
     reference = {f"model.{k}": torch.randn_like(v) if v.is_floating_point() else v
-                 for k, v in model.state_dict().items()}  # fmt: skip
+                 for k, v in model.state_dict().items()}
     # The reference implementation also carries unused 1x1 skip layers in same-width residuals.
     reference["model.hgs.0.0.up1.skip_layer.conv.weight"] = torch.zeros(16, 16, 1, 1)
     reference["model.hgs.0.0.up1.skip_layer.conv.bias"] = torch.zeros(16)

@@ -23,7 +23,7 @@ from poselab.models.hrnet import (
 OFFICIAL_W32 = json.loads((Path(__file__).parent / "data" / "hrnet_w32_mpii_state_dict.json").read_text())
 BN_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 VARIANTS = {"as designed": dict(norm="batch", act="relu"), "no batchnorm": dict(norm="none", act="relu"),
-            "no batchnorm, identity": dict(norm="none", act="identity")}  # fmt: skip
+            "no batchnorm, identity": dict(norm="none", act="identity")}
 TINY = dict(width=8, blocks=1, stem_width=8)  # the smallest model with the full 4-branch topology
 
 
@@ -306,13 +306,13 @@ def test_bench_hrnet_measures_three_variants_side_by_side():
     rows = bench_hrnet(image_size=64, batch=2, steps=1, rounds=2)
     speeds = {r["variant"]: r for r in rows if r["unit"] == "img/s"}
     assert list(speeds) == [f"train 64px, narrow, {v}" for v in
-                            ("as designed", "no batchnorm", "no batchnorm, identity activations")]  # fmt: skip
+                            ("as designed", "no batchnorm", "no batchnorm, identity activations")]
     assert all(r["value"] > 0 and r["n"] == 4 for r in speeds.values())
     ratios = [r for r in rows if r["unit"] == "x"]
     assert len(ratios) == 2 and all(r["value"] > 0 for r in ratios)
     # The GPU rows (W32 256px on "cuda": fp32 vs bf16 autocast + channels_last), exercised on the CPU.
     rows = bench_precision(lambda: hrnet_narrow(**TINY), "tiny 64px", "cpu", 64, 2, steps=1, rounds=1)
     assert [r["variant"] for r in rows] == ["train tiny 64px fp32", "train tiny 64px bf16 autocast + channels_last",
-                                            "speed-up tiny 64px bf16 + channels_last / fp32"]  # fmt: skip
+                                            "speed-up tiny 64px bf16 + channels_last / fp32"]
     assert all(r["value"] > 0 for r in rows)
     assert train_steps(hrnet_narrow(**TINY), 64, 2)(1) > 0

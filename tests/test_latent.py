@@ -5,7 +5,8 @@ from sklearn.metrics import silhouette_score
 
 from poselab.data.dataset import ImageSet
 from poselab.data.pose_dataset import HeatmapDataset, SyntheticSource
-from poselab.latent import (
+from poselab.models.hourglass import StackedHourglass
+from poselab.studies.latent.features import (
     closest_to_centroids,
     cluster_table,
     extract_features,
@@ -15,7 +16,6 @@ from poselab.latent import (
     silhouette,
     silhouette_samples,
 )
-from poselab.models.hourglass import StackedHourglass
 
 
 def test_algorithm_1_on_a_hand_made_example():
@@ -88,7 +88,7 @@ def test_mutual_information_of_a_perfect_labelling_is_one():
 def test_cluster_table():
     ann = np.array([[True, True], [True, False], [True, True]])
     t = cluster_table(np.array([0, 0, 1]), ann, ann, np.array(["walking", "sitting", "walking"]),
-                      ["walking", "sitting"])  # fmt: skip
+                      ["walking", "sitting"])
     assert t.loc["cluster 0", "fully annotated"] == 0.5 and t.loc["cluster 1", "action: walking"] == 1.0
 
 

@@ -19,17 +19,18 @@ from poselab.data.pose_files import convert_pickled
 from poselab.data.synthetic.camera import intrinsics, lifting_rig, project_points
 from poselab.data.synthetic.config import LiftingSetConfig
 from poselab.data.synthetic.generate import lifting_sequence, load_lifting_set
-from poselab.lifting import data as D
-from poselab.lifting import geometry, losses, metrics, tables
-from poselab.lifting.config import LiftingConfig
-from poselab.lifting.models import Decoder, Discriminator, Encoder, layer_table
-from poselab.lifting.train import load_models, train_both, train_supervised, train_vae_gan
+from poselab.models.vae_gan import Decoder, Discriminator, Encoder, layer_table
 from poselab.profiles import PROFILES
+from poselab.studies.lifting import data as D
+from poselab.studies.lifting import geometry, losses, metrics, tables
+from poselab.studies.lifting.settings import LiftingConfig
+from poselab.studies.lifting.train import load_models, train_both, train_supervised, train_vae_gan
+from poselab.training.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_CFG = LiftingConfig(hidden=32, latent=8, batch_size=32, epochs=2, supervised_epochs=2, beta_warmup=0.5,
                          beta_period=1.0, beta_hold=0.25, eval_every=1.0, hypotheses=3, train_stride=2,
-                         test_stride=8)  # fmt: skip
+                         test_stride=8)
 
 
 def random_poses(n: int, seed: int = 0) -> np.ndarray:
@@ -229,7 +230,7 @@ def test_cyclic_beta_has_the_stated_shape():
 def test_bce_matches_torch_and_accepts_smoothed_labels_above_one():
     p, t = torch.rand(64, 1) * 0.98 + 0.01, torch.rand(64, 1)
     np.testing.assert_allclose(losses.bce(p, t).item(), torch.nn.functional.binary_cross_entropy(p, t).item(),
-                               rtol=1e-5)  # fmt: skip
+                               rtol=1e-5)
     labels = losses.smoothed_real_labels(10000, 0.7, 1.2, torch.Generator().manual_seed(0))
     assert labels.shape == (10000, 1) and labels.min() >= 0.7 and labels.max() <= 1.2 and labels.max() > 1.15
     assert torch.isfinite(losses.bce(p[:1], labels[:1]))
@@ -252,14 +253,14 @@ def _fixture_npz(folder: Path, extra_2d_frames: int = 3) -> tuple[dict, list]:
         pos3d.setdefault(subject, {})[take] = world32.astype(np.float32)
         views = [c.project(world17) for c in cams]
         pos2d.setdefault(subject, {})[take] = [np.concatenate([v, v[:extra_2d_frames]]).astype(np.float32)
-                                               for v in views]  # fmt: skip
+                                               for v in views]
         truth[(subject, take)] = world17
     pos3d["S5"] = {"Eating 1": rng.normal(size=(4, 32, 3)).astype(np.float32)}  # no 2D: left out
     meta = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [[4, 5, 6, 11, 12, 13],
-                                                                           [1, 2, 3, 14, 15, 16]]}  # fmt: skip
+                                                                           [1, 2, 3, 14, 15, 16]]}
     np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=np.array(pos3d, dtype=object))
     np.savez_compressed(folder / "data_2d_h36m_gt.npz", positions_2d=np.array(pos2d, dtype=object),
-                        metadata=np.array(meta, dtype=object))  # fmt: skip
+                        metadata=np.array(meta, dtype=object))
     convert_pickled(folder / "data_3d_h36m.npz", folder / "data_2d_h36m_gt.npz")  # the one-off conversion
     return truth, cams
 
@@ -283,7 +284,7 @@ def test_the_full_profile_uses_human36m_when_present(tmp_path):
     _fixture_npz(tmp_path / "h36m")
     profile = replace(PROFILES["full"], lifting=replace(PROFILES["full"].lifting, use_real=True))
     assert D.h36m_available(tmp_path)
-    source = D.load_source(tmp_path, profile)
+    source = D.load_source(tmp_path, profile.name, profile.data.lifting, profile.lifting.use_real)
     assert source.name == "h36m"
     train, test = D.protocol1_splits(source, 5, 64)
     assert set(train.subject) == {"S1"} and set(test.subject) == {"S9", "S11"}
@@ -297,7 +298,7 @@ S9_CAMERA_0 = {"f": (1145.0494384765625, 1143.7811279296875), "c": (512.54150390
                "k": (-0.20709891617298126, 0.24777518212795258, -0.0030751503072679043),
                "p": (-0.0009756988729350269, -0.00142447161488235),
                "q": (0.15540587902069092, -0.15548215806484222, -0.7532095313072205, 0.6199594736099243),
-               "T": (2044.45849609375, 4935.1171875, 1481.2275390625)}  # fmt: skip
+               "T": (2044.45849609375, 4935.1171875, 1481.2275390625)}
 
 
 def _h36m_projection(world_m: np.ndarray, cam: dict) -> np.ndarray:
@@ -330,7 +331,7 @@ def test_human36m_uses_its_published_distorted_cameras(tmp_path):
     pos3d, pos2d = {"S9": {"Walking 1": world32}}, {"S9": {"Walking 1": views}}
     np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=np.array(pos3d, dtype=object))
     np.savez_compressed(folder / "data_2d_h36m_gt.npz", positions_2d=np.array(pos2d, dtype=object),
-                        metadata=np.array({"num_joints": 17}, dtype=object))  # fmt: skip
+                        metadata=np.array({"num_joints": 17}, dtype=object))
     convert_pickled(folder / "data_3d_h36m.npz", folder / "data_2d_h36m_gt.npz")
     source = D.h36m_source(tmp_path)
     cam = source.cameras["S9"][0]
@@ -397,10 +398,10 @@ def test_synthetic_source_lives_where_ensure_synthetic_puts_it(tmp_path):
     from poselab.data.synthetic.generate import ensure_lifting_set
 
     profile = PROFILES["smoke"]
-    source = D.synthetic_source(tmp_path, profile)
+    source = D.synthetic_source(tmp_path, profile.name, profile.data.lifting)
     folder = ensure_lifting_set(tmp_path / "synthetic" / "smoke" / "lifting", profile.data.lifting)
     assert (folder / "meta.json").exists() and source.name == "synthetic" and len(source.cameras["S1"]) == 4
-    assert not D.load_source(tmp_path, profile).name == "h36m"
+    assert D.load_source(tmp_path, profile.name, profile.data.lifting, use_real=True).name == "synthetic"  # no h36m
 
 
 # --------------------------------------------------------------------------- training and evaluation
@@ -413,11 +414,12 @@ def test_vae_gan_trains_from_2d_alone_reproducibly_and_writes_log_and_checkpoint
     b = train_vae_gan(blind, test, TINY_CFG, tmp_path / "b", progress=False)
     for pa, pb in zip(a.decoder.parameters(), b.decoder.parameters(), strict=True):
         assert torch.equal(pa, pb)
-    log = pd.read_csv(tmp_path / "a" / "vae_gan_log.csv")
+    log = pd.read_csv(tmp_path / "a" / "log.csv")
     assert {"iteration", "epoch", "beta", "recon", "kl", "adv_g", "d_real", "d_fake"} <= set(log.columns)
     assert np.isfinite(log.drop(columns=["iteration"]).to_numpy()).all()
     assert len(a.validation) == 2 and np.isfinite(a.validation["p_mpjpe_zv"]).all()
-    enc, dec, disc = load_models(tmp_path / "a" / "vae_gan.pt")
+    assert not (tmp_path / "a" / "last.pt").exists()  # the finished run replaces the last checkpoint
+    enc, dec, disc = load_models(tmp_path / "a" / "final.pt")
     assert disc is not None
     for pa, pc in zip(a.encoder.parameters(), enc.parameters(), strict=True):
         assert torch.equal(pa, pc)
@@ -448,7 +450,7 @@ def test_notebook_07_runs_on_smoke(tmp_path):
     reports, data = tmp_path / "reports", tmp_path / "data"
     done = subprocess.run([sys.executable, "-m", "poselab.run", "--profile", "smoke", "--notebooks", "07",
                            "--reports-dir", str(reports), "--data-dir", str(data), "--quiet", "--no-html"],
-                          cwd=REPO, capture_output=True, text=True, timeout=900)  # fmt: skip
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     index = json.loads((reports / "artifacts.json").read_text())
     ids = {a["id"] for a in index["artifacts"] if a["notebook"] == "07"}
@@ -457,7 +459,7 @@ def test_notebook_07_runs_on_smoke(tmp_path):
         assert (reports / a["path"]).stat().st_size > 0
     t071 = pd.read_csv(reports / "tables" / "T07.1.csv")
     assert t071["equal"].all()  # T07.1 shows the thesis-scale models whatever the profile
-    assert (reports / "checkpoints" / "smoke" / "lifting" / "vae_gan.pt").exists()
+    assert len(list((reports / "checkpoints" / "smoke").glob("vae-gan-*/final.pt"))) == 1
     assert {h["name"] for h in index["headlines"] if h["notebook"] == "07"} >= {"VAE-GAN ZV P-MPJPE"}
 
 
@@ -470,7 +472,7 @@ def test_a_finished_run_is_loaded_not_retrained(tmp_path):
     rng = np.random.default_rng(0)
     n = 64
     ds = Pairs(inputs=rng.normal(size=(n, 16, 2)).astype(np.float32),
-               targets=rng.normal(size=(n, 16, 3)).astype(np.float32))  # fmt: skip
+               targets=rng.normal(size=(n, 16, 3)).astype(np.float32))
     cfg = LiftingConfig(hidden=16, latent=4, batch_size=16, epochs=1, supervised_epochs=1, cpu_threads=1)
     first = train_supervised(ds, None, cfg, tmp_path, progress=False)
     again = train_supervised(ds, None, cfg, tmp_path, progress=False)
@@ -487,18 +489,22 @@ def test_a_finished_run_is_loaded_not_retrained(tmp_path):
 def test_both_lifting_models_train_side_by_side_to_the_same_weights(lifting_sets, tmp_path):
     train, test = lifting_sets
     cfg = replace(TINY_CFG, epochs=1, supervised_epochs=1)
-    parallel = train_both(train, test, cfg, tmp_path / "a", workers=2)
-    serial = train_both(train, test, cfg, tmp_path / "b", workers=1)
+    parallel = train_both(train, test, cfg, RunStore(tmp_path / "a"), workers=2)
+    serial = train_both(train, test, cfg, RunStore(tmp_path / "b"), workers=1)
     # trained in this call (by the workers, then loaded here): not "reused"; a second call finds both finished
     assert not any(r.reused for r in parallel) and not any(r.reused for r in serial)
-    assert all(r.reused for r in train_both(train, test, cfg, tmp_path / "a", workers=2))
+    assert all(r.reused for r in train_both(train, test, cfg, RunStore(tmp_path / "a"), workers=2))
+    assert {p.parent.name.rsplit("-", 1)[0] for p in (tmp_path / "a").glob("*/final.pt")} == {"vae-gan",
+                                                                                              "supervised-vae"}
+    # evaluation-only settings leave the key (and so the trained models) as they are
+    assert all(r.reused for r in train_both(train, test, replace(cfg, hypotheses=3), RunStore(tmp_path / "a")))
     for p, s in zip(parallel, serial, strict=True):
         for a, b in zip(p.decoder.state_dict().values(), s.decoder.state_dict().values(), strict=True):
             assert torch.equal(a, b)
 
 
 def test_the_step_limit_stops_the_lifting_trainers(lifting_sets, tmp_path, monkeypatch):
-    from poselab.train_config import LIMIT_ENV
+    from poselab.training.config import LIMIT_ENV
 
     train, test = lifting_sets
     monkeypatch.setenv(LIMIT_ENV, "3")

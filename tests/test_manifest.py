@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from poselab.manifest import (
+from poselab.data.manifest import (
     ManifestError,
     check_dataset,
     fetch,
@@ -89,14 +89,14 @@ def test_structure_validators_on_fixtures_in_the_real_formats(tmp_path):
     (root / "annot").mkdir(parents=True)
     (root / "annot" / "valid.json").write_text(json.dumps([
         {"image": "015601864.jpg", "center": [594.0, 257.0], "scale": 3.021,
-         "joints": [[620.0, 394.0]] * 16, "joints_vis": [1] * 16}]))  # fmt: skip
+         "joints": [[620.0, 394.0]] * 16, "joints_vis": [1] * 16}]))
     (root / "kp.json").write_text(json.dumps({"images": [{"id": 1}], "annotations": [],
-                                              "categories": [{"id": 1, "keypoints": ["nose"]}]}))  # fmt: skip
+                                              "categories": [{"id": 1, "keypoints": ["nose"]}]}))
     pos3d = {"S1": {"Walking": np.zeros((5, 32, 3))}}
     np.savez(root / "d3.npz", positions_3d=np.array(pos3d, dtype=object))
     pos2d = {"S1": {"Walking": [np.zeros((5, 17, 2))] * 4}}
     np.savez(root / "d2.npz", positions_2d=np.array(pos2d, dtype=object),
-             metadata=np.array({"num_joints": 17}, dtype=object))  # fmt: skip
+             metadata=np.array({"num_joints": 17}, dtype=object))
     files = [{"path": "annot/valid.json", "validate": "mpii_json"},
              {"path": "kp.json", "validate": "coco_keypoints_json"},
              {"path": "d3.npz", "validate": "videopose3d_3d"}, {"path": "d2.npz", "validate": "videopose3d_2d"}]
@@ -132,7 +132,7 @@ def _tar_with(tmp_path, name: str, kind=tarfile.REGTYPE) -> Path:
 
 @pytest.mark.parametrize(
     "name, kind", [("../evil.txt", tarfile.REGTYPE), ("/abs.txt", tarfile.REGTYPE),
-                   ("ok/../../evil.txt", tarfile.REGTYPE), ("link", tarfile.SYMTYPE)]  # fmt: skip
+                   ("ok/../../evil.txt", tarfile.REGTYPE), ("link", tarfile.SYMTYPE)]
 )
 def test_extraction_refuses_unsafe_tar_members(tmp_path, name, kind):
     archive = _tar_with(tmp_path, name, kind)

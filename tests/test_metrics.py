@@ -4,7 +4,7 @@ from poselab.metrics import mpii_head_size, pck, pck_curve, per_sample_pck, unsc
 
 GT = np.zeros((2, 3, 2))
 PRED = np.array([[[3.0, 4.0], [1.0, 0.0], [0.0, 9.0]],     # errors 5, 1, 9
-                 [[0.0, 2.0], [6.0, 8.0], [0.0, 0.5]]])    # errors 2, 10, 0.5  # fmt: skip
+                 [[0.0, 2.0], [6.0, 8.0], [0.0, 0.5]]])    # errors 2, 10, 0.5
 ANN = np.array([[True, True, True], [True, False, True]])  # sample 2's joint 1 is unannotated
 NORM = np.array([10.0, 4.0])  # thresholds at alpha 0.5: 5 px and 2 px
 

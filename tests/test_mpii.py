@@ -29,10 +29,10 @@ def write_release(path, images: dict[str, list[tuple[tuple, tuple]]]) -> None:
     annolist = []
     for name, people in images.items():
         rects = [{"x1": float(b[0]), "y1": float(b[1]), "x2": float(b[2]), "y2": float(b[3]), "scale": 1.0,
-                  "objpos": {"x": float(c[0]), "y": float(c[1])}} for c, b in people]  # fmt: skip
+                  "objpos": {"x": float(c[0]), "y": float(c[1])}} for c, b in people]
         annolist.append({"image": {"name": name}, "annorect": _struct_array(rects), "frame_sec": 0, "vididx": 1})
     annolist.append({"image": {"name": "unannotated.jpg"}, "annorect": _struct_array([{"scale": 1.0}]),
-                     "frame_sec": 0, "vididx": 2})  # fmt: skip
+                     "frame_sec": 0, "vididx": 2})
     path.parent.mkdir(parents=True, exist_ok=True)
     savemat(path, {"RELEASE": {"annolist": _struct_array(annolist), "img_train": np.ones((1, len(annolist)))}})
 
@@ -49,7 +49,7 @@ def mpii_root(tmp_path):
     people = [{"image": "000000001.jpg", "center": [201.0, 136.0], "scale": 1.0, "joints": joints,
                "joints_vis": [1] * 15 + [1]},
               {"image": "000000001.jpg", "center": [101.0, 101.0], "scale": 0.5, "joints": joints,
-               "joints_vis": [0] * 8 + [1] * 8}]  # fmt: skip
+               "joints_vis": [0] * 8 + [1] * 8}]
     for split in ("train", "valid"):
         (tmp_path / "annot" / f"{split}.json").write_text(json.dumps(people))
     boxes = np.zeros((2, 2, 2))  # (corner, xy, person)
@@ -63,7 +63,7 @@ def mpii_root(tmp_path):
     savemat(tmp_path / "annot" / "gt_valid.mat", {"pos_gt_src": pos, "jnt_missing": missing, "headboxes_src": boxes})
     # training head boxes: person 0's centre matches exactly, person 1's within a pixel
     write_release(tmp_path / RELEASE, {"000000001.jpg": [((101.5, 100.8), (0, 0, 60, 80)),
-                                                          ((201.0, 136.0), (10, 10, 40, 50))]})  # fmt: skip
+                                                          ((201.0, 136.0), (10, 10, 40, 50))]})
     return tmp_path
 
 
@@ -134,12 +134,12 @@ def test_a_person_without_both_torso_joints_has_no_torso_size(mpii_root):
 
 
 def test_both_splits_evaluate_and_count_the_people_left_out(mpii_root):
-    from poselab.evaluation import evaluate
+    from poselab.evaluation.pck import evaluate
     from poselab.models import build_model
 
     torch.manual_seed(0)
     model = build_model({"arch": "hourglass", "n_stacks": 1, "width": 8, "depth": 1, "stem": [8, 8],
-                         "n_joints": 16}).eval()  # fmt: skip
+                         "n_joints": 16}).eval()
     for split in ("train", "valid"):
         src = MPIISource(mpii_root, split)
         ev = evaluate(model, HeatmapDataset(src, 32), src, "mpii16")

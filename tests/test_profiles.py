@@ -18,15 +18,24 @@ def test_profiles_grow_from_smoke_to_full():
     assert len({p.fingerprint() for p in PROFILES.values()}) == 3
 
 
+def test_the_profile_fingerprint_covers_what_changes_results_only():
+    from dataclasses import replace
+
+    default = PROFILES["default"]
+    words = replace(default, description="another description", budget_minutes=default.budget_minutes + 5)
+    assert words.fingerprint() == default.fingerprint()
+    fewer = replace(default, latent=replace(default.latent, restarts=default.latent.restarts - 1))
+    assert fewer.fingerprint() != default.fingerprint()
+
+
 @pytest.mark.parametrize("name", list(PROFILES))
 def test_poseig_settings_name_models_the_profile_has(name):
-    from poselab.settings import EXPERIMENTS
-    from poselab.studies.poseig import hrnet_label, integral_label
+    from poselab.studies.poseig.experiment import hrnet_label, integral_label
 
     p = PROFILES[name]
     study = p.poseig
     hourglasses = [p.hourglass.label(s) for s in p.hourglass.stacks]
-    labels = [*hourglasses, *(hrnet_label(e) for e in EXPERIMENTS), integral_label(study)]
+    labels = [*hourglasses, *(hrnet_label(e) for e in p.hrnet.experiments), integral_label(study)]
     labels += [study.simplebaseline.label] if study.simplebaseline else []
     assert study.integral_from in hourglasses and study.main in labels and study.hrnet_seed in p.hrnet.seeds
     assert study.randomization_steps >= 5 and study.integral_train.loss == "integral"

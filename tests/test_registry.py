@@ -27,7 +27,7 @@ def test_registry_records_artifacts_with_metadata(tmp_path):
     assert [a["id"] for a in index["artifacts"]] == ["F03.1", "T03.1", "T03.2"]
     fig_entry = index["artifacts"][0]
     assert {k: fig_entry[k] for k in ("notebook", "profile", "device", "seed")} == {
-        "notebook": "03", "profile": "smoke", "device": "cpu", "seed": 7}  # fmt: skip
+        "notebook": "03", "profile": "smoke", "device": "cpu", "seed": 7}
     assert fig_entry["git_commit"] and fig_entry["created"]
     assert (tmp_path / "figures" / "F03.1.png").read_bytes()[:4] == b"\x89PNG"
     assert pd.read_csv(tmp_path / "tables" / "T03.1.csv").shape == (2, 2)
@@ -81,7 +81,7 @@ def test_vector_extensions_from_cpu_flags():
 
     assert machine.vector_extensions({"fpu", "avx2", "fma"}) == ["AVX2"]
     assert machine.vector_extensions({"avx2", "avx512f", "amx_bf16", "amx_tile"}) == ["AVX2", "AVX-512", "AMX-BF16",
-                                                                                      "AMX"]  # fmt: skip
+                                                                                      "AMX"]
     info = machine.describe()
     assert info["torch_threads"] >= 1 and info["torch_capability"] and "cores" in machine.one_line(info)
 
@@ -105,7 +105,7 @@ def test_the_index_shows_the_latest_projection_of_the_full_profile(tmp_path):
         {"benchmark": "full", "variant": "projected full profile training, one device", "device": "H200",
          "value": 2.5, "time": "2026-12-01T00:00:00+00:00"},
         {"benchmark": "hourglass", "variant": "x", "device": "H200", "value": 1.0, "time": "2026-12-02T00:00:00+00:00"},
-    ]).to_csv(tmp_path / "bench" / "bench.csv", index=False)  # fmt: skip
+    ]).to_csv(tmp_path / "bench" / "bench.csv", index=False)
     assert full_projections(tmp_path) == [("H200", 2.5, "2026-12-01T00:00:00+00:00")]
     assert "2.5 h" in build_index(tmp_path).read_text()
     assert full_projections(tmp_path / "nowhere") == []
@@ -120,10 +120,10 @@ def test_exported_notebooks_fold_their_code_and_hide_machine_paths(tmp_path):
     (root / "data").mkdir(parents=True)
     source = f'profile = "smoke"\ndata_dir = "{root / "data"}"\nstage_dir = "/tmp/poselab-stage-x1/01"\n'
     assert without_machine_paths(source, root) == ('profile = "smoke"\ndata_dir = "data"\n'
-                                                   'stage_dir = "<outside the repository>/01"\n')  # fmt: skip
+                                                   'stage_dir = "<outside the repository>/01"\n')
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}),
-                nbformat.v4.new_code_cell("x = 1")]  # fmt: skip
+                nbformat.v4.new_code_cell("x = 1")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     (tmp_path / "reports" / "executed").mkdir(parents=True)
     nbformat.write(nb, tmp_path / "reports" / "executed" / "01_data_prep.ipynb")

@@ -6,11 +6,11 @@ import torch
 
 from poselab.data.dataset import ImageSet
 from poselab.data.pose_dataset import HeatmapDataset, SyntheticSource
+from poselab.evaluation.predict import predict
 from poselab.heatmaps import heatmap_to_input, soft_argmax
 from poselab.models import build_model
 from poselab.models.complexity import count_macs, count_parameters
-from poselab.predict import predict
-from poselab.train import TrainConfig, coordinate_loss, train
+from poselab.training.loop import TrainConfig, coordinate_loss, train
 
 BACKBONE = {"arch": "hourglass", "n_stacks": 2, "width": 8, "depth": 1, "stem": [4, 8], "n_joints": 16}
 
@@ -19,7 +19,7 @@ def test_simplebaseline_resnet50_has_the_published_size():
     model = build_model({"arch": "simplebaseline", "n_joints": 17})
     assert count_parameters(model) == 33_999_697  # published: 34.0M
     tiny = build_model({"arch": "simplebaseline", "n_joints": 16, "layers": [1, 1, 1, 1], "width": 8,
-                        "deconv": [16, 16, 16]})  # fmt: skip
+                        "deconv": [16, 16, 16]})
     assert tiny(torch.rand(2, 3, 64, 96)).shape == (2, 16, 16, 24)
     # a transposed convolution counts in_pixels x out_channels x k x k multiply-accumulates
     deconv = torch.nn.Sequential(torch.nn.ConvTranspose2d(3, 5, 4, 2, 1))
@@ -57,7 +57,7 @@ def test_an_integral_model_trains_on_coordinates_and_predicts_them(tiny_sets, tm
 
     before = error()
     result = train(model, data, TrainConfig(epochs=25, batch_size=8, lr=3e-3, optimizer="adam", loss="integral"),
-                   tmp_path, progress=False)  # fmt: skip
+                   tmp_path, progress=False)
     assert result.status == "finished" and result.history["loss"].iloc[-1] < 0.6 * result.history["loss"].iloc[0]
     assert error() < 0.7 * before
     assert np.isnan(predict(model, data).confidence).all()  # no heatmap peak to report

@@ -50,7 +50,7 @@ def test_a_checkpoint_with_a_payload_is_refused_naming_the_file(tmp_path):
 
 def test_a_planted_final_checkpoint_never_runs_and_the_model_is_trained_again(tiny_sets, tmp_path):
     from poselab.models.hourglass import StackedHourglass
-    from poselab.train import TrainConfig, train_or_load
+    from poselab.training.loop import TrainConfig, train_or_load
     from test_train import _sets
 
     marker = tmp_path / "ran.txt"
@@ -60,7 +60,7 @@ def test_a_planted_final_checkpoint_never_runs_and_the_model_is_trained_again(ti
     model = StackedHourglass(1, width=8, n_joints=16, depth=1, stem=(4, 8))
     with pytest.warns(UserWarning, match="set aside"):
         result = train_or_load(model, train_set, TrainConfig(epochs=1, batch_size=8), tmp_path / "run", "k",
-                               progress=False)  # fmt: skip
+                               progress=False)
     assert result.status == "finished" and not marker.exists()
     assert len(list((tmp_path / "run").glob("final.pt.corrupt-*.txt"))) == 1  # the note beside the bad file
     assert load_checkpoint(tmp_path / "run" / "final.pt")["key"] == "k"  # the new one is clean
@@ -68,7 +68,7 @@ def test_a_planted_final_checkpoint_never_runs_and_the_model_is_trained_again(ti
 
 def test_a_truncated_checkpoint_is_set_aside_and_training_restarts(tiny_sets, tmp_path):
     from poselab.models.hourglass import StackedHourglass
-    from poselab.train import TrainConfig, train
+    from poselab.training.loop import TrainConfig, train
     from test_train import _sets
 
     train_set, _ = _sets(tiny_sets)
@@ -78,19 +78,19 @@ def test_a_truncated_checkpoint_is_set_aside_and_training_restarts(tiny_sets, tm
     (tmp_path / "last.pt").write_bytes(data[: len(data) // 3])
     with pytest.warns(UserWarning, match="last.pt cannot be read.*set aside"):
         again = train(StackedHourglass(1, width=8, n_joints=16, depth=1, stem=(4, 8)), train_set,
-                      TrainConfig(epochs=1, batch_size=8), tmp_path, progress=False)  # fmt: skip
+                      TrainConfig(epochs=1, batch_size=8), tmp_path, progress=False)
     assert again.status == "finished" and list(tmp_path.glob("last.pt.corrupt-*"))
 
 
 def test_pickled_pose_files_are_not_opened_unless_pinned_or_converted(tmp_path):
-    from poselab.lifting.data import load_videopose3d
+    from poselab.studies.lifting.data import load_videopose3d
 
     marker = tmp_path / "ran.txt"
     pos3d = {"S1": {"Walking 1": np.zeros((4, 17, 3), np.float32)}}
     pos2d = {"S1": {"Walking 1": [np.zeros((4, 17, 2), np.float32)] * 4}}
     np.savez(tmp_path / "data_3d_h36m.npz", positions_3d=np.array(pos3d, dtype=object))
     np.savez(tmp_path / "data_2d_h36m_gt.npz", positions_2d=np.array({**pos2d, "S9": Payload(marker)}, dtype=object),
-             metadata=np.array({"num_joints": 17}, dtype=object))  # fmt: skip
+             metadata=np.array({"num_joints": 17}, dtype=object))
     with pytest.raises(UnsafeFileError, match=r"data_3d_h36m.npz stores pickled.*poselab.data convert h36m"):
         load_videopose3d(tmp_path)
     assert not marker.exists()
@@ -106,7 +106,7 @@ def test_pickled_pose_files_are_not_opened_unless_pinned_or_converted(tmp_path):
     (tmp_path / "data_2d_h36m_gt.npz").unlink()
     np.savez(tmp_path / "data_2d_h36m_gt.npz", positions_2d=np.array(pos2d, dtype=object),
              metadata=np.array({"num_joints": 17, "symmetry": [[1, 2], [3]], "n": np.int64(4)},
-                               dtype=object))  # fmt: skip
+                               dtype=object))
     pinned = (pinned[0], sha256sum(tmp_path / "data_2d_h36m_gt.npz"))
     got3d, _ = load_videopose3d(tmp_path, trusted=pinned)  # pinned: the user's own files, read as they are
     assert got3d["S1"]["Walking 1"].shape == (4, 17, 3)
@@ -122,21 +122,21 @@ def test_a_flat_pose_file_with_an_object_array_is_refused(tmp_path):
     save_flat(tmp_path / "good.npz", positions_3d={"S1": {"A 1": np.ones((2, 17, 3))}}, metadata={"num_joints": 17})
     assert load_flat(tmp_path / "good.npz")[0]["S1"]["A 1"].shape == (2, 17, 3)
     np.savez(tmp_path / "bad.npz", **{"3d|S1|A 1": np.array([Payload(marker)], dtype=object)},
-             metadata=np.array("{}"))  # fmt: skip
+             metadata=np.array("{}"))
     with pytest.raises(UnsafeFileError, match="bad.npz"):
         load_flat(tmp_path / "bad.npz")
     assert not marker.exists()
 
 
 def test_the_lifting_checkpoint_with_a_payload_is_retrained_not_run(tmp_path):
-    from poselab.lifting.train import _finished_run
+    from poselab.studies.lifting.train import _finished_run
 
     marker = tmp_path / "ran.txt"
-    _plant_checkpoint(tmp_path / "supervised.pt", marker)
-    for name in ("supervised_log.csv", "supervised_validation.csv"):
+    _plant_checkpoint(tmp_path / "final.pt", marker)
+    for name in ("log.csv", "validation.csv"):
         (tmp_path / name).write_text("")
-    assert _finished_run(tmp_path, "supervised", "k", 1, {}) is None
-    assert not marker.exists() and list(tmp_path.glob("supervised.pt.corrupt-*"))
+    assert _finished_run(tmp_path, "k", 1, {}) is None
+    assert not marker.exists() and list(tmp_path.glob("final.pt.corrupt-*"))
 
 
 # ----------------------------------------------------------------------------------------- data integrity
@@ -166,12 +166,12 @@ def test_corrupt_truncated_or_missing_synthetic_files_are_regenerated(tmp_path, 
 def test_the_data_command_regenerates_and_says_so(tmp_path):
     data = tmp_path / "data"
     first = subprocess.run([sys.executable, "-m", "poselab.data", "--profile", "smoke", "--data-dir", str(data)],
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
+                           capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
     images = data / "synthetic" / "smoke" / "pose2d" / "train" / "images.npy"
     images.write_bytes(b"\0" * images.stat().st_size)
     again = subprocess.run([sys.executable, "-m", "poselab.data", "--profile", "smoke", "--data-dir", str(data)],
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
+                           capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "differs from what was written" in again.stdout and "generating" in again.stdout
 
 
@@ -207,7 +207,7 @@ def test_killing_the_runner_stops_its_kernel_and_workers(tmp_path, sig):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen([sys.executable, "-m", "poselab.run", "--notebooks-dir", str(nbs), "--reports-dir",
                              str(tmp_path / "reports"), "--quiet", "--no-html"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not started.exists() and time.time() < deadline:
         time.sleep(0.2)
@@ -229,7 +229,7 @@ def test_a_second_run_on_the_same_reports_stops_with_the_holders_pid(tmp_path):
     with HeldLock(reports) as pid:
         done = subprocess.run([sys.executable, "-m", "poselab.run", "--profile", "smoke", "--notebooks", "01",
                                "--reports-dir", str(reports), "--quiet"], cwd=REPO, capture_output=True, text=True,
-                              timeout=120)  # fmt: skip
+                              timeout=120)
     assert done.returncode == 2 and f"PID {pid}" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -313,7 +313,7 @@ def test_user_errors_are_one_line_with_the_fix(tmp_path):
     _one_line_error(["poselab.data", "--profile", "nope", "--data-dir", str(tmp_path)], 2, "unknown profile 'nope'")
     if not torch.cuda.is_available():
         _one_line_error(["poselab.run", "--profile", "smoke", "--notebooks", "01", "--device", "cuda",
-                         "--reports-dir", str(tmp_path / "r")], 1, "no CUDA GPU")  # fmt: skip
+                         "--reports-dir", str(tmp_path / "r")], 1, "no CUDA GPU")
     readonly = tmp_path / "ro"
     readonly.mkdir()
     readonly.chmod(0o500)
@@ -321,7 +321,7 @@ def test_user_errors_are_one_line_with_the_fix(tmp_path):
         if os.access(readonly, os.W_OK):
             pytest.skip("running as a user who can write anywhere (root): the read-only case cannot be made")
         _one_line_error(["poselab.run", "--profile", "smoke", "--notebooks", "01", "--reports-dir",
-                         str(readonly / "reports")], 1, "permission denied")  # fmt: skip
+                         str(readonly / "reports")], 1, "permission denied")
     finally:
         readonly.chmod(0o700)
 
@@ -333,17 +333,17 @@ def test_a_bad_manifest_is_one_line_under_the_runner(tmp_path):
     shutil.copytree(REPO / "notebooks", repo / "notebooks")
     (repo / "data_manifest.yaml").write_text("version: 1\ndatasets:\n  x: {title: X}\n")
     cmd = [sys.executable, "-m", "poselab.run", "--profile", "smoke", "--notebooks", "01", "--reports-dir",
-           str(tmp_path / "r")]  # fmt: skip
+           str(tmp_path / "r")]
     env = {**os.environ, "POSELAB_ROOT": str(repo)}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 2 and "data set 'x': missing key(s)" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_manifest_checksums_and_mpii_records_are_checked(tmp_path):
-    from poselab.manifest import VALIDATORS, ManifestError, load_manifest
+    from poselab.data.manifest import VALIDATORS, ManifestError, load_manifest
 
     entry = {"title": "T", "kind": "real", "acquisition": "manual", "root": "t", "licence": "x", "used_by": ["01"],
-             "files": [{"path": "a.json", "md5": "z" * 32}]}  # fmt: skip
+             "files": [{"path": "a.json", "md5": "z" * 32}]}
     import yaml
 
     (tmp_path / "m.yaml").write_text(yaml.safe_dump({"version": 1, "datasets": {"t": entry}}))

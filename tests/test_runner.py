@@ -15,13 +15,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _run(*args, cwd=REPO):
     return subprocess.run([sys.executable, "-m", "poselab.run", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=900)  # fmt: skip
+                          text=True, timeout=900)
 
 
 def _notebook(path: Path, body: str, depends_on=()) -> None:
     params = 'profile = "default"\ndevice = "auto"\nseed = 0\ndata_dir = None\nreports_dir = None\nstage_dir = None'
     cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), nbformat.v4.new_code_cell(params),
-             nbformat.v4.new_code_cell(body)]  # fmt: skip
+             nbformat.v4.new_code_cell(body)]
     cells[1].metadata["tags"] = ["parameters"]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "poselab", "display_name": "Python (poselab)", "language": "python"}
@@ -56,7 +56,7 @@ def test_plan_orders_upstream_notebooks_first(tmp_path):
 def test_runner_executes_notebook_01_on_smoke_and_registers_its_artifacts(tmp_path):
     reports, data = tmp_path / "reports", tmp_path / "data"
     done = _run("--profile", "smoke", "--notebooks", "01", "--reports-dir", str(reports), "--data-dir", str(data),
-                "--quiet")  # fmt: skip
+                "--quiet")
     assert done.returncode == 0, done.stdout + done.stderr
     index = json.loads((reports / "artifacts.json").read_text())
     ids = {a["id"] for a in index["artifacts"]}
@@ -70,7 +70,7 @@ def test_runner_executes_notebook_01_on_smoke_and_registers_its_artifacts(tmp_pa
     assert (reports / "html" / "01_data_prep.html").exists()
     # Nothing changed: the second run skips the notebook.
     again = _run("--profile", "smoke", "--notebooks", "01", "--reports-dir", str(reports), "--data-dir", str(data),
-                 "--quiet")  # fmt: skip
+                 "--quiet")
     assert again.returncode == 0 and "up to date" in again.stdout
 
 
@@ -105,7 +105,7 @@ def test_hourglass_notebooks_run_on_smoke(tmp_path):
     """Asking for notebooks 03 and 04 runs 02 first (both read its checkpoint); all their artifacts appear."""
     reports = tmp_path / "reports"
     done = _run("--profile", "smoke", "--notebooks", "03", "04", "--reports-dir", str(reports), "--data-dir",
-                str(tmp_path / "data"), "--quiet", "--no-html")  # fmt: skip
+                str(tmp_path / "data"), "--quiet", "--no-html")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.index("02_hourglass_training") < done.stdout.index("03_skip_ablation")
     index = json.loads((reports / "artifacts.json").read_text())
@@ -126,7 +126,7 @@ def test_hourglass_notebooks_run_on_smoke(tmp_path):
 def test_a_step_limit_stops_every_training_and_says_so(tmp_path):
     reports = tmp_path / "reports"
     done = _run("--profile", "smoke", "--notebooks", "02", "--reports-dir", str(reports), "--data-dir",
-                str(tmp_path / "data"), "--quiet", "--limit-steps", "2")  # fmt: skip
+                str(tmp_path / "data"), "--quiet", "--limit-steps", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "LIMIT_STEPS=2" in done.stdout
     index = json.loads((reports / "artifacts.json").read_text())
@@ -141,7 +141,7 @@ def test_a_step_limit_stops_every_training_and_says_so(tmp_path):
 def test_hrnet_notebook_runs_on_smoke(tmp_path):
     reports = tmp_path / "reports"
     done = _run("--profile", "smoke", "--notebooks", "06", "--reports-dir", str(reports), "--data-dir",
-                str(tmp_path / "data"), "--quiet", "--no-html")  # fmt: skip
+                str(tmp_path / "data"), "--quiet", "--no-html")
     assert done.returncode == 0, done.stdout + done.stderr
     index = json.loads((reports / "artifacts.json").read_text())
     assert {"F06.1", "T06.1"} <= {a["id"] for a in index["artifacts"]}
@@ -154,7 +154,7 @@ def test_poseig_notebook_runs_on_smoke(tmp_path):
     SimpleBaseline, and registers every figure, table and verdict."""
     reports = tmp_path / "reports"
     done = _run("--profile", "smoke", "--notebooks", "05", "--reports-dir", str(reports), "--data-dir",
-                str(tmp_path / "data"), "--quiet", "--no-html")  # fmt: skip
+                str(tmp_path / "data"), "--quiet", "--no-html")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.index("06_hrnet_ablations") < done.stdout.index("05_poseig_attribution")
     index = json.loads((reports / "artifacts.json").read_text())

@@ -6,10 +6,10 @@ from poselab.data.dataset import ImageSet
 from poselab.data.joints import MPII16
 from poselab.data.pose_dataset import HeatmapDataset, SyntheticSource
 from poselab.data.transforms import Augment
+from poselab.evaluation.predict import predict
 from poselab.metrics import pck
 from poselab.models.hourglass import StackedHourglass
-from poselab.predict import predict
-from poselab.train import TrainConfig, heatmap_loss, train
+from poselab.training.loop import TrainConfig, heatmap_loss, train
 
 
 def _model(seed=0):
@@ -118,13 +118,13 @@ def test_a_checkpoint_of_another_run_is_refused(tiny_sets, tmp_path):
 
 
 def test_a_run_records_the_precision_it_used_and_keeps_it_when_reloaded(tiny_sets, tmp_path):
-    from poselab.train import train_or_load
+    from poselab.training.loop import train_or_load
 
     train_set, _ = _sets(tiny_sets)
     torch.set_num_threads(1)
     try:
         cpu = train_or_load(_model(), train_set, TrainConfig(epochs=1, batch_size=8), tmp_path / "a", "k",
-                            progress=False)  # fmt: skip
+                            progress=False)
     finally:
         torch.set_num_threads(2)
     # left open: as measured for the CPU (poselab.precision), float32 on every CPU
@@ -132,7 +132,7 @@ def test_a_run_records_the_precision_it_used_and_keeps_it_when_reloaded(tiny_set
     again = train_or_load(_model(), train_set, TrainConfig(epochs=1, batch_size=8), tmp_path / "a", "k")
     assert again.summary() == cpu.summary()
     plain = train(_model(), train_set, TrainConfig(epochs=1, batch_size=8, channels_last=False), tmp_path / "b",
-                  progress=False)  # fmt: skip
+                  progress=False)
     assert plain.precision == "float32"
 
 
@@ -142,20 +142,20 @@ def test_batched_and_per_sample_pipelines_train_the_same_model(tiny_sets, tmp_pa
     for batched in (True, False):
         models[batched] = _model()
         train(models[batched], train_set, TrainConfig(epochs=2, batch_size=8, batched=batched), tmp_path / str(batched),
-              progress=False)  # fmt: skip
+              progress=False)
     for a, b in zip(models[True].state_dict().values(), models[False].state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
 
 def test_the_step_limit_stops_every_2d_trainer_and_keys_the_run_apart(tiny_sets, tmp_path, monkeypatch):
-    from poselab.train_config import LIMIT_ENV, step_limit, with_step_limit
+    from poselab.training.config import LIMIT_ENV, step_limit, with_step_limit
 
     train_set, _ = _sets(tiny_sets)
     result = train(_model(), train_set, TrainConfig(epochs=5, batch_size=8, max_steps=4), tmp_path / "a",
-                   progress=False)  # fmt: skip
+                   progress=False)
     assert result.status == "finished" and list(result.history["steps"]) == [3, 4]  # 3 batches per epoch
     again = train(_model(), train_set, TrainConfig(epochs=5, batch_size=8, max_steps=4), tmp_path / "a",
-                  progress=False)  # fmt: skip
+                  progress=False)
     assert len(again.history) == 2  # a finished limited run is not continued
     monkeypatch.setenv(LIMIT_ENV, "7")
     assert step_limit() == 7 and with_step_limit(TrainConfig()).max_steps == 7

@@ -38,7 +38,7 @@ def device_name() -> str:
 
 def row(benchmark: str, variant: str, value: float, unit: str, n: int, seconds: float, note: str = "") -> dict:
     return {"benchmark": benchmark, "variant": variant, "device": device_name(), "value": round(value, 3),
-            "unit": unit, "n": n, "seconds": round(seconds, 3), "note": note}  # fmt: skip
+            "unit": unit, "n": n, "seconds": round(seconds, 3), "note": note}
 
 
 def bench_synthetic(image_size: int = 128, n: int = 2400) -> list[dict]:
@@ -63,10 +63,10 @@ def bench_synthetic(image_size: int = 128, n: int = 2400) -> list[dict]:
             count += 1
     seconds = time.perf_counter() - start
     rows.append(row("synthetic", f"render {image_size}px, 1 process (in memory)", count / seconds, "images/s",
-                    count, seconds))  # fmt: skip
+                    count, seconds))
     for stage, t in timer.seconds.items():
         rows.append(row("synthetic", f"stage: {stage}", 1000 * t / count, "ms/image", count, t,
-                        f"{100 * t / seconds:.0f}% of the time"))  # fmt: skip
+                        f"{100 * t / seconds:.0f}% of the time"))
     # End to end, writing the memory-mapped files, with 1 and with all worker processes.
     workers = [1, min(2, os.cpu_count() or 1)] if (os.cpu_count() or 1) > 1 else [1]
     speeds = {}
@@ -77,7 +77,7 @@ def bench_synthetic(image_size: int = 128, n: int = 2400) -> list[dict]:
             seconds = time.perf_counter() - start
             speeds[w] = n / seconds
             rows.append(row("synthetic", f"generate {image_size}px, {w} worker(s), to disk", n / seconds,
-                            "images/s", n, seconds, "includes process start-up"))  # fmt: skip
+                            "images/s", n, seconds, "includes process start-up"))
     if len(speeds) == 2:
         rows.append(row("synthetic", f"speed-up {workers[1]} workers / 1", speeds[workers[1]] / speeds[1], "x", n, 0))
     return rows
@@ -94,7 +94,7 @@ def bench_loader(image_size: int = 128, n: int = 2000) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = ensure_image_sets(Path(tmp), ImageSetConfig(image_size=image_size, n_train=n, n_val=8),
-                                 progress=False)  # fmt: skip
+                                 progress=False)
         ds = PoseDataset(root, "train")
         for workers in (0, 2):
             loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True, num_workers=workers)
@@ -102,7 +102,7 @@ def bench_loader(image_size: int = 128, n: int = 2000) -> list[dict]:
             seen = sum(len(b["image"]) for b in loader)
             seconds = time.perf_counter() - start
             rows.append(row("loader", f"PoseDataset {image_size}px, {workers} loader workers", seen / seconds,
-                            "samples/s", seen, seconds))  # fmt: skip
+                            "samples/s", seen, seconds))
     return rows
 
 
@@ -154,14 +154,14 @@ def bench_batches(n: int = 2048, batch: int = 16) -> list[dict]:
 
 def train_steps(model: torch.nn.Module, image_size: int, batch: int, device: str = "cpu",
                 amp_dtype: torch.dtype | None = None, channels_last: bool = False, seed: int = 0,
-                optimizer: str = "adam", compile: bool = False) -> Callable[[int], float]:  # fmt: skip
+                optimizer: str = "adam", compile: bool = False) -> Callable[[int], float]:
     """A timer for training steps of a heatmap network (hourglass or HRNet) on random data: forward, the
-    training loss against random (N, J, H/4, W/4) heatmaps, backward, an optimiser step (``poselab.train``'s
+    training loss against random (N, J, H/4, W/4) heatmaps, backward, an optimiser step (``poselab.training.loop``'s
     Adam or RMSprop). Returns ``run(n)``: the seconds n steps take (the device synchronised)."""
     import torch
 
-    from poselab.settings import TrainConfig
-    from poselab.train import heatmap_loss, make_optimizer
+    from poselab.training.config import TrainConfig
+    from poselab.training.loop import heatmap_loss, make_optimizer
 
     gen = torch.Generator().manual_seed(seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -208,7 +208,7 @@ def _median_speed(seconds: dict[str, list[float]], images_per_round: int) -> dic
 
 def bench_precision(make_model: Callable[[], torch.nn.Module], name: str, device: str, image_size: int,
                     batch: int, steps: int, rounds: int, benchmark: str = "hrnet", optimizer: str = "adam",
-                    compiled: bool = False) -> list[dict]:  # fmt: skip
+                    compiled: bool = False) -> list[dict]:
     """Training img/s of fresh models from ``make_model``: fp32 vs bf16 autocast + channels_last (and, with
     ``compiled``, the latter under torch.compile), side by side."""
     import torch
@@ -228,7 +228,7 @@ def bench_precision(make_model: Callable[[], torch.nn.Module], name: str, device
     rows = [row(benchmark, f"train {name} {k}", speed[k], "img/s", n, sum(seconds[k]), note) for k in kinds]
     for k in list(kinds)[1:]:
         rows.append(row(benchmark, f"speed-up {name} {k.replace(' autocast', '')} / fp32", speed[k] / speed["fp32"],
-                        "x", n, 0))  # fmt: skip
+                        "x", n, 0))
     return rows
 
 
@@ -272,7 +272,7 @@ def bench_hourglass(steps: int = 8, rounds: int = 3) -> list[dict]:
     for name, kw in variants.items():
         torch.manual_seed(0)
         runs[name] = train_steps(build_model(study.spec(study.main_stacks)), study.input_size, 16, optimizer="rmsprop",
-                                 **kw)  # fmt: skip
+                                 **kw)
     seconds = _side_by_side(runs, steps, rounds)
     speed = _median_speed(seconds, 16 * steps)
     rows = [row("hourglass", f"train step, {study.main_stacks} stacks w{study.width} {study.input_size}px, batch 16, "
@@ -280,23 +280,23 @@ def bench_hourglass(steps: int = 8, rounds: int = 3) -> list[dict]:
                 f"median of {rounds} interleaved rounds; {torch.get_num_threads()} threads") for name in variants]
     for name in list(variants)[1:]:
         rows.append(row("hourglass", f"ratio {name} / fp32 eager (cpu)", speed[name] / speed["fp32 eager"], "x",
-                        0, 0))  # fmt: skip
+                        0, 0))
     # Two runs side by side, one single-thread process per core, as notebook 02 trains its 2 x 3 runs.
     for stacks in study.stacks:
         together = _parallel_step_speed(study.spec(stacks), study.input_size, processes=2)
         rows.append(row("hourglass", f"2 single-thread processes side by side, {stacks} stack(s) w{study.width} "
                         f"{study.input_size}px, fp32 + channels_last (cpu)", together, "images/s", 0, 0,
-                        "sum over the processes; how notebook 02 trains its runs"))  # fmt: skip
+                        "sum over the processes; how notebook 02 trains its runs"))
     if torch.cuda.is_available():
         full = PROFILES["full"].hourglass
         rows += bench_precision(lambda: build_model(full.spec(2)), f"2 stacks w{full.width} {full.input_size}px",
                                 "cuda", full.input_size, 32, 20, rounds, benchmark="hourglass", optimizer="rmsprop",
-                                compiled=True)  # fmt: skip
+                                compiled=True)
     return rows
 
 
 def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: int = 5,
-                gpu_steps: int = 20) -> list[dict]:  # fmt: skip
+                gpu_steps: int = 20) -> list[dict]:
     """HRNet training speed (img/s): the three variants of seed 003 on a narrow CPU configuration, measured side
     by side; on a GPU also HRNet-W32 at 256x256, fp32 vs bf16 autocast + channels_last.
 
@@ -309,7 +309,7 @@ def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: 
     from poselab.models.hrnet import hrnet_narrow, hrnet_w32
 
     variants = {"as designed": dict(norm="batch", act="relu"), "no batchnorm": dict(norm="none", act="relu"),
-                "no batchnorm, identity activations": dict(norm="none", act="identity")}  # fmt: skip
+                "no batchnorm, identity activations": dict(norm="none", act="identity")}
     torch.manual_seed(0)
     models = {name: hrnet_narrow(init="kaiming", **kw) for name, kw in variants.items()}
     cfg = ", ".join(f"{k} {models['as designed'].config[k]}" for k in ("width", "blocks", "modules", "stem_width"))
@@ -319,12 +319,12 @@ def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: 
     speed = _median_speed(seconds, batch * steps)
     n = batch * steps * rounds
     note = (f"narrow HRNet ({cfg}), batch {batch}, median of {rounds} rounds, {torch.get_num_threads()} torch "
-            f"threads, load average {load:.1f} before the run")  # fmt: skip
+            f"threads, load average {load:.1f} before the run")
     rows = [row("hrnet", f"train {image_size}px, narrow, {name}", speed[name], "img/s", n, sum(ts), note)
-            for name, ts in seconds.items()]  # fmt: skip
+            for name, ts in seconds.items()]
     for name in list(variants)[1:]:
         rows.append(row("hrnet", f"speed {name} / as designed", speed[name] / speed["as designed"], "x", n,
-                        sum(seconds[name])))  # fmt: skip
+                        sum(seconds[name])))
 
     if torch.cuda.is_available():
         rows += bench_precision(hrnet_w32, "W32 256px", "cuda", 256, 32, gpu_steps, rounds)
@@ -332,14 +332,14 @@ def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: 
 
 
 def bench_silhouette(n: int = 10000, d: int = 4096, ks: range = range(2, 11), restarts: int = 10,
-                     sklearn_calls: int = 2) -> list[dict]:  # fmt: skip
-    """Silhouettes of a whole K sweep: one shared distance matrix (poselab.latent) vs one
+                     sklearn_calls: int = 2) -> list[dict]:
+    """Silhouettes of a whole K sweep: one shared distance matrix (poselab.studies.latent.features) vs one
     scikit-learn ``silhouette_score`` call per (K, restart).  scikit-learn is timed on
     ``sklearn_calls`` calls and extrapolated to the sweep (each call does the same work)."""
     import torch
     from sklearn.metrics import silhouette_score
 
-    from poselab.latent import pairwise_distances, silhouette
+    from poselab.studies.latent.features import pairwise_distances, silhouette
 
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(n, d)) + rng.integers(0, 4, size=(n, 1))).astype(np.float32)
@@ -361,18 +361,18 @@ def bench_silhouette(n: int = 10000, d: int = 4096, ks: range = range(2, 11), re
         row("silhouette", f"sklearn silhouette_score per labelling, {n}x{d}", t_call * jobs, "s", jobs, t_call * jobs,
             f"{t_call:.1f} s per call, timed on {sklearn_calls} calls"),
         row("silhouette", "speed-up shared matrix / sklearn", t_call * jobs / t_ours, "x", jobs, 0),
-    ]  # fmt: skip
+    ]
 
 
 def random_lifting_set(n: int):
     """``n`` random normalised poses as a lifting training set: the lifting trainers' speed does not depend on the
     poses."""
-    from poselab.lifting.data import LiftingSet
+    from poselab.studies.lifting.data import LiftingSet
 
     poses = np.random.default_rng(0).normal(0, 0.4, (n, 16, 3)).astype(np.float32)
     return LiftingSet(inputs=poses[..., :2], targets=poses, gt_mm=np.zeros((n, 17, 3), np.float32),
                       pixels=np.zeros((n, 17, 2), np.float32), subject=np.full(n, "S1"), take=np.full(n, "Walking 1"),
-                      action=np.full(n, "Walking"), camera=np.zeros(n, int), frame=np.arange(n))  # fmt: skip
+                      action=np.full(n, "Walking"), camera=np.zeros(n, int), frame=np.arange(n))
 
 
 def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
@@ -382,8 +382,8 @@ def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
 
     import torch
 
-    from poselab.lifting.config import LiftingConfig
-    from poselab.lifting.train import train_supervised, train_vae_gan
+    from poselab.studies.lifting.settings import LiftingConfig
+    from poselab.studies.lifting.train import train_supervised, train_vae_gan
 
     n = iterations * batch_size
     train = random_lifting_set(n)
@@ -393,7 +393,7 @@ def bench_lifting(iterations: int = 30, batch_size: int = 256) -> list[dict]:
         for hidden in (1024, 256):
             for device, threads in runs:
                 cfg = replace(LiftingConfig(hidden=hidden, batch_size=batch_size, epochs=1, supervised_epochs=1),
-                              cpu_threads=threads)  # fmt: skip
+                              cpu_threads=threads)
                 where = f"{threads} CPU thread(s)" if device == "cpu" else "GPU"
                 for name, trainer in (("VAE-GAN", train_vae_gan), ("supervised VAE", train_supervised)):
                     result = trainer(train, None, cfg, Path(tmp), device, progress=False)
@@ -409,14 +409,13 @@ def bench_poseig(repeats: int = 3) -> list[dict]:
     backward per joint over the batched path and one batched backward for all joints; the default profile's main
     hourglass and HRNet on the CPU, and on a GPU also the paper's 2-stack hourglass at 256x256 with the authors' 50
     steps (TF32 off).  Untrained weights: the cost does not depend on them."""
-    from dataclasses import replace
 
     import torch
 
-    from poselab.attribution.study import Attributor, speed_comparison
     from poselab.data.transforms import crop_matrix
     from poselab.models import build_model
     from poselab.profiles import PROFILES
+    from poselab.studies.poseig.attribute import Attributor, speed_comparison
 
     default, full = PROFILES["default"], PROFILES["full"]
     cases = [("cpu", "hourglass", default.hourglass.spec(2), default.hourglass.input_size, 128, default.poseig),
@@ -429,7 +428,7 @@ def bench_poseig(repeats: int = 3) -> list[dict]:
         torch.manual_seed(0)
         model = build_model(spec).eval().to(device)
         att = Attributor(model, crop_matrix(np.full(2, (image_size - 1) / 2), image_size, size), size, image_size,
-                         study, device)  # fmt: skip
+                         study.steps, study.rule, study.beta, study.factor, study.channels_last, device)
         image = torch.rand(3, image_size, image_size)
         gt = torch.rand(spec["n_joints"], 2) * (image_size - 1)
         table = speed_comparison(att, image, gt, repeats=repeats)
@@ -441,16 +440,16 @@ def bench_poseig(repeats: int = 3) -> list[dict]:
         for method, r in table.iloc[1:].iterrows():
             for ref in ("authors' loop", "frozen loop"):
                 rows.append(row("poseig", f"{what}: speed-up, {method} / the {ref}", r[f"speed-up over the {ref}"],
-                                "x", 1, 0, where))  # fmt: skip
+                                "x", 1, 0, where))
         if image_size == 128:  # the same comparison in float64 (5 steps): equal up to rounding
-            exact = Attributor(model.double(), att.coordinates.matrix, size, image_size, replace(study, steps=5),
-                               device)  # fmt: skip
+            exact = Attributor(model.double(), att.coordinates.matrix, size, image_size,
+                               **{**att.settings(), "steps": 5}, device=device)
             exact.coordinates.double(), exact.reference.double()
             t64 = speed_comparison(exact, image.double(), gt.double())
             for method, r in t64.iloc[2:].iterrows():
                 rows.append(row("poseig", f"{name} {size}px, float64, 5 steps ({device}): {method} vs the loop",
                                 1e12 * r["max relative difference of attributions"], "1e-12 relative", 1,
-                                r["seconds"], where))  # fmt: skip
+                                r["seconds"], where))
     return rows
 
 
@@ -469,12 +468,12 @@ def bench_precision_table(steps: int = 4, rounds: int = 3) -> list[dict]:
     profile = PROFILES["full" if device == "cuda" else "default"]
     models = {"hourglass": (profile.hourglass.spec(profile.hourglass.main_stacks), profile.hourglass.input_size,
                             "rmsprop"),
-              "hrnet": (profile.hrnet.spec("as designed"), profile.hrnet.input_size, "adam")}  # fmt: skip
+              "hrnet": (profile.hrnet.spec("as designed"), profile.hrnet.input_size, "adam")}
     batches = (16, 32, 64) if device == "cuda" else (16,)
     variants = {"fp32": {}, "fp32 channels_last": {"channels_last": True}}
     if bf16_native(device):
         variants |= {"bf16": {"amp_dtype": torch.bfloat16},
-                     "bf16 channels_last": {"amp_dtype": torch.bfloat16, "channels_last": True}}  # fmt: skip
+                     "bf16 channels_last": {"amp_dtype": torch.bfloat16, "channels_last": True}}
     if device == "cuda":
         variants["bf16 channels_last compiled"] = {"amp_dtype": torch.bfloat16, "channels_last": True, "compile": True}
     rows = []
@@ -495,7 +494,7 @@ def bench_precision_table(steps: int = 4, rounds: int = 3) -> list[dict]:
             picked_name = ("bf16" if picked.bf16 else "fp32") + (" channels_last" if picked.channels_last else "")
             rows.append(row("precision", f"{fam} {size}px batch {batch}: table picks {picked_name}, fastest {best}",
                             speed.get(picked_name, float("nan")) / speed[best], "of fastest", 0, 0,
-                            picked.measured))  # fmt: skip
+                            picked.measured))
     return rows
 
 
@@ -521,29 +520,29 @@ def full_schedule() -> list[dict]:
 
     from poselab.data.joints import get_convention
     from poselab.data.synthetic.motion import ACTIONS
-    from poselab.lifting.data import TRAIN_SUBJECTS
     from poselab.profiles import PROFILES
-    from poselab.settings import EXPERIMENTS
+    from poselab.studies.hrnet.settings import EXPERIMENTS
+    from poselab.studies.lifting.data import TRAIN_SUBJECTS
 
     full = PROFILES["full"]
     n_img = full.data.images.n_train
     hg, hr, pig, lift = full.hourglass, full.hrnet, full.poseig, full.lifting
     parts = [{"name": f"hourglass {s} stacks (notebook 02)", "spec": hg.spec(s), "size": hg.input_size,
               "batch": hg.train.batch_size, "optimizer": hg.train.optimizer, "work": n_img * hg.train.epochs,
-              "runs": len(hg.seeds)} for s in hg.stacks]  # fmt: skip
+              "runs": len(hg.seeds)} for s in hg.stacks]
     parts.append({"name": "HRNet-W32, 3 experiments x seeds (notebook 06)", "spec": hr.spec("as designed"),
                   "size": hr.input_size, "batch": hr.train.batch_size, "optimizer": hr.train.optimizer,
                   "work": (hr.train_samples or n_img) * hr.train.epochs, "runs": len(EXPERIMENTS) * len(hr.seeds)})
     backbone = hg.spec(int(pig.integral_from.split("-")[1]))
     parts.append({"name": f"integral regression from {pig.integral_from} (notebook 05)", "spec": backbone,
                   "size": hg.input_size, "batch": pig.integral_train.batch_size, "optimizer": "adam",
-                  "work": (pig.integral_samples or n_img) * pig.integral_train.epochs, "runs": 1})  # fmt: skip
+                  "work": (pig.integral_samples or n_img) * pig.integral_train.epochs, "runs": 1})
     if pig.simplebaseline is not None:
         sb = pig.simplebaseline
         parts.append({"name": "SimpleBaseline ResNet (notebook 05)",
                       "spec": sb.spec(get_convention(hg.convention).n_joints), "size": sb.input_size,
                       "batch": sb.train.batch_size, "optimizer": sb.train.optimizer, "work": n_img * sb.train.epochs,
-                      "runs": 1})  # fmt: skip
+                      "runs": 1})
     cfg = full.data.lifting
     samples = len(TRAIN_SUBJECTS) * len(ACTIONS) * cfg.takes * math.ceil(cfg.seconds * cfg.fps / lift.train_stride) * 4
     per_epoch = samples // lift.batch_size
@@ -562,10 +561,10 @@ def bench_full(steps: int = 3, lifting_iterations: int = 20) -> list[dict]:
 
     import torch
 
-    from poselab.lifting.train import TRAINERS
     from poselab.models import build_model
     from poselab.precision import choose, family
     from poselab.profiles import PROFILES
+    from poselab.studies.lifting.train import TRAINERS
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     rows, total = [], 0.0
@@ -576,13 +575,13 @@ def bench_full(steps: int = 3, lifting_iterations: int = 20) -> list[dict]:
             with tempfile.TemporaryDirectory() as tmp:
                 result = TRAINERS[part["lifting"]](train, None, replace(cfg, epochs=1, supervised_epochs=1,
                                                                         cpu_threads=0), Path(tmp), device,
-                                                   progress=False)  # fmt: skip
+                                                   progress=False)
             speed, unit, note = result.iterations / result.seconds, "iterations/s", f"batch {cfg.batch_size}"
         else:
             model = build_model(part["spec"])
             choice = choose(device, family(model), part["batch"])
             run = train_steps(model, part["size"], part["batch"], device, torch.bfloat16 if choice.bf16 else None,
-                              choice.channels_last, optimizer=part["optimizer"])  # fmt: skip
+                              choice.channels_last, optimizer=part["optimizer"])
             speed = part["batch"] * steps / run(steps)
             unit, note = "img/s", f"{part['size']}px, batch {part['batch']}, {choice.describe()}"
         hours = part["work"] * part["runs"] / speed / 3600

@@ -42,7 +42,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     except (FileNotFoundError, PermissionError):
         raise
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, AttributeError,
-            OSError) as e:  # a truncated zip ends in OSError (EINVAL) inside torch's reader  # fmt: skip
+            OSError) as e:  # a truncated zip ends in OSError (EINVAL) inside torch's reader
         reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{path} cannot be read as a poselab checkpoint ({reason})") from None
     if not isinstance(obj, dict):

@@ -6,7 +6,9 @@ the ledger of every notebook's findings."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+import pandas as pd
 
 SUPPORTS, PARTLY, DOES_NOT, UNRESOLVED = "supports", "partly supports", "does not support", "not resolved"
 VERDICTS = (SUPPORTS, PARTLY, DOES_NOT, UNRESOLVED)
@@ -15,7 +17,7 @@ VERDICTS = (SUPPORTS, PARTLY, DOES_NOT, UNRESOLVED)
 @dataclass(frozen=True)
 class Finding:
     claim: str  # what the source says, in a few words
-    source: str  # "seed 002", "seed 001 Table B"
+    source: str  # who claims it, by author and year (``poselab.references.cite``): "He et al. 2023, suppl. Table B"
     published: str  # the source's own number, or "" when it gives none
     ours: str  # our number, with its spread where there is one
     verdict: str  # one of VERDICTS
@@ -39,3 +41,8 @@ def markdown(findings: Iterable[Finding]) -> str:
         note = f" {f.note}" if f.note else ""
         lines.append(f"* **{f.claim}**{theirs} Ours: {f.ours}. This **{f.verdict}** the claim (test: {f.test}).{note}")
     return "\n".join(lines)
+
+
+def table(findings: Iterable[Finding]) -> pd.DataFrame:
+    """The findings as a table, one row per claim (the notebook shows it; the ledger keeps the same columns)."""
+    return pd.DataFrame([asdict(f) for f in findings]).drop(columns="note")

@@ -15,9 +15,9 @@ def git_commit(cwd: Path | None = None) -> str:
     """Short hash of HEAD, with '-dirty' if tracked files changed; 'unknown' outside git."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True,
-                              text=True, check=True).stdout.strip()  # fmt: skip
+                              text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+                               capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("-dirty" if dirty else "")

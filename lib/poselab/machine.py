@@ -81,4 +81,4 @@ def one_line(info: dict) -> str:
     limits = "; limited by " + ", ".join(f"{k}={v}" for k, v in limits.items()) if limits else ""
     gpu = f"; GPU {info['gpu']}" if info.get("gpu") else ""
     return (f"{info.get('cpu', '?')} ({info.get('cpu_cores', '?')} cores; {ext}; torch {info.get('torch_capability')}, "
-            f"{info.get('torch_threads')} threads{limits}){gpu}")  # fmt: skip
+            f"{info.get('torch_threads')} threads{limits}){gpu}")

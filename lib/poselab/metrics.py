@@ -38,7 +38,7 @@ def unscored(annotated: np.ndarray, norm: np.ndarray) -> int:
 
 
 def correct_mask(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarray,
-                 alpha: float) -> np.ndarray:  # fmt: skip
+                 alpha: float) -> np.ndarray:
     """(N, J) bool: scored and within alpha * norm.  pred, gt (N, J, 2) pixels; norm (N,) pixels."""
     dist = np.linalg.norm(np.asarray(pred, float) - np.asarray(gt, float), axis=-1)
     with np.errstate(invalid="ignore"):
@@ -46,7 +46,7 @@ def correct_mask(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: 
 
 
 def pck(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarray, alpha: float = 0.5,
-        exclude: tuple[int, ...] = ()) -> tuple[np.ndarray, float]:  # fmt: skip
+        exclude: tuple[int, ...] = ()) -> tuple[np.ndarray, float]:
     """Per-joint accuracy (J,) and the mean over every annotated joint (each counted once).
 
     Joints in ``exclude`` (e.g. MPII's pelvis and thorax in the official mean) stay in the
@@ -65,7 +65,7 @@ def pck(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarra
 
 
 def per_sample_pck(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarray,
-                   alpha: float = 0.5) -> np.ndarray:  # fmt: skip
+                   alpha: float = 0.5) -> np.ndarray:
     """Fraction of each sample's scored joints that are correct, (N,); NaN if none is scored."""
     ok = correct_mask(pred, gt, annotated, norm, alpha)
     n = scored(annotated, norm).sum(1)
@@ -74,6 +74,6 @@ def per_sample_pck(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm
 
 
 def pck_curve(pred: np.ndarray, gt: np.ndarray, annotated: np.ndarray, norm: np.ndarray, alphas: np.ndarray,
-              exclude: tuple[int, ...] = ()) -> np.ndarray:  # fmt: skip
+              exclude: tuple[int, ...] = ()) -> np.ndarray:
     """Mean accuracy at each threshold in alphas, (A,)."""
     return np.array([pck(pred, gt, annotated, norm, a, exclude)[1] for a in alphas])

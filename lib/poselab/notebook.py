@@ -1,11 +1,18 @@
 """What every notebook does first: resolve the profile, device, seed and paths, and open the
-artifact registry.  ``ctx = start("01", profile, device, seed, data_dir, reports_dir, stage_dir)``."""
+artifact registry.  ``ctx = start("01", profile, device, seed, data_dir, reports_dir, stage_dir)``.
+
+Under the runner (``make report``: ``stage_dir`` is set) a notebook writes the report.  Run any other way (JupyterLab,
+``jupyter nbconvert --execute``, papermill by hand) it is *interactive*: its figures, tables and records go to
+``reports/interactive/<notebook>/``, the models it trains to ``reports/interactive/checkpoints/``, and it only reads
+the report's models; the report, its index and the runner's records are never touched.
+
+``with_knobs(settings, **knobs)`` applies a notebook's parameters-cell knobs (None: the profile's value)."""
 
 from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +21,10 @@ from poselab import paths
 from poselab.profiles import Profile, get_profile
 from poselab.reporting import registry as reg
 from poselab.reporting.style import use_style
-from poselab.train_config import step_limit
+from poselab.training.config import step_limit
+from poselab.training.runs import RunStore
+
+INTERACTIVE = "interactive"  # reports/interactive/: everything a notebook run outside the runner writes
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -61,11 +71,30 @@ class Context:
     data_dir: Path
     reports_dir: Path
     registry: reg.Registry
+    interactive: bool = False  # run outside the runner: writes only under reports/interactive/
 
     @property
-    def checkpoints_dir(self) -> Path:
-        """Where this profile's trained models live (read by downstream notebooks)."""
-        return self.reports_dir / "checkpoints" / self.profile.name
+    def profile_name(self) -> str:
+        return self.profile.name
+
+    @property
+    def synthetic(self):
+        """The profile's synthetic data settings (``SyntheticConfig``)."""
+        return self.profile.data
+
+    @property
+    def runs(self) -> RunStore:
+        """Where this profile's trained models live, by label and key.  Interactive runs reuse the report's models
+        read-only and train new ones under ``reports/interactive/checkpoints``."""
+        report = self.reports_dir / "checkpoints" / self.profile.name
+        if not self.interactive:
+            return RunStore(report)
+        return RunStore(self.reports_dir / INTERACTIVE / "checkpoints" / self.profile.name, read=(report,))
+
+    @property
+    def out_dir(self) -> Path:
+        """Where this run's figures and tables go (the runner's staging folder, or the interactive scratch area)."""
+        return self.registry.out_dir
 
     # These return nothing, so that a notebook cell ending in a save shows the figure, not a path.
     def save_figure(self, fig, artifact_id: str, caption: str) -> None:
@@ -97,6 +126,10 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def interactive_dir(reports_dir: Path, notebook: str) -> Path:
+    return Path(reports_dir) / INTERACTIVE / notebook
+
+
 def start(
     notebook: str,
     profile: str = "default",
@@ -106,20 +139,40 @@ def start(
     reports_dir: str | None = None,
     stage_dir: str | None = None,
 ) -> Context:
-    """Set up a notebook run: seeds, device, figure style and the artifact registry behind ``Context``."""
+    """Set up a notebook run: seeds, device, figure style and the artifact registry behind ``Context``.  Without
+    ``stage_dir`` (given by the runner only) the run is interactive and writes under ``reports/interactive/``."""
     prof = get_profile(profile)
     dev = resolve_device(device)
     deterministic = seed_everything(seed, dev)
     use_style()
     rdir = paths.reports_dir(reports_dir)
-    registry = reg.Registry(notebook, Path(stage_dir) if stage_dir else rdir, prof.name, dev, seed)
-    ctx = Context(notebook, prof, dev, seed, paths.data_dir(data_dir), rdir, registry)
+    interactive = not stage_dir
+    out = interactive_dir(rdir, notebook) if interactive else Path(stage_dir)
+    registry = reg.Registry(notebook, out, prof.name, dev, seed)
+    ctx = Context(notebook, prof, dev, seed, paths.data_dir(data_dir), rdir, registry, interactive)
     print(f"poselab notebook {notebook}: profile={prof.name} device={dev} seed={seed} "
-          f"data={_shown(ctx.data_dir)} reports={_shown(rdir)} commit={registry.meta['git_commit']}")  # fmt: skip
+          f"data={_shown(ctx.data_dir)} reports={_shown(rdir)} commit={registry.meta['git_commit']}")
+    if interactive:
+        print(f"Interactive run (not under `make report`): figures, tables and new models go to {_shown(out)} and "
+              f"{_shown(ctx.runs.write)}; the report's models are only read, the report is left as it is.")
     if not deterministic:
         print(f"Deterministic kernels are off on {dev} (faster): the numbers are not bitwise reproducible from run to "
-              f"run; {DETERMINISTIC_ENV}=1 (python -m poselab.run --deterministic) turns them on.")  # fmt: skip
+              f"run; {DETERMINISTIC_ENV}=1 (python -m poselab.run --deterministic) turns them on.")
     if (limit := step_limit()) is not None:
         print(f"LIMIT_STEPS={limit}: every training run stops after {limit} steps; the numbers below exercise the "
-              "code, they are not results.")  # fmt: skip
+              "code, they are not results.")
     return ctx
+
+
+def with_knobs(settings, **knobs):
+    """``settings`` (a study's frozen dataclass) with each knob that is not None put in place of the profile's value;
+    lists become tuples (papermill passes lists).  Prints what changed, so an executed notebook says it."""
+    names = {f.name for f in fields(settings)}
+    unknown = [k for k in knobs if k not in names]
+    if unknown:
+        raise ValueError(f"unknown setting(s) {unknown} of {type(settings).__name__}; its settings: {sorted(names)}")
+    changed = {k: tuple(v) if isinstance(v, list) else v for k, v in knobs.items() if v is not None}
+    changed = {k: v for k, v in changed.items() if v != getattr(settings, k)}
+    if changed:
+        print("knobs: " + ", ".join(f"{k}={v!r} (profile: {getattr(settings, k)!r})" for k, v in changed.items()))
+    return replace(settings, **changed)

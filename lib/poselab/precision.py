@@ -60,7 +60,7 @@ def choose(device: str, model_family: str, batch_size: int) -> Choice:
     """The table's choice for a device ('cpu', 'cuda', 'cuda:1'), a model family and a batch size."""
     kind = str(device).split(":")[0]
     matches = [(b, fam == model_family, c) for (dev, fam, b), c in TABLE.items()
-               if dev == kind and fam in (model_family, "*") and b <= batch_size]  # fmt: skip
+               if dev == kind and fam in (model_family, "*") and b <= batch_size]
     if not matches:
         return Choice(False, False, f"no measurement for {kind}: float32, contiguous")
     # the most specific family first, then the largest batch threshold

@@ -12,8 +12,15 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from poselab.data.synthetic.config import ImageSetConfig, LiftingSetConfig, SyntheticConfig
-from poselab.lifting.config import LiftingConfig
-from poselab.settings import HourglassStudy, HRNetStudy, LatentStudy, PoseIGStudy, SimpleBaselineStudy, TrainConfig
+from poselab.studies.hourglass.settings import HourglassStudy
+from poselab.studies.hrnet.settings import HRNetStudy
+from poselab.studies.latent.settings import LatentStudy
+from poselab.studies.lifting.settings import LiftingConfig
+from poselab.studies.poseig.settings import PoseIGStudy, SimpleBaselineStudy
+from poselab.studies.skips.settings import SkipStudy
+from poselab.training.config import TrainConfig
+
+NOT_RESULTS = ("description", "budget_minutes")  # what a profile says about itself: no number depends on it
 
 
 @dataclass(frozen=True)
@@ -22,15 +29,17 @@ class Profile:
     description: str
     budget_minutes: float  # the whole report, on the machine the profile is meant for
     data: SyntheticConfig = field(default_factory=SyntheticConfig)
-    hourglass: HourglassStudy = field(default_factory=HourglassStudy)  # notebooks 02, 03
+    hourglass: HourglassStudy = field(default_factory=HourglassStudy)  # notebook 02 (its main model: 03-05)
+    skips: SkipStudy = field(default_factory=SkipStudy)  # notebook 03
     latent: LatentStudy = field(default_factory=LatentStudy)  # notebook 04
     poseig: PoseIGStudy = field(default_factory=PoseIGStudy)  # notebook 05
     hrnet: HRNetStudy = field(default_factory=HRNetStudy)  # notebook 06
     lifting: LiftingConfig = field(default_factory=LiftingConfig)  # notebook 07
 
     def fingerprint(self) -> str:
-        """Changes whenever any setting of the profile changes."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        """Changes whenever a setting that changes results changes (not the description or the budget)."""
+        settings = {k: v for k, v in asdict(self).items() if k not in NOT_RESULTS}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
 PROFILES: dict[str, Profile] = {
@@ -43,8 +52,8 @@ PROFILES: dict[str, Profile] = {
             lifting=LiftingSetConfig(seconds=4.0, takes=1),
         ),
         hourglass=HourglassStudy(input_size=32, width=16, stem=(8, 16), depth=1, stacks=(1, 2), seeds=(0, 1),
-                                 main_stacks=2, train=TrainConfig(epochs=2, batch_size=16, lr=1e-3),
-                                 ablation_samples=96, qualitative=4),
+                                 main_stacks=2, train=TrainConfig(epochs=2, batch_size=16, lr=1e-3), qualitative=4),
+        skips=SkipStudy(samples=96),
         latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2),
         poseig=PoseIGStudy(images=4, steps=4, randomization_steps=5, randomization_images=2, integral_samples=None,
                            integral_train=TrainConfig(epochs=1, batch_size=16, lr=2.5e-4, optimizer="adam", bf16=False,
@@ -72,8 +81,8 @@ PROFILES: dict[str, Profile] = {
         # 96x96 for the same time (PCKh 0.66 / 0.71 vs 0.59 / 0.61 after 8 epochs, 1 / 2 stacks).
         hourglass=HourglassStudy(input_size=64, width=64, stem=(32, 64), depth=2, stacks=(1, 2), seeds=(0, 1, 2),
                                  main_stacks=2, train=TrainConfig(epochs=6, batch_size=16, lr=1e-3, lr_milestones=(5,),
-                                                                  channels_last=True),
-                                 ablation_samples=1500),
+                                                                  channels_last=True)),
+        skips=SkipStudy(samples=1500),
         latent=LatentStudy(samples=5000, restarts=10),
         # Sized by measurement on 2 CPU cores (notebook 05 within 8 minutes with AVX2 only): 6 models x 24 people,
         # 20 blur steps; the integral model fine-tunes hourglass-1 for one epoch on 4,000 images (fp32).
@@ -96,8 +105,8 @@ PROFILES: dict[str, Profile] = {
         ),
         # The paper's network: 256x256 input, 256 channels, 4x4 bottleneck, 2 vs 8 stacks.
         hourglass=HourglassStudy(input_size=256, width=256, stem=(64, 128), depth=4, stacks=(2, 8), main_stacks=2,
-                                 train=TrainConfig(epochs=100, batch_size=16, lr=2.5e-4, num_workers=8),
-                                 ablation_samples=10000, use_real=True),
+                                 train=TrainConfig(epochs=100, batch_size=16, lr=2.5e-4, num_workers=8), use_real=True),
+        skips=SkipStudy(samples=10000),
         latent=LatentStudy(samples=10000, restarts=10),
         # The authors' 50-step blur path; SimpleBaseline-ResNet50 as their main model.
         poseig=PoseIGStudy(images=200, steps=50, randomization_images=32, integral_from="hourglass-2",

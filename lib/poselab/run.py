@@ -28,12 +28,12 @@ from pathlib import Path
 
 from poselab import machine, paths
 from poselab.code_digest import digest, notebook_code, reachable_sources
+from poselab.data.manifest import ManifestError
 from poselab.io import git_commit, now, read_json, write_json
-from poselab.manifest import ManifestError
 from poselab.plan import NotebookInfo, discover, plan
 from poselab.profiles import get_profile
 from poselab.reporting.registry import ARTIFACTS, STATE, merge_stage
-from poselab.train_config import LIMIT_ENV
+from poselab.training.config import LIMIT_ENV
 
 KERNEL_NAME = "poselab"
 
@@ -50,15 +50,15 @@ class DataState:
     manifest, the generator's source) is read once; ``of(data_dir, profile)`` reads what notebooks may write."""
 
     def __init__(self):
+        from poselab.data.manifest import load_manifest
         from poselab.data.synthetic.generate import FORMAT_VERSION, source_fingerprint
-        from poselab.manifest import load_manifest
 
         manifest_path = paths.repo_root() / "data_manifest.yaml"
         h = hashlib.sha256(manifest_path.read_bytes())
         h.update(f"synthetic:{FORMAT_VERSION}:{source_fingerprint()}".encode())
         self.fixed = h.hexdigest()
         self.real = [(ds, f.path) for ds in load_manifest(manifest_path).datasets.values() if ds.kind == "real"
-                     for f in ds.files]  # fmt: skip
+                     for f in ds.files]
 
     def of(self, data_dir: Path, profile: str = "default") -> str:
         from poselab.data.integrity import content_digest
@@ -95,7 +95,7 @@ def ensure_kernel(reports_dir: Path, name: str = KERNEL_NAME) -> str:
     spec = {"argv": [sys.executable, "-m", "poselab.kernel", "-f", "{connection_file}",
                      "--IPKernelApp.log_level=ERROR"],
             "env": {"POSELAB_KERNEL_LOG": str(reports_dir / ".jupyter" / "kernel.log")},
-            "display_name": "Python (poselab)", "language": "python"}  # fmt: skip
+            "display_name": "Python (poselab)", "language": "python"}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
     jp = os.environ.get("JUPYTER_PATH", "")
     private = str(reports_dir / ".jupyter")
@@ -137,7 +137,7 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, prog
         pm.execute_notebook(
             str(nb.path), str(out), parameters={**params, "stage_dir": str(stage)}, kernel_name=kernel,
             cwd=str(nb.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
-        )  # fmt: skip
+        )
     except BaseException as e:
         if not isinstance(e, pm.PapermillExecutionError):  # interrupted or broken: leave the report as it was
             shutil.rmtree(stage, ignore_errors=True)
@@ -209,9 +209,9 @@ def run(
     _set_env(LIMIT_ENV, None if limit_steps is None else str(limit_steps))
     _set_env(DETERMINISTIC_ENV, "1" if deterministic else None)
     settings = {"profile": prof.name, "profile_config": prof.fingerprint(), "seed": seed, "device": dev,
-                "limit_steps": limit_steps, "deterministic": deterministic_kernels(dev)}  # fmt: skip
+                "limit_steps": limit_steps, "deterministic": deterministic_kernels(dev)}
     params = {"profile": prof.name, "device": dev, "seed": seed, "data_dir": str(data_dir),
-              "reports_dir": str(reports_dir)}  # fmt: skip
+              "reports_dir": str(reports_dir)}
     state_dir = reports_dir / STATE
     data = DataState()
     fps: dict[str, str] = {}
@@ -220,7 +220,7 @@ def run(
     print(f"machine: {machine.one_line(host)}")
     if limit_steps is not None:
         print(f"LIMIT_STEPS={limit_steps}: every training run stops after {limit_steps} steps; the numbers exercise "
-              "the code path, they are not results")  # fmt: skip
+              "the code path, they are not results")
     status = 0
     for k, nb in enumerate(todo, 1):
         upstream = [fps[d] for d in sorted(nb.depends_on)]
@@ -250,7 +250,7 @@ def run(
                   "started": started, "finished": now(), "wall_seconds": round(seconds, 2),
                   "git_commit": git_commit(paths.repo_root()), "title": nb.title,
                   "executed": f"executed/{nb.name}.ipynb", "machine": host, "limit_steps": limit_steps,
-                  "deterministic": settings["deterministic"]}  # fmt: skip
+                  "deterministic": settings["deterministic"]}
         write_json(state_dir / f"{nb.id}.json", record)
         index["runs"][nb.id] = record
         write_json(reports_dir / ARTIFACTS, index)
@@ -283,7 +283,7 @@ def report_lock(reports_dir: Path):
         holder = fh.read().strip() or "?"
         fh.close()
         raise ReportLocked(f"another poselab run (PID {holder}) is writing {reports_dir}; wait for it to finish, "
-                           "or stop it, or use another --reports-dir") from None  # fmt: skip
+                           "or stop it, or use another --reports-dir") from None
     try:
         fh.seek(0)
         fh.truncate()
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with report_lock(paths.reports_dir(a.reports_dir)):
             return run(a.profile, a.notebooks, a.seed, a.device, a.data_dir, a.reports_dir, a.notebooks_dir,
-                       a.force, not a.no_html, not a.quiet, a.limit_steps, a.deterministic)  # fmt: skip
+                       a.force, not a.no_html, not a.quiet, a.limit_steps, a.deterministic)
     except KeyboardInterrupt:
         _say_on_real_stderr("poselab: interrupted; the notebook that was running was stopped and the report keeps its "
                             "previous state (rerun to continue: finished notebooks and trained models are reused)")

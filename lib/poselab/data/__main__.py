@@ -9,11 +9,11 @@ import argparse
 import sys
 
 from poselab import paths
-from poselab.manifest import PINNABLE, ManifestError, fetch, load_manifest, status_table
+from poselab.data.manifest import PINNABLE, ManifestError, fetch, load_manifest, status_table
 from poselab.profiles import get_profile
 
 HINTS = {"not generated": "`python -m poselab.data --profile {profile}` generates it",
-         "missing": "see data_manifest.yaml for how to obtain it"}  # fmt: skip
+         "missing": "see data_manifest.yaml for how to obtain it"}
 
 
 def _print(rows, profile: str = "default") -> None:
@@ -40,7 +40,7 @@ def convert(name: str, data_dir) -> int:
         print(f"{name}: already in the flat layout; nothing to convert")
         return 0
     print(f"{name}: reading the pickled dicts of {pickled[0].name} and {pickled[1].name} with an unpickler that "
-          "builds numpy arrays only (anything else is refused), writing pickle-free copies beside them")  # fmt: skip
+          "builds numpy arrays only (anything else is refused), writing pickle-free copies beside them")
     for out in convert_pickled(*pickled):
         print(f"  wrote {out}")
     return 0
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         return _main(ap, a)
     except KeyboardInterrupt:
         print("\nposelab.data: interrupted; a set being written is left out (it is written again next time)",
-              file=sys.stderr)  # fmt: skip
+              file=sys.stderr)
         return 130
     except (ManifestError, ValueError, OSError) as e:
         if a.debug:

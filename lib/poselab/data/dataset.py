@@ -18,7 +18,7 @@ from poselab.data.joints import JointSet, get_convention
 from poselab.data.synthetic.render import VISIBLE, annotated
 
 ANNOTATION_FILES = ("joints2d", "joints3d", "status", "K", "R", "t", "subject", "action", "sequence",
-                    "frame", "center", "scale")  # fmt: skip
+                    "frame", "center", "scale")
 
 
 class ImageSet:
@@ -91,4 +91,4 @@ class PoseDataset(Dataset):
         image = torch.from_numpy(np.array(self.set.images[i])).permute(2, 0, 1).float() / 255
         return {"image": image, "joints": torch.from_numpy(self.joints[i]),
                 "annotated": torch.from_numpy(self.annotated[i]), "visible": torch.from_numpy(self.visible[i]),
-                "index": i}  # fmt: skip
+                "index": i}

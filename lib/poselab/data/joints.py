@@ -28,7 +28,7 @@ INTERNAL_NAMES: tuple[str, ...] = (
     "nose", "l_eye", "r_eye", "l_ear", "r_ear",
     "l_shoulder", "l_elbow", "l_wrist", "l_hand",
     "r_shoulder", "r_elbow", "r_wrist", "r_hand",
-)  # fmt: skip
+)
 
 INTERNAL_PARENTS: dict[str, str | None] = {
     "pelvis": None,
@@ -42,7 +42,7 @@ INTERNAL_PARENTS: dict[str, str | None] = {
     "l_hand": "l_wrist",
     "r_shoulder": "thorax", "r_elbow": "r_shoulder", "r_wrist": "r_elbow",
     "r_hand": "r_wrist",
-}  # fmt: skip
+}
 
 INTERNAL_INDEX: dict[str, int] = {n: i for i, n in enumerate(INTERNAL_NAMES)}
 N_INTERNAL = len(INTERNAL_NAMES)
@@ -137,19 +137,19 @@ MPII16 = JointSet(
         "r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle",
         "pelvis", "thorax", "upper_neck", "head_top",
         "r_wrist", "r_elbow", "r_shoulder", "l_shoulder", "l_elbow", "l_wrist",
-    ),  # fmt: skip
+    ),
     limbs=(
         ("r_ankle", "r_knee"), ("r_knee", "r_hip"), ("r_hip", "pelvis"),
         ("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("l_hip", "pelvis"),
         ("pelvis", "thorax"), ("thorax", "upper_neck"), ("upper_neck", "head_top"),
         ("r_wrist", "r_elbow"), ("r_elbow", "r_shoulder"), ("r_shoulder", "thorax"),
         ("l_wrist", "l_elbow"), ("l_elbow", "l_shoulder"), ("l_shoulder", "thorax"),
-    ),  # fmt: skip
+    ),
     labels=(
         "r ankle", "r knee", "r hip", "l hip", "l knee", "l ankle", "pelvis", "thorax",
         "upper neck", "head top", "r wrist", "r elbow", "r shoulder", "l shoulder",
         "l elbow", "l wrist",
-    ),  # fmt: skip
+    ),
 )
 
 COCO17 = JointSet(
@@ -158,7 +158,7 @@ COCO17 = JointSet(
         "nose", "l_eye", "r_eye", "l_ear", "r_ear",
         "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist",
         "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
-    ),  # fmt: skip
+    ),
     limbs=(
         ("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_knee", "r_hip"),
         ("l_hip", "r_hip"), ("l_shoulder", "l_hip"), ("r_shoulder", "r_hip"),
@@ -166,12 +166,12 @@ COCO17 = JointSet(
         ("l_elbow", "l_wrist"), ("r_elbow", "r_wrist"), ("l_eye", "r_eye"), ("nose", "l_eye"),
         ("nose", "r_eye"), ("l_eye", "l_ear"), ("r_eye", "r_ear"), ("l_ear", "l_shoulder"),
         ("r_ear", "r_shoulder"),
-    ),  # fmt: skip
+    ),
     labels=(
         "nose", "l eye", "r eye", "l ear", "r ear", "l shoulder", "r shoulder", "l elbow",
         "r elbow", "l wrist", "r wrist", "l hip", "r hip", "l knee", "r knee", "l ankle",
         "r ankle",
-    ),  # fmt: skip
+    ),
 )
 
 # Human3.6M's 17-joint subset in VideoPose3D order.  Its joint 9 ("Neck/Nose") sits at
@@ -182,18 +182,18 @@ H36M17 = JointSet(
         "pelvis", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle",
         "spine", "thorax", "nose", "head_top",
         "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist",
-    ),  # fmt: skip
+    ),
     limbs=(
         ("pelvis", "r_hip"), ("r_hip", "r_knee"), ("r_knee", "r_ankle"),
         ("pelvis", "l_hip"), ("l_hip", "l_knee"), ("l_knee", "l_ankle"),
         ("pelvis", "spine"), ("spine", "thorax"), ("thorax", "nose"), ("nose", "head_top"),
         ("thorax", "l_shoulder"), ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"),
         ("thorax", "r_shoulder"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
-    ),  # fmt: skip
+    ),
     labels=(
         "Hip", "RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "Spine", "Thorax",
         "Neck/Nose", "Head", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist",
-    ),  # fmt: skip
+    ),
 )
 
 CONVENTIONS: dict[str, JointSet] = {

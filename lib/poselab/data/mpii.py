@@ -66,9 +66,9 @@ def read_gt_valid(path: Path) -> ValidationTruth:
     n = pos.shape[-1]
     if pos.shape != (16, 2, n) or miss.shape != (16, n) or boxes.shape != (2, 2, n):
         raise ValueError(f"{path}: shapes pos_gt_src {pos.shape}, jnt_missing {miss.shape}, headboxes_src "
-                         f"{boxes.shape}; expected (16, 2, N), (16, N), (2, 2, N)")  # fmt: skip
+                         f"{boxes.shape}; expected (16, 2, N), (16, N), (2, 2, N)")
     return ValidationTruth(np.transpose(pos, (2, 0, 1)).astype(float) - 1.0, np.transpose(miss) == 0,
-                           np.transpose(boxes, (2, 0, 1)).astype(float))  # fmt: skip
+                           np.transpose(boxes, (2, 0, 1)).astype(float))
 
 
 def _items(value) -> list:

@@ -40,15 +40,15 @@ class PoseData:
 
 def synthetic_sources(pose2d_root: Path, convention: str) -> tuple[SyntheticSource, SyntheticSource]:
     return (SyntheticSource(ImageSet(pose2d_root, "train"), convention),
-            SyntheticSource(ImageSet(pose2d_root, "val"), convention))  # fmt: skip
+            SyntheticSource(ImageSet(pose2d_root, "val"), convention))
 
 
 def sources_for(choice: DataChoice, convention: str) -> tuple[PoseSource, PoseSource, str, str]:
     """(train, validation, data set name, fingerprint): MPII when ``choice.use_real`` and it is on disk (MPII-16
     only), else the profile's synthetic image set (generated if missing, verified before use)."""
+    from poselab.data.manifest import check_dataset, load_manifest
     from poselab.data.mpii import MPIISource
     from poselab.data.synthetic.generate import content_fingerprint, ensure_synthetic
-    from poselab.manifest import check_dataset, load_manifest
 
     if choice.use_real and convention == "mpii16":
         mpii = load_manifest()["mpii"]
@@ -73,7 +73,7 @@ def subset(total: int, n: int | None, seed: int) -> np.ndarray:
 
 
 def pose_data(choice: DataChoice, convention: str, input_size: int, train_samples: int | None = None,
-              val_samples: int | None = None) -> PoseData:  # fmt: skip
+              val_samples: int | None = None) -> PoseData:
     """The training (augmented) and validation sets at ``input_size``, optionally random subsets of fixed size (the
     same subset for every run of a study)."""
     train, val, name, fingerprint = sources_for(choice, convention)
@@ -81,4 +81,4 @@ def pose_data(choice: DataChoice, convention: str, input_size: int, train_sample
     return PoseData(name, fingerprint, train, val,
                     HeatmapDataset(train, input_size, augment=Augment(), seed=choice.seed,
                                    indices=seeded_subset(len(train), train_samples, rng)),
-                    HeatmapDataset(val, input_size, indices=seeded_subset(len(val), val_samples, rng)))  # fmt: skip
+                    HeatmapDataset(val, input_size, indices=seeded_subset(len(val), val_samples, rng)))

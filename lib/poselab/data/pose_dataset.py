@@ -63,7 +63,7 @@ class SyntheticSource:
     def norm_sizes(self) -> dict[str, np.ndarray]:
         j = self.set.ann["joints2d"]
         return {"head": segment_size(j, INTERNAL_INDEX["head_top"], INTERNAL_INDEX["upper_neck"]),
-                "torso": segment_size(j, INTERNAL_INDEX["l_shoulder"], INTERNAL_INDEX["r_hip"])}  # fmt: skip
+                "torso": segment_size(j, INTERNAL_INDEX["l_shoulder"], INTERNAL_INDEX["r_hip"])}
 
 
 class HeatmapDataset(Dataset):
@@ -77,7 +77,7 @@ class HeatmapDataset(Dataset):
     """
 
     def __init__(self, source: PoseSource, input_size: int, stride: int = 4, sigma: float | None = None,
-                 augment: Augment | None = None, seed: int = 0, indices: np.ndarray | None = None):  # fmt: skip
+                 augment: Augment | None = None, seed: int = 0, indices: np.ndarray | None = None):
         self.source, self.size, self.stride = source, input_size, stride
         self.hm = input_size // stride
         self.sigma = sigma if sigma is not None else max(1.0, 2.0 * self.hm / 64)
@@ -131,7 +131,7 @@ class HeatmapDataset(Dataset):
         return {"image": warp_batch(src, theta, self.size),
                 "heatmaps": gaussian_targets(hm_joints, weight.float(), (self.hm, self.hm), self.sigma),
                 "weight": weight.float(), "joints": joints_t, "matrix": torch.as_tensor(m),
-                "flipped": torch.as_tensor(flip), "index": torch.as_tensor(idx)}  # fmt: skip
+                "flipped": torch.as_tensor(flip), "index": torch.as_tensor(idx)}
 
     def __getitem__(self, k: int) -> dict:
         i = int(self.indices[k])
@@ -147,7 +147,7 @@ class HeatmapDataset(Dataset):
         heatmaps = gaussian_targets(hm_joints[None], weight[None].float(), (self.hm, self.hm), self.sigma)[0]
         return {"image": warp(image, m, self.size), "heatmaps": heatmaps, "weight": weight.float(),
                 "joints": torch.as_tensor(joints, dtype=torch.float32), "matrix": torch.as_tensor(m),
-                "flipped": flip, "index": i}  # fmt: skip
+                "flipped": flip, "index": i}
 
 
 def source_images(source: PoseSource) -> torch.Tensor | None:
@@ -158,7 +158,7 @@ def source_images(source: PoseSource) -> torch.Tensor | None:
 
 
 def epoch_order(n: int, batch_size: int, generator: torch.Generator, rank: int = 0,
-                world: int = 1) -> list[list[int]]:  # fmt: skip
+                world: int = 1) -> list[list[int]]:
     """One epoch's shuffled batches of positions (the last short one dropped), in exactly the order a
     ``DataLoader(shuffle=True, drop_last=True, generator=generator)`` gives; with ``world`` > 1 processes each
     batch is cut into equal shares and rank ``rank`` gets its own, so that together they see the single-process
@@ -171,7 +171,7 @@ def epoch_order(n: int, batch_size: int, generator: torch.Generator, rank: int =
 
 
 def epoch_batches(dataset: HeatmapDataset, batch_size: int, generator: torch.Generator,
-                  images: torch.Tensor | None = None, rank: int = 0, world: int = 1):  # fmt: skip
+                  images: torch.Tensor | None = None, rank: int = 0, world: int = 1):
     """One epoch of ``epoch_order``'s batches computed by ``dataset.batch``."""
     for positions in epoch_order(len(dataset), batch_size, generator, rank, world):
         yield dataset.batch(positions, images)

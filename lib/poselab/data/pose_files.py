@@ -44,7 +44,7 @@ def flat_path(path: Path) -> Path:
 
 
 def save_flat(path: Path, positions_3d: dict | None = None, positions_2d: dict | None = None,
-              metadata: dict | None = None) -> None:  # fmt: skip
+              metadata: dict | None = None) -> None:
     """Write subject -> take -> array (3D) and subject -> take -> [array per camera] (2D) as plain arrays, with fixed
     zip timestamps so that equal contents give equal bytes."""
     arrays = {}
@@ -121,7 +121,7 @@ class _ArraysOnly(pickle.Unpickler):
 
     ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
                *((m, f) for m in ("numpy.core.multiarray", "numpy._core.multiarray")
-                 for f in ("_reconstruct", "scalar"))}  # fmt: skip
+                 for f in ("_reconstruct", "scalar"))}
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
@@ -175,7 +175,7 @@ def read_pickled(path: Path, keys: tuple[str, ...], trusted: tuple[str, ...] = (
         raise UnsafeFileError(
             f"{path} stores pickled Python objects (sha256 {digest[:16]}...), which can run code when opened; it is "
             "not opened.  Convert it once with `python -m poselab.data convert h36m`, or pin its sha256 in "
-            "data_manifest.yaml")  # fmt: skip
+            "data_manifest.yaml")
     return read_npz_objects(path, keys)
 
 
@@ -205,9 +205,9 @@ def convert_pickled(path_3d: Path, path_2d: Path) -> tuple[Path, Path]:
             raise ValueError(f"{path} holds no VideoPose3D positions dict")
     out3, out2 = flat_path(path_3d), flat_path(path_2d)
     save_flat(out3, positions_3d={s: {t: np.asarray(a, np.float32) for t, a in takes.items()}
-                                  for s, takes in pos3d.items()})  # fmt: skip
+                                  for s, takes in pos3d.items()})
     save_flat(out2, positions_2d={s: {t: [np.asarray(v, np.float32) for v in views] for t, views in takes.items()}
-                                  for s, takes in pos2d.items()}, metadata=_jsonable(meta))  # fmt: skip
+                                  for s, takes in pos2d.items()}, metadata=_jsonable(meta))
     return out3, out2
 
 

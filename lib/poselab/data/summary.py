@@ -34,7 +34,7 @@ def image_set_summary(sets: dict[str, ImageSet], convention: str = "mpii16") -> 
 
 
 def lifting_summary(pos3d: dict, subjects_by_split: dict[str, tuple[str, ...]], n_cameras: int,
-                    fps: int) -> pd.DataFrame:  # fmt: skip
+                    fps: int) -> pd.DataFrame:
     """One row per lifting split: frames, sequences, subjects, actions."""
     rows = {}
     for split, subjects in subjects_by_split.items():

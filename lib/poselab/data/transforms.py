@@ -81,4 +81,4 @@ class Augment:
     def sample(self, rng: np.random.Generator) -> tuple[float, float, bool]:
         """(rotation degrees, scale factor for the crop box, flip)."""
         return (float(rng.uniform(-self.rotation, self.rotation)), float(rng.uniform(*self.scale)),
-                bool(rng.random() < self.flip))  # fmt: skip
+                bool(rng.random() < self.flip))

@@ -118,7 +118,7 @@ class StackedHourglass(nn.Module):
     """
 
     def __init__(self, n_stacks: int = 2, width: int = 256, n_joints: int = 16, depth: int = 4,
-                 stem: tuple[int, int] = (64, 128), increase: int = 0):  # fmt: skip
+                 stem: tuple[int, int] = (64, 128), increase: int = 0):
         super().__init__()
         self.n_stacks, self.width, self.n_joints, self.depth = n_stacks, width, n_joints, depth
         c1, c2 = stem
@@ -193,5 +193,5 @@ def load_reference_state_dict(model: StackedHourglass, state: dict) -> None:
     missing, unexpected = set(own) - set(kept), set(kept) - set(own)
     if missing or unexpected:
         raise ValueError(f"checkpoint does not match the model: missing {sorted(missing)[:8]}, "
-                         f"unexpected {sorted(unexpected)[:8]}")  # fmt: skip
+                         f"unexpected {sorted(unexpected)[:8]}")
     model.load_state_dict(kept, strict=True)

@@ -153,7 +153,7 @@ def fuse_path(c: Sequence[int], j: int, i: int, norm: Norm, act: Act) -> nn.Modu
         return nn.Identity()
     if j > i:
         return nn.Sequential(conv(c[j], c[i], 1, 1, norm), norm_layer(norm, c[i]),
-                             nn.Upsample(scale_factor=2 ** (j - i), mode="nearest"))  # fmt: skip
+                             nn.Upsample(scale_factor=2 ** (j - i), mode="nearest"))
     steps = [conv_norm(c[j], c[j], 3, 2, norm, act) for _ in range(i - j - 1)]
     return nn.Sequential(*steps, conv_norm(c[j], c[i], 3, 2, norm))
 
@@ -167,7 +167,7 @@ class HighResolutionModule(nn.Module):
     """
 
     def __init__(self, channels: Sequence[int], blocks: int, multi_scale_output: bool = True,
-                 norm: Norm = "batch", act: Act = "relu"):  # fmt: skip
+                 norm: Norm = "batch", act: Act = "relu"):
         super().__init__()
         self.branches = nn.ModuleList(
             nn.Sequential(*(BasicBlock(c, norm, act) for _ in range(blocks))) for c in channels
@@ -225,7 +225,7 @@ class HRNet(nn.Module):
 
     def __init__(self, n_joints: int = 16, width: int = 32, blocks: int | Sequence[int] = (4, 4, 4, 4),
                  modules: Sequence[int] = (1, 4, 3), stem_width: int = 64, norm: Norm = "batch",
-                 act: Act = "relu", init: Init = "official"):  # fmt: skip
+                 act: Act = "relu", init: Init = "official"):
         super().__init__()
         blocks = (blocks,) * 4 if isinstance(blocks, int) else tuple(blocks)
         if len(blocks) != 4 or len(modules) != 3 or min(*blocks, *modules) < 1:
@@ -233,7 +233,7 @@ class HRNet(nn.Module):
         if init not in ("official", "kaiming", "torch"):
             raise ValueError(f"init must be 'official', 'kaiming' or 'torch', got {init!r}")
         self.config = dict(n_joints=n_joints, width=width, blocks=blocks, modules=tuple(modules),
-                           stem_width=stem_width, norm=norm, act=act, init=init)  # fmt: skip
+                           stem_width=stem_width, norm=norm, act=act, init=init)
 
         # Stem: two stride-2 convolutions (1/4 resolution), then stage 1 (Bottlenecks, still one branch).
         self.conv1 = conv(3, stem_width, 3, 2, norm)
@@ -243,7 +243,7 @@ class HRNet(nn.Module):
         self.relu = act_layer(act)
         c1 = stem_width * Bottleneck.expansion
         self.layer1 = nn.Sequential(*(Bottleneck(stem_width if k == 0 else c1, stem_width, norm, act)
-                                      for k in range(blocks[0])))  # fmt: skip
+                                      for k in range(blocks[0])))
 
         # Stages 2-4: one more branch per stage, each branch twice as wide at half the resolution.
         widths = [[width * 2**b for b in range(n)] for n in (2, 3, 4)]
@@ -260,11 +260,11 @@ class HRNet(nn.Module):
 
     @staticmethod
     def _stage(channels: list[int], blocks: int, n_modules: int, norm: Norm, act: Act,
-               last: bool = False) -> nn.Sequential:  # fmt: skip
+               last: bool = False) -> nn.Sequential:
         """``n_modules`` high-resolution modules; in the network's last stage the last module keeps only the
         highest-resolution output."""
         return nn.Sequential(*(HighResolutionModule(channels, blocks, not (last and m == n_modules - 1), norm, act)
-                               for m in range(n_modules)))  # fmt: skip
+                               for m in range(n_modules)))
 
     def reset_parameters(self, init: Literal["official", "kaiming"] = "official") -> None:
         """Re-initialise every layer (see ``init`` in the class docstring)."""
@@ -290,7 +290,7 @@ class HRNet(nn.Module):
         x = self.relu(self.bn2(self.conv2(x)))
         xs = [self.layer1(x)]
         for trans, stage in ((self.transition1, self.stage2), (self.transition2, self.stage3),
-                             (self.transition3, self.stage4)):  # fmt: skip
+                             (self.transition3, self.stage4)):
             # Existing branches pass through (or are re-projected); a new one grows from the lowest resolution.
             xs = stage([path(xs[min(b, len(xs) - 1)]) for b, path in enumerate(trans)])
         return self.final_layer(xs[0])
@@ -313,7 +313,7 @@ def hrnet_w48(n_joints: int = 16, norm: Norm = "batch", act: Act = "relu", **kwa
 
 def hrnet_narrow(n_joints: int = 16, width: int = 16, blocks: int | Sequence[int] = (2, 2, 2, 2),
                  modules: Sequence[int] = (1, 1, 1), stem_width: int = 32, norm: Norm = "batch",
-                 act: Act = "relu", **kwargs) -> HRNet:  # fmt: skip
+                 act: Act = "relu", **kwargs) -> HRNet:
     """A CPU-sized HRNet with the same topology (4 branches, repeated fusion) but fewer and narrower layers.
 
     The defaults (width 16, 2 blocks per stage, one module per stage, a 32-channel stem) have 1.27M parameters,
@@ -321,7 +321,7 @@ def hrnet_narrow(n_joints: int = 16, width: int = 16, blocks: int | Sequence[int
     measurement.
     """
     return HRNet(n_joints, width=width, blocks=blocks, modules=modules, stem_width=stem_width, norm=norm, act=act,
-                 **kwargs)  # fmt: skip
+                 **kwargs)
 
 
 class CheckpointMismatchError(ValueError):
@@ -349,7 +349,7 @@ def check_state_dict(model: nn.Module, state: dict[str, Tensor], limit: int = 20
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     shapes = [f"{k}: checkpoint {tuple(state[k].shape)}, model {tuple(v.shape)}"
-              for k, v in expected.items() if k in state and state[k].shape != v.shape]  # fmt: skip
+              for k, v in expected.items() if k in state and state[k].shape != v.shape]
     problems = []
     for title, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)):
         if items:

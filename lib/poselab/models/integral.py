@@ -2,7 +2,7 @@
 
 A heatmap backbone's maps are turned into a probability distribution per joint by a softmax,
 and the joint is its expected location (the "integral", a soft-argmax).  Trained on the
-coordinates with an L1 loss (``poselab.train``, ``TrainConfig(loss="integral")``), the heatmaps
+coordinates with an L1 loss (``poselab.training.loop``, ``TrainConfig(loss="integral")``), the heatmaps
 become *implicit*: nothing asks them to look like Gaussians, only their expectation is supervised.
 
 The softmax temperature ``beta`` is a learned parameter per joint, initialised to the value the

@@ -37,7 +37,7 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(c_out)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
-                           if stride != 1 or c_in != c_out else None)  # fmt: skip
+                           if stride != 1 or c_in != c_out else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
@@ -55,7 +55,7 @@ class SimpleBaseline(nn.Module):
     """
 
     def __init__(self, n_joints: int = 17, layers: Sequence[int] = (3, 4, 6, 3), width: int = 64,
-                 deconv: Sequence[int] = (256, 256, 256)):  # fmt: skip
+                 deconv: Sequence[int] = (256, 256, 256)):
         super().__init__()
         if len(layers) != 4 or min(layers) < 1:
             raise ValueError(f"layers needs 4 positive block counts, got {tuple(layers)}")
@@ -76,7 +76,7 @@ class SimpleBaseline(nn.Module):
         head = []
         for channels in deconv:
             head += [nn.ConvTranspose2d(c, channels, 4, 2, padding=1, bias=False), nn.BatchNorm2d(channels),
-                     nn.ReLU(inplace=True)]  # fmt: skip
+                     nn.ReLU(inplace=True)]
             c = channels
         self.deconv_layers = nn.Sequential(*head)
         self.final_layer = nn.Conv2d(c, n_joints, 1)

@@ -21,12 +21,12 @@ def sample_grid(s: ImageSet, indices: np.ndarray, convention: str = "coco17", co
     joints, status = s.joints(js), s.status(js)
     for ax, i in zip(np.ravel(axes), indices, strict=False):
         show_image(ax, s.images[i], s.mask(i),
-                   f"{s.subjects[i]} · {s.actions[i]} · {int((status[i] >= 2).sum())}/{js.n_joints} ann.")  # fmt: skip
+                   f"{s.subjects[i]} · {s.actions[i]} · {int((status[i] >= 2).sum())}/{js.n_joints} ann.")
         draw_skeleton(ax, joints[i], js, status[i] >= 2, status[i] == 3, lw=1.2, ms=7)
     for ax in np.ravel(axes)[len(indices):]:
         ax.axis("off")
     fig.suptitle(f"Synthetic training samples ({js.name}; filled = visible, hollow = hidden but annotated; "
-                 "white outline = person mask)", y=1.0)  # fmt: skip
+                 "white outline = person mask)", y=1.0)
     fig.tight_layout()
     return fig
 
@@ -74,7 +74,7 @@ def _crop_around(image: np.ndarray, uv: np.ndarray, margin: float = 0.35) -> tup
 
 
 def lifting_views(world17: np.ndarray, cameras: list[Camera], views: list[np.ndarray], points2d: list[np.ndarray],
-                  title: str) -> plt.Figure:  # fmt: skip
+                  title: str) -> plt.Figure:
     """One 3D pose (17, 3) with the cameras around it, and each camera's rendered view (cropped
     around the person) with the stored 2D projection drawn on top."""
     js: JointSet = H36M17
@@ -84,7 +84,7 @@ def lifting_views(world17: np.ndarray, cameras: list[Camera], views: list[np.nda
     for (a, b), (ia, ib) in zip(js.limbs, js.limb_index, strict=True):
         # Plot with z (depth) on the horizontal axis and y up.
         ax.plot(world17[[ia, ib], 0], world17[[ia, ib], 2], world17[[ia, ib], 1], lw=2.5,
-                color=SIDE_COLOURS[limb_side(js, a, b)])  # fmt: skip
+                color=SIDE_COLOURS[limb_side(js, a, b)])
     for k, cam in enumerate(cameras):
         c = cam.center
         look = cam.R[2] * 1.2

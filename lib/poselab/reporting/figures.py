@@ -38,13 +38,13 @@ def draw_skeleton(
     for (a, b), (ia, ib) in zip(js.limbs, js.limb_index, strict=True):
         if annotated[ia] and annotated[ib]:
             ax.plot(joints[[ia, ib], 0], joints[[ia, ib], 1], "-", lw=lw,
-                    color=SIDE_COLOURS[limb_side(js, a, b)], alpha=0.9, solid_capstyle="round")  # fmt: skip
+                    color=SIDE_COLOURS[limb_side(js, a, b)], alpha=0.9, solid_capstyle="round")
     colours = np.array([SIDE_COLOURS[js.side(n)] for n in js.names])
     seen = annotated & visible
     hidden = annotated & ~visible
     ax.scatter(joints[seen, 0], joints[seen, 1], s=ms, c=colours[seen], edgecolors="white", linewidths=0.4, zorder=3)
     ax.scatter(joints[hidden, 0], joints[hidden, 1], s=ms, facecolors="none", edgecolors=colours[hidden],
-               linewidths=1.0, zorder=3)  # fmt: skip
+               linewidths=1.0, zorder=3)
 
 
 def show_image(ax: plt.Axes, image: np.ndarray, mask: np.ndarray | None = None, title: str = "") -> None:

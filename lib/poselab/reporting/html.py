@@ -76,7 +76,7 @@ def export_notebooks(reports_dir: Path, root: Path | None = None) -> dict[str, P
                 cell.source = without_machine_paths(cell.source, root)
         body, _ = exporter.from_notebook_node(nb)
         back = ('<div style="padding:8px 16px;background:#1f3552"><a style="color:#fff" '
-                'href="index.html">&larr; poselab report index</a></div>')  # fmt: skip
+                'href="index.html">&larr; poselab report index</a></div>')
         pos = body.find(">", body.find("<body")) + 1
         target = out_dir / f"{nb_path.stem}.html"
         target.write_text(body[:pos] + back + _FOLD + body[pos:])
@@ -117,12 +117,12 @@ def findings_ledger(findings: list[dict], notebooks: dict, exported: dict) -> st
         rows.append([f"<td title='{title}'>{link}</td>", f"<td>{html.escape(f['claim'])}</td>",
                      f"<td>{html.escape(f['source'])}</td>", f"<td>{html.escape(f['published'])}</td>",
                      f"<td>{html.escape(f['ours'])}</td>", f"<td>{verdict}</td>",
-                     f"<td>{html.escape(f['test'])}</td>"])  # fmt: skip
+                     f"<td>{html.escape(f['test'])}</td>"])
     counts = pd.Series([f["verdict"] for f in findings]).value_counts()
     summary = ", ".join(f"{n} {v}" for v, n in counts.items())
     return (f"<h2>Findings</h2><p>Every claim of the source documents that the notebooks test, with our number on the "
             f"profile that ran: {summary}.</p>" + _table(rows, ["#", "claim", "source", "published", "ours", "verdict",
-                                                              "decided by"]))  # fmt: skip
+                                                              "decided by"]))
 
 
 def full_projections(reports_dir: Path) -> list[tuple[str, float, str]]:
@@ -154,27 +154,27 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>poselab report</title><style>{_CSS}"
              "</style></head><body><header><h1>poselab: how human pose estimation networks work</h1>"
              "<p>A reproducible report: every figure and table below is regenerated from code by "
-             "<code>make report</code>.</p></header><main>"]  # fmt: skip
+             "<code>make report</code>.</p></header><main>"]
 
     parts.append(findings_ledger(index.get("findings", []), notebooks, exported))
 
     meta = [["profile", ", ".join(profiles)], ["device", ", ".join(devices)],
             ["git commit", html.escape(last.get("git_commit", "unknown"))],
             ["last notebook finished", html.escape(last.get("finished", "-"))],
-            ["index written", now()], ["wall time of the notebooks", f"{total / 60:.1f} min"]]  # fmt: skip
+            ["index written", now()], ["wall time of the notebooks", f"{total / 60:.1f} min"]]
     limits = sorted({str(r["limit_steps"]) for r in runs.values() if r.get("limit_steps")})
     if limits:
         meta.append(["training step limit", f"<span class='missing'>{', '.join(limits)} steps per run "
-                     "(LIMIT_STEPS): the numbers exercise the code, they are not results</span>"])  # fmt: skip
+                     "(LIMIT_STEPS): the numbers exercise the code, they are not results</span>"])
     if any(r.get("deterministic") is False for r in runs.values()):
         meta.append(["deterministic kernels", "off on the GPU: the numbers are not bitwise reproducible from run to "
-                     "run (<code>python -m poselab.run --deterministic</code> turns them on)"])  # fmt: skip
+                     "run (<code>python -m poselab.run --deterministic</code> turns them on)"])
     for device, hours, when in full_projections(reports_dir):
         meta.append([f"projected <code>full</code> training on {html.escape(device)}",
-                     f"{hours:.1f} h (make bench BENCH=full, {html.escape(when)})"])  # fmt: skip
+                     f"{hours:.1f} h (make bench BENCH=full, {html.escape(when)})"])
     hosts = sorted({machine.one_line(r["machine"]) for r in runs.values() if r.get("machine")})
     meta += [["machine" if len(hosts) == 1 else f"machine ({len(hosts)} kinds: notebooks ran on different ones)",
-              "<br>".join(html.escape(h) for h in hosts) or "-"]]  # fmt: skip
+              "<br>".join(html.escape(h) for h in hosts) or "-"]]
     parts.append("<h2>Run</h2>" + _table([[f"<td>{k}</td>", f"<td>{v}</td>"] for k, v in meta], None, "meta"))
 
     rows = []
@@ -188,18 +188,18 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
         rows.append([f"<td>{nid}</td>", f"<td>{name}</td>", f"<td>{state}</td>",
                      f"<td class='num'>{r.get('wall_seconds', 0):.1f} s</td>" if r else "<td></td>",
                      f"<td>{html.escape(r.get('profile', ''))}</td>", f"<td class='num'>{n_art}</td>",
-                     f"<td>{html.escape(r.get('finished', ''))}</td>"])  # fmt: skip
+                     f"<td>{html.escape(r.get('finished', ''))}</td>"])
     parts.append("<h2>Notebooks</h2>" + _table(rows, ["#", "notebook", "status", "wall time", "profile",
-                                                        "artifacts", "finished"]))  # fmt: skip
+                                                        "artifacts", "finished"]))
 
     heads = sorted(index["headlines"], key=lambda h: h["notebook"])
     if heads:
         rows = [[f"<td>{h['notebook']}</td>", f"<td>{html.escape(h['name'])}</td>",
                  f"<td class='num'>{_fmt(h['value'])}</td>", f"<td>{html.escape(h.get('unit', ''))}</td>",
                  f"<td>{html.escape(h.get('note', ''))}</td>", f"<td>{html.escape(h.get('profile', ''))}</td>"]
-                for h in heads]  # fmt: skip
+                for h in heads]
         parts.append("<h2>Headline numbers</h2>" + _table(rows, ["#", "quantity", "value", "unit", "note",
-                                                                   "profile"]))  # fmt: skip
+                                                                   "profile"]))
 
     trainings = sorted(index.get("trainings", []), key=lambda t: (t["notebook"], t["label"]))
     if trainings:
@@ -207,10 +207,10 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
                  f"<td>{html.escape(str(t.get('status', '')))}</td>", f"<td class='num'>{t.get('epochs', '')}</td>",
                  f"<td class='num'>{t.get('seconds', 0) / 60:.1f} min</td>",
                  f"<td>{html.escape(str(t.get('precision', '')))}</td>", f"<td class='num'>{t.get('threads', '')}</td>",
-                 f"<td>{html.escape(str(t.get('device', '')))}</td>"] for t in trainings]  # fmt: skip
+                 f"<td>{html.escape(str(t.get('device', '')))}</td>"] for t in trainings]
         parts.append("<h2>Trained models</h2><p>Training time is the run's own (a loaded run keeps the time it "
                      "took when it was trained).</p>" + _table(rows, ["#", "model", "status", "epochs", "training",
-                                                                      "precision", "threads", "device"]))  # fmt: skip
+                                                                      "precision", "threads", "device"]))
 
     for nid in ids:
         arts = [a for a in index["artifacts"] if a["notebook"] == nid]
@@ -223,7 +223,7 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
             parts.append('<div class="grid">' + "".join(
                 f'<div class="card"><a href="../{a["path"]}"><img src="../{a["path"]}" alt="{a["id"]}"></a>'
                 f'<p><span class="id">{a["id"]}</span> {html.escape(a["caption"])}</p></div>' for a in figs
-            ) + "</div>")  # fmt: skip
+            ) + "</div>")
         for a in (a for a in arts if a["kind"] == "table"):
             try:
                 df = pd.read_csv(reports_dir / a["path"])
@@ -235,10 +235,10 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
             except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
                 shown, more = f"<p class='missing'>cannot read: {html.escape(str(e))}</p>", ""
             parts.append(f'<p><span class="id">{a["id"]}</span> {html.escape(a["caption"])} '
-                         f'(<a href="../{a["path"]}">CSV</a>)</p><div class="tbl">{shown}{more}</div>')  # fmt: skip
+                         f'(<a href="../{a["path"]}">CSV</a>)</p><div class="tbl">{shown}{more}</div>')
     parts.append("<p style='margin-top:40px;color:#777'>Regenerate with <code>make report PROFILE="
                  f"{html.escape(profiles[0])}</code>; artifacts are listed in "
-                 "<code>reports/artifacts.json</code>.</p></main></body></html>")  # fmt: skip
+                 "<code>reports/artifacts.json</code>.</p></main></body></html>")
     out = reports_dir / "html" / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(parts))

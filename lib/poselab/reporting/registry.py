@@ -34,13 +34,13 @@ class Registry:
         self.notebook = notebook
         self.out_dir = Path(out_dir)
         self.meta = {"notebook": notebook, "profile": profile, "device": device, "seed": seed,
-                     "git_commit": git_commit(Path(__file__).parent)}  # fmt: skip
+                     "git_commit": git_commit(Path(__file__).parent)}
 
     def _check_id(self, artifact_id: str, kind: str) -> None:
         m = _ID.match(artifact_id)
         if not m or m["kind"] != kind:
             raise ValueError(f"{artifact_id!r} is not a {'figure' if kind == 'F' else 'table'} id like "
-                             f"'{kind}{self.notebook}.1'")  # fmt: skip
+                             f"'{kind}{self.notebook}.1'")
         if m["nb"] != self.notebook:
             raise ValueError(f"{artifact_id!r} belongs to notebook {m['nb']}, not {self.notebook}")
 
@@ -58,7 +58,7 @@ class Registry:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=dpi, bbox_inches="tight")
         entry = {"id": artifact_id, "kind": "figure", "path": f"figures/{artifact_id}.png",
-                 "caption": caption, **self.meta, "created": now()}  # fmt: skip
+                 "caption": caption, **self.meta, "created": now()}
         self._record("artifacts", [entry], lambda e: e["id"] == artifact_id)
         return path
 
@@ -71,7 +71,7 @@ class Registry:
             df = df.set_axis([" · ".join(str(v) for v in col if str(v)) for col in df.columns], axis=1)
         df.to_csv(path, index=index)
         entry = {"id": artifact_id, "kind": "table", "path": f"tables/{artifact_id}.csv",
-                 "caption": caption, "rows": len(df), **self.meta, "created": now()}  # fmt: skip
+                 "caption": caption, "rows": len(df), **self.meta, "created": now()}
         self._record("artifacts", [entry], lambda e: e["id"] == artifact_id)
         return path
 
@@ -80,13 +80,13 @@ class Registry:
         if hasattr(value, "item"):
             value = value.item()  # numpy scalar -> Python
         entry = {"notebook": self.notebook, "name": name, "value": value, "unit": unit, "note": note,
-                 "profile": self.meta["profile"], "created": now()}  # fmt: skip
+                 "profile": self.meta["profile"], "created": now()}
         self._record("headlines", [entry], lambda e: e["notebook"] == self.notebook and e["name"] == name)
 
     def trainings(self, summaries: dict[str, dict]) -> None:
         """Models the notebook trained or loaded (label -> status, epochs, seconds, precision, threads, device)."""
         entries = [{"notebook": self.notebook, "label": label, **summary, "profile": self.meta["profile"]}
-                   for label, summary in summaries.items()]  # fmt: skip
+                   for label, summary in summaries.items()]
         self._record("trainings", entries, lambda e: e["notebook"] == self.notebook and e["label"] in summaries)
 
     def training(self, label: str, summary: dict) -> None:

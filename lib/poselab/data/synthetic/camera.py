@@ -3,7 +3,7 @@
 World coordinates are metres with +y up.  A camera holds intrinsics ``K`` and the
 world-to-camera transform ``X_cam = R @ X_world + t``, and optionally lens distortion in
 Human3.6M's model (``distort``): the synthetic cameras have none, the published Human3.6M
-cameras (``poselab.lifting.cameras``) do.
+cameras (``poselab.studies.lifting.cameras``) do.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Camera:
         """The same camera with an image ``factor`` times larger (intrinsics scaled)."""
         S = np.diag([factor, factor, 1.0])
         return Camera(S @ self.K, self.R, self.t, round(self.width * factor), round(self.height * factor),
-                      self.distortion)  # fmt: skip
+                      self.distortion)
 
 
 def intrinsics(f: float, cx: float, cy: float) -> np.ndarray:

@@ -303,7 +303,7 @@ def _render_sequences(args) -> tuple[int, dict]:
                 ("t", scene.camera.t), ("subject", SUBJECTS.index(scene.subject.name)),
                 ("action", ACTION_NAMES.index(scene.action)), ("sequence", s),
                 ("frame", round(t * FPS_IMAGES)), ("center", center), ("scale", scale),
-            ):  # fmt: skip
+            ):
                 rows[key].append(value)
     images.flush()
     masks.flush()
@@ -361,7 +361,7 @@ def source_fingerprint() -> str:
 
 def _fingerprint(kind: str, cfg) -> str:
     payload = json.dumps({"kind": kind, "format": FORMAT_VERSION, "config": asdict(cfg),
-                          "source": source_fingerprint()}, sort_keys=True)  # fmt: skip
+                          "source": source_fingerprint()}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -502,18 +502,18 @@ def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True,
             {"id": i, "width": c.width, "height": c.height, "K": c.K.tolist(), "R": c.R.tolist(),
              "t": c.t.tolist()}
             for i, c in enumerate(cams)
-        ]  # fmt: skip
+        ]
         (tmp / "cameras.json").write_text(json.dumps(cameras, indent=1))
         meta = {"fingerprint": fp, "kind": "lifting", "format": FORMAT_VERSION, "config": asdict(cfg),
                 "subjects": list(SUBJECTS), "actions": list(ACTION_NAMES), "joints": list(H36M17.names),
                 "takes": [take_name(a, k) for a in ACTION_NAMES for k in range(cfg.takes)],
-                "files": integrity.record(tmp)}  # fmt: skip
+                "files": integrity.record(tmp)}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     return root
 
 
 def ensure_synthetic(data_dir: Path, cfg: SyntheticConfig, name: str, workers: int | None = None,
-                     progress: bool = True, force: bool = False) -> dict[str, Path]:  # fmt: skip
+                     progress: bool = True, force: bool = False) -> dict[str, Path]:
     """Both synthetic sets of profile ``name`` under ``data_dir/synthetic/name``, made only if stale."""
     base = Path(data_dir) / "synthetic" / name
     return {
@@ -528,7 +528,7 @@ def load_lifting_set(root: Path) -> tuple[dict, dict, list[Camera]]:
     pos3d, _, _ = load_flat(root / "data_3d_synth.npz")
     _, pos2d, _ = load_flat(root / "data_2d_synth_gt.npz")
     cams = [Camera(np.array(c["K"]), np.array(c["R"]), np.array(c["t"]), c["width"], c["height"])
-            for c in json.loads((root / "cameras.json").read_text())]  # fmt: skip
+            for c in json.loads((root / "cameras.json").read_text())]
     return pos3d, pos2d, cams
 
 
@@ -541,6 +541,6 @@ def render_view(world: np.ndarray, subject_name: str, camera: Camera, seed: int 
     feet = world[[INTERNAL_INDEX[n] for n in ("l_ankle", "r_ankle", "l_toe", "r_toe")]]
     render.draw_shadow(img, camera, feet)
     layer = render.rasterize(render.body_parts(camera.to_camera(world), subject, render.sample_outfit(rng)),
-                             camera.K, camera.width, camera.height, render.sample_light(rng))  # fmt: skip
+                             camera.K, camera.width, camera.height, render.sample_light(rng))
     render.composite(img, layer)
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)

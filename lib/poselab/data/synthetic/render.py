@@ -29,7 +29,7 @@ from poselab.data.synthetic.skeleton import Subject
 
 TRUNCATED, OCCLUDED, SELF_OCCLUDED, VISIBLE = 0, 1, 2, 3
 STATUS_NAMES = {TRUNCATED: "truncated", OCCLUDED: "occluded by object",
-                SELF_OCCLUDED: "self-occluded", VISIBLE: "visible"}  # fmt: skip
+                SELF_OCCLUDED: "self-occluded", VISIBLE: "visible"}
 
 
 def annotated(status: np.ndarray) -> np.ndarray:
@@ -49,11 +49,11 @@ CLOTH_COLOURS = np.array(
      (0.92, 0.92, 0.90), (0.15, 0.15, 0.17), (0.55, 0.25, 0.60), (0.95, 0.50, 0.15),
      (0.40, 0.60, 0.85), (0.55, 0.45, 0.35), (0.30, 0.30, 0.35), (0.10, 0.45, 0.45),
      (0.85, 0.45, 0.55), (0.60, 0.70, 0.20)]
-)  # fmt: skip
+)
 PANTS_COLOURS = np.array(
     [(0.12, 0.16, 0.30), (0.20, 0.20, 0.22), (0.45, 0.38, 0.28), (0.08, 0.08, 0.08),
      (0.30, 0.35, 0.45), (0.55, 0.50, 0.42), (0.35, 0.22, 0.15), (0.75, 0.75, 0.72)]
-)  # fmt: skip
+)
 EYE_COLOUR = (0.08, 0.06, 0.05)
 
 
@@ -100,7 +100,7 @@ JOINT_RADII = {
     "l_eye": 0.013, "r_eye": 0.013, "l_ear": 0.024, "r_ear": 0.024, "l_shoulder": 0.075,
     "r_shoulder": 0.075, "l_elbow": 0.045, "r_elbow": 0.045, "l_wrist": 0.033, "r_wrist": 0.033,
     "l_hand": 0.03, "r_hand": 0.03,
-}  # fmt: skip
+}
 _FACE = {"head_top", "nose", "l_eye", "r_eye", "l_ear", "r_ear"}  # radii do not scale with girth
 
 
@@ -334,7 +334,7 @@ TEXTURE_KINDS = ("plaster", "stripes", "tiles", "wood", "checker", "plaster")
 WALL_COLOURS = np.array(
     [(0.85, 0.82, 0.75), (0.70, 0.75, 0.80), (0.60, 0.55, 0.50), (0.85, 0.78, 0.62),
      (0.50, 0.58, 0.52), (0.78, 0.70, 0.72), (0.40, 0.42, 0.48), (0.92, 0.90, 0.88)]
-)  # fmt: skip
+)
 
 
 class TextureBank:

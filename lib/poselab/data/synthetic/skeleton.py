@@ -30,7 +30,7 @@ _REST: dict[str, tuple[float, float, float]] = {
     "l_wrist": (0.0, -0.255, 0.0), "l_hand": (0.0, -0.085, 0.0),
     "r_shoulder": (-0.175, -0.02, -0.01), "r_elbow": (0.0, -0.29, 0.0),
     "r_wrist": (0.0, -0.255, 0.0), "r_hand": (0.0, -0.085, 0.0),
-}  # fmt: skip
+}
 REST_OFFSETS = np.array([_REST[n] for n in INTERNAL_NAMES], dtype=np.float64)
 
 
@@ -165,11 +165,11 @@ TEST_SUBJECTS: tuple[str, ...] = ("S9", "S11")
 SKIN_TONES = np.array(
     [(0.96, 0.80, 0.69), (0.91, 0.72, 0.58), (0.80, 0.60, 0.45), (0.66, 0.46, 0.32),
      (0.50, 0.34, 0.23), (0.36, 0.24, 0.17), (0.87, 0.68, 0.55)]
-)  # fmt: skip
+)
 HAIR_COLOURS = np.array(
     [(0.10, 0.07, 0.05), (0.25, 0.16, 0.09), (0.45, 0.30, 0.16), (0.72, 0.56, 0.32),
      (0.55, 0.22, 0.10), (0.60, 0.60, 0.60), (0.05, 0.05, 0.05)]
-)  # fmt: skip
+)
 
 _SEGMENTS = {  # which proportion scales each joint's offset
     "leg": ("r_knee", "r_ankle", "l_knee", "l_ankle"),

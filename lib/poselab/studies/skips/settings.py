@@ -1,0 +1,12 @@
+"""Settings of the skip ablation (notebook 03) for one profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SkipStudy:
+    samples: int = 2000  # training samples the ablation evaluates (all of them when there are fewer)
+    scales: tuple[int, ...] | None = None  # hourglass levels switched off one at a time (0: the finest); None: all
+    shown: int = 20  # best training samples drawn in F03.2 (the source shows 20)

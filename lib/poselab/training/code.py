@@ -1,0 +1,99 @@
+"""The code a trained run depends on, declared: the modules that define what a training computes (the network, the
+loop, the data pipeline and its transforms, the heatmap targets, the loss, the score logged every epoch).
+
+A run's key (``poselab.training.runs.run_key``) hashes these files, together with the run's settings and the sha256
+of its data; nothing else.  Editing a table, a caption, a figure or a study's notebook code leaves every key (and so
+every trained model) as it is; editing the model or the loop retrains.  ``tests/test_run_identity.py`` checks that
+every ``poselab`` module these modules import is declared here or exempt with a reason, so a new dependency cannot
+slip out of the key unnoticed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+from poselab.code_digest import PACKAGE_DIR, module_file
+from poselab.models import model_modules
+
+# Every 2D run (hourglass, HRNet, SimpleBaseline, integral regression), besides its architecture's module.
+POSE2D = (
+    "poselab.training.loop",  # the loop, the losses, the optimiser, the schedule
+    "poselab.training.config",  # what a TrainConfig means (the step limit)
+    "poselab.training.jobs",  # the data a job trains on and how a run starts from another's weights
+    "poselab.precision",  # the precision and layout a run computes in
+    "poselab.models",  # build_model
+    "poselab.data.pose2d",  # which source, the seeded subsets
+    "poselab.data.pose_dataset",  # crops, augmentation draws, targets, batches
+    "poselab.data.transforms",  # the warps
+    "poselab.data.dataset",  # reading the synthetic image sets
+    "poselab.data.mpii",  # reading real MPII
+    "poselab.data.joints",  # joint orders and the left/right pairs that flipping swaps
+    "poselab.heatmaps",  # Gaussian targets and soft-argmax
+    "poselab.metrics",  # PCK, logged every epoch
+    "poselab.evaluation.pck",  # the validation score logged every epoch
+    "poselab.evaluation.predict",  # the predictions it is computed from
+)
+
+# The VAE-GAN and the supervised lifting baseline (notebook 07); their data arrays are hashed into the key itself.
+LIFTING = (
+    "poselab.models.vae_gan",
+    "poselab.studies.lifting.train",
+    "poselab.studies.lifting.losses",
+    "poselab.studies.lifting.geometry",
+    "poselab.studies.lifting.data",
+    "poselab.studies.lifting.metrics",  # the validation error logged for the curves
+    "poselab.training.config",
+    "poselab.data.joints",
+)
+
+# Imported by the modules above without changing what a run computes.
+EXEMPT = {
+    "poselab": "the package's version string",
+    "poselab.io": "writing JSON files",
+    "poselab.paths": "where the repository is",
+    "poselab.checkpoints": "reading and writing checkpoint files",
+    "poselab.processes": "worker processes that die with their parent",
+    "poselab.code_digest": "hashing source files",
+    "poselab.training.code": "this declaration",
+    "poselab.training.runs": "the run cache: where a finished run is stored",
+    "poselab.training.distributed": "launching a run on several GPUs; the run's numbers are the loop's",
+    "poselab.data.integrity": "the sha256 of the data, which is in the key itself",
+    "poselab.data.manifest": "checking that a real data set is on disk",
+    "poselab.data.synthetic": "the synthetic world's generator: the sha256 of what it generated is in the key",
+    "poselab.studies.lifting.settings": "the settings' values are in the key (settings_for_key)",
+}
+
+
+def exempt(module: str) -> bool:
+    parts = module.split(".")
+    return any(".".join(parts[:k]) in EXEMPT for k in range(len(parts), 0, -1))
+
+
+def _files(modules: tuple[str, ...], package_dir: Path) -> list[Path]:
+    files = []
+    for name in dict.fromkeys(modules):
+        path = module_file(name, package_dir)
+        if path is None:
+            raise ValueError(f"{name} is declared as training code but is not a poselab module")
+        files.append(path)
+    return files
+
+
+@functools.cache
+def _digest(modules: tuple[str, ...], package_dir: Path) -> str:
+    """The hash of the files' contents, not of their names: moving or renaming a module keeps every key."""
+    contents = sorted(hashlib.sha256(path.read_bytes()).hexdigest() for path in _files(modules, package_dir))
+    return hashlib.sha256("".join(contents).encode()).hexdigest()[:16]
+
+
+def pose2d_code(spec: dict, package_dir: Path = PACKAGE_DIR) -> str:
+    """16 hex digits of the code a 2D run of ``spec`` depends on (``POSE2D`` and its architecture's modules).
+    Once per process: the code a process runs does not change while it runs."""
+    return _digest(tuple(sorted({*POSE2D, *model_modules(spec)})), Path(package_dir))
+
+
+def lifting_code(package_dir: Path = PACKAGE_DIR) -> str:
+    """16 hex digits of the code a lifting run depends on (``LIFTING``)."""
+    return _digest(tuple(sorted(set(LIFTING))), Path(package_dir))

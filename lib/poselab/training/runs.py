@@ -1,0 +1,129 @@
+"""One run cache for every trainer: the 2D networks (``poselab.training.loop``, through ``poselab.training.jobs``) and
+the lifting models (``poselab.studies.lifting.train``).
+
+A training run is identified by its **key**: a hash of everything that determines its result: the model spec, the
+settings, the seed, the data (its sha256, or the arrays themselves) and the declared training code
+(``poselab.training.code``).  A finished run is a folder named by its label and key, ``<label>-<key>/final.pt``,
+inside a ``RunStore``; asking for a run whose key is there loads it instead of training again, and two settings of
+one label keep two folders.
+
+* ``run_key(*parts, arrays=...)``: the key;
+* ``RunStore``: where runs are written (``write``) and which other folders' finished runs are reused read-only
+  (``read``: an interactive notebook reuses the report's models but never writes among them);
+* ``finished_run(path, key, ...)``: the finished checkpoint with that key, or None (a corrupt one is set aside
+  with a note, and the run trains again);
+* ``save_run(path, key, **state)``: write it atomically;
+* ``RunStore.load(label, key)``: a finished run another notebook trained, its key verified, with an error that says
+  which notebook to run when it is missing.
+
+Every checkpoint is read with ``weights_only=True`` (``poselab.checkpoints``): nothing in a file can run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic, set_aside
+
+FINAL = "final.pt"  # a finished run, inside its <label>-<key> folder
+
+
+def run_key(*parts, arrays: Iterable[np.ndarray] = ()) -> str:
+    """A short hash identifying a training run: JSON-able ``parts`` (specs, configs, seeds, digests) and, for data
+    held in memory, the bytes of ``arrays``."""
+    h = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode())
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def readable_or_set_aside(path: Path, map_location: str = "cpu") -> dict | None:
+    """The checkpoint at ``path``, or None when there is none; a truncated or corrupt one (or one carrying more than
+    weights) is renamed out of the way with a note (``set_aside``) and the caller starts again without it."""
+    if not Path(path).exists():
+        return None
+    try:
+        return load_checkpoint(path, map_location)
+    except CheckpointError as e:
+        moved = set_aside(path, str(e))
+        warnings.warn(f"{e}; set aside as {moved.name}, the run starts again without it", stacklevel=2)
+        return None
+
+
+def finished_run(path: Path, key: str, **expected) -> dict | None:
+    """The checkpoint at ``path`` when it is a finished run with ``key`` (and every ``expected`` entry, e.g.
+    ``iteration=total``), else None."""
+    saved = readable_or_set_aside(path)
+    if saved is None or saved.get("key") != key or any(saved.get(k) != v for k, v in expected.items()):
+        return None
+    return saved
+
+
+def save_run(path: Path, key: str, **state) -> None:
+    """Write a run's checkpoint (weights, history, what ran) atomically, under its key."""
+    save_atomic({**state, "key": key}, path)
+
+
+def _is_key(text: str) -> bool:
+    return len(text) == 16 and all(c in "0123456789abcdef" for c in text)
+
+
+def _finished_untouched(path: Path, key: str) -> bool:
+    """Whether ``path`` is a finished run with ``key``; a bad file is left where it is (it is not ours to move)."""
+    if not path.exists():
+        return False
+    try:
+        return load_checkpoint(path, "cpu").get("key") == key
+    except CheckpointError:
+        return False
+
+
+class RunMissing(FileNotFoundError):
+    """A run that another notebook should have trained is not in the store (or was trained with another key)."""
+
+
+@dataclass(frozen=True)
+class RunStore:
+    """Folders of finished runs, one ``<label>-<key>/`` per run.  New runs are trained in ``write``; a finished run
+    found in one of ``read`` is reused there and never written to."""
+
+    write: Path
+    read: tuple[Path, ...] = ()
+
+    @staticmethod
+    def name(label: str, key: str) -> str:
+        return f"{label}-{key}"
+
+    def folder(self, label: str, key: str) -> Path:
+        """The run's folder: a ``read`` folder's when that holds the finished run (checked without touching it), else
+        the one in ``write``."""
+        for root in self.read:
+            candidate = Path(root) / self.name(label, key)
+            if _finished_untouched(candidate / FINAL, key):
+                return candidate
+        return Path(self.write) / self.name(label, key)
+
+    def others(self, label: str, key: str) -> list[Path]:
+        """Finished runs of ``label`` under other keys (what a missing run's message points at)."""
+        roots = [Path(self.write), *map(Path, self.read)]
+        return sorted(p for root in roots for p in root.glob(f"{label}-*/{FINAL}")
+                      if p.parent.name != self.name(label, key) and _is_key(p.parent.name[len(label) + 1:]))
+
+    def load(self, label: str, key: str, hint: str = "run the notebook that trains it first") -> tuple[dict, Path]:
+        """The finished run ``label`` with ``key`` and its path; ``RunMissing`` naming the folder, the notebook to run
+        (``hint``) and any runs of the label under other keys."""
+        path = self.folder(label, key) / FINAL
+        saved = finished_run(path, key)
+        if saved is None:
+            others = self.others(label, key)
+            found = (f"; the store holds {label} under other keys (other settings, data or training code): "
+                     + ", ".join(p.parent.name for p in others)) if others else ""
+            raise RunMissing(f"no finished run {self.name(label, key)} in {path.parent.parent}: {hint}{found}")
+        return saved, path
