@@ -97,10 +97,10 @@ def test_lifting_findings_compare_bh_with_zv_and_the_ratio_with_the_thesis():
 def test_findings_reach_the_ledger_through_the_stage(tmp_path):
     report, stage = tmp_path / "reports", tmp_path / "stage"
     r = reg.Registry("06", stage, "smoke", "cpu", 0)
-    r.findings([{"claim": "ablations barely matter", "source": "seed 003", "published": "0.70", "ours": "0.5 ± 0.01",
-                 "verdict": fd.SUPPORTS, "test": "Welch p >= 0.05"}])
-    r.findings([{"claim": "ablations barely matter", "source": "seed 003", "published": "0.70", "ours": "0.5 ± 0.02",
-                 "verdict": fd.DOES_NOT, "test": "Welch p >= 0.05"}])
+    r.findings([{"claim": "ablations barely matter", "source": "Henderson and Houser 2023", "published": "0.70",
+                 "ours": "0.5 ± 0.01", "verdict": fd.SUPPORTS, "test": "Welch p >= 0.05"}])
+    r.findings([{"claim": "ablations barely matter", "source": "Henderson and Houser 2023", "published": "0.70",
+                 "ours": "0.5 ± 0.02", "verdict": fd.DOES_NOT, "test": "Welch p >= 0.05"}])
     index = reg.merge_stage(stage, report, "06")
     assert [f["ours"] for f in index["findings"]] == ["0.5 ± 0.02"]  # recorded again: replaced, not appended
     page = build_index(report).read_text()

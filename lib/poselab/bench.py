@@ -297,8 +297,8 @@ def bench_hourglass(steps: int = 8, rounds: int = 3) -> list[dict]:
 
 def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: int = 5,
                 gpu_steps: int = 20) -> list[dict]:
-    """HRNet training speed (img/s): the three variants of seed 003 on a narrow CPU configuration, measured side
-    by side; on a GPU also HRNet-W32 at 256x256, fp32 vs bf16 autocast + channels_last.
+    """HRNet training speed (img/s): the three variants of Henderson and Houser 2023 on a narrow CPU configuration,
+    measured side by side; on a GPU also HRNet-W32 at 256x256, fp32 vs bf16 autocast + channels_last.
 
     Each value is the median over ``rounds`` interleaved rounds of ``steps`` training steps (robust to bursts of
     load from other processes); every model uses ``init="kaiming"`` so that no variant runs in the near-zero

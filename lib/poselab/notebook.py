@@ -46,7 +46,7 @@ DETERMINISTIC_ENV = "POSELAB_DETERMINISTIC"
 
 def deterministic_kernels(device: str) -> bool:
     """Whether torch runs deterministic algorithms: always on the CPU (it costs nothing there); on CUDA only when
-    asked for (``POSELAB_DETERMINISTIC=1``), since it costs 10-30 % there (issue 11, H100)."""
+    asked for (``POSELAB_DETERMINISTIC=1``), since it costs 10-30 % there (measured on an H100)."""
     return not str(device).startswith("cuda") or os.environ.get(DETERMINISTIC_ENV, "") == "1"
 
 

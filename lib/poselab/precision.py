@@ -39,10 +39,10 @@ TABLE: dict[tuple[str, str, int], Choice] = {
     ("cpu", "hrnet", 1): Choice(False, True, "2-core AMD EPYC, AVX2 kernels: default HRNet w16 64px batch 16, "
                                              "1 thread: fp32 316, fp32 channels_last 385 img/s"),
     ("cpu", "*", 1): Choice(False, True, "as the hourglass and HRNet on the CPU"),
-    ("cuda", "*", 1): Choice(False, False, "H100 (issue 11): default hourglass batch 16 fp32 490 vs bf16 + "
+    ("cuda", "*", 1): Choice(False, False, "H100, 2026-11-22: default hourglass batch 16 fp32 490 vs bf16 + "
                                            "channels_last 331 img/s; paper 2-stack 256px batch 32 612 vs 483; "
                                            "HRNet-W32 256px batch 32 201 vs 183"),
-    ("cuda", "*", 64): Choice(True, True, "H100 (issue 11): paper 2-stack 256px batch 64: bf16 + channels_last 961 "
+    ("cuda", "*", 64): Choice(True, True, "H100, 2026-11-22: paper 2-stack 256px batch 64: bf16 + channels_last 961 "
                                           "vs fp32 705 img/s"),
 }
 

@@ -77,7 +77,7 @@ PROFILES: dict[str, Profile] = {
         ),
         # Sized by measurement on 2 CPU cores, AVX2 only: 64x64 input with the paper's 4x4 bottleneck at a quarter
         # of its width, float32 (every CPU runs it natively) + channels_last, 3 seeds per variant trained side by
-        # side in single-thread processes; RMSprop at the seed's own 1e-3.  Width 64 at 64x64 beat width 32 at
+        # side in single-thread processes; RMSprop at the source's own 1e-3.  Width 64 at 64x64 beat width 32 at
         # 96x96 for the same time (PCKh 0.66 / 0.71 vs 0.59 / 0.61 after 8 epochs, 1 / 2 stacks).
         hourglass=HourglassStudy(input_size=64, width=64, stem=(32, 64), depth=2, stacks=(1, 2), seeds=(0, 1, 2),
                                  main_stacks=2, train=TrainConfig(epochs=6, batch_size=16, lr=1e-3, lr_milestones=(5,),
@@ -87,7 +87,8 @@ PROFILES: dict[str, Profile] = {
         # Sized by measurement on 2 CPU cores (notebook 05 within 8 minutes with AVX2 only): 6 models x 24 people,
         # 20 blur steps; the integral model fine-tunes hourglass-1 for one epoch on 4,000 images (fp32).
         poseig=PoseIGStudy(images=24, steps=20, randomization_steps=6, randomization_images=5),
-        # 3 experiments x 3 seeds of a narrow HRNet at 64x64 for seed 003's 9 epochs, in two processes (float32).
+        # 3 experiments x 3 seeds of a narrow HRNet at 64x64 for Henderson and Houser's 9 epochs, in two processes
+        # (float32).
         hrnet=HRNetStudy(input_size=64, width=16, stem_width=16, blocks=(1, 1, 1, 1), modules=(1, 1, 1),
                          train=TrainConfig(epochs=9, batch_size=16, lr=1e-3, optimizer="adam", channels_last=True),
                          seeds=(0, 1, 2), train_samples=4000),
@@ -116,7 +117,7 @@ PROFILES: dict[str, Profile] = {
                            simplebaseline=SimpleBaselineStudy(train=TrainConfig(epochs=20, batch_size=32, lr=1e-3,
                                                                                 optimizer="adam", lr_milestones=(15,),
                                                                                 num_workers=8))),
-        # Official W32 at 256x256 with Adam 1e-3 (w32_256x256_adam_lr1e-3), for seed 003's 9 epochs.
+        # Official W32 at 256x256 with Adam 1e-3 (w32_256x256_adam_lr1e-3), for Henderson and Houser's 9 epochs.
         hrnet=HRNetStudy(train=TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam", num_workers=8),
                          use_real=True),
         lifting=LiftingConfig(hidden=1024, latent=51, epochs=400, supervised_epochs=400, use_real=True),

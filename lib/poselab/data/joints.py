@@ -96,12 +96,6 @@ class JointSet:
     def side(self, name: str) -> str:
         return "left" if name.startswith("l_") else "right" if name.startswith("r_") else "centre"
 
-    def group_of(self, name: str) -> str:
-        for group, members in self.groups.items():
-            if name in members:
-                return group
-        return name
-
     def from_internal(self, x: np.ndarray, axis: int = 1) -> np.ndarray:
         """Select this convention's joints from an internal-skeleton array.
 

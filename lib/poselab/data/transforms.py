@@ -72,7 +72,7 @@ def warp(image: torch.Tensor, matrix: np.ndarray, size: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Augment:
-    """Random rotation (uniform in +-rotation degrees), box rescaling and horizontal flip (seed 002)."""
+    """Random rotation (uniform in +-rotation degrees), box rescaling and horizontal flip (Bhansali)."""
 
     rotation: float = 30.0
     scale: tuple[float, float] = (0.75, 1.25)

@@ -20,7 +20,7 @@ class Quote:
     set, the joints its mean covers and the metric with its normaliser."""
 
     value: float
-    source: str  # "seed 002", "public PyTorch reference"
+    source: str  # "Bhansali", "public PyTorch reference"
     model: str  # "8 stacks"
     dataset: str  # "FLIC test", "MPII validation"
     joints: str  # "14 joints", "all 16 joints"

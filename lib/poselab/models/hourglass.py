@@ -1,4 +1,4 @@
-"""Stacked hourglass network (Newell et al., 2016), as in seed 002.
+"""Stacked hourglass network (Newell et al., 2016), as in Bhansali.
 
 Read top to bottom: a convolution block, the pre-activation bottleneck residual module,
 one recursive hourglass, and the stacked network with intermediate supervision.

@@ -1,5 +1,5 @@
 """HRNet for human pose estimation (Sun et al., "Deep High-Resolution Representation Learning for Human Pose
-Estimation", CVPR 2019), with the ablation switches of seed 003.
+Estimation", CVPR 2019), with the ablation switches of Henderson and Houser 2023.
 
 The network keeps a high-resolution branch from start to end and adds a lower-resolution branch at each stage:
 
@@ -24,7 +24,7 @@ official ``pose_hrnet_w32_256x256.pth`` (MPII) with ``strict=True``, see ``load_
 official code stores ``None`` (the identity paths of transitions and fusion) this file stores ``nn.Identity``,
 which has no parameters, so the state-dict keys are the same.
 
-Ablation switches, applied to every layer at construction (seed 003's two ablations are ``norm="none"`` and
+Ablation switches, applied to every layer at construction (Henderson and Houser's two ablations are ``norm="none"`` and
 ``norm="none", act="identity"``):
 
 ``norm="batch"``   BatchNorm2d after every convolution except the head; the convolutions have no bias (the

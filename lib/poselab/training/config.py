@@ -1,8 +1,5 @@
-"""One training run's schedule, optimiser, precision and loss (``poselab.training.loop``).
-
-A module of its own: the key of a trained run covers the code its trainer reaches, and a change to
-some study's settings (``poselab.settings``) must not make every model retrain.
-"""
+"""One training run's schedule, optimiser, precision and loss (``poselab.training.loop``), and the step limit of a
+run (``LIMIT_STEPS``).  A run's key holds the values of its ``TrainConfig``."""
 
 from __future__ import annotations
 
@@ -19,7 +16,7 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 16
     lr: float = 2.5e-4
-    optimizer: str = "rmsprop"  # "rmsprop" (seed 002) or "adam" (HRNet)
+    optimizer: str = "rmsprop"  # "rmsprop" (Bhansali) or "adam" (HRNet)
     lr_milestones: tuple[int, ...] = ()  # epochs after which the learning rate is divided by 10
     weight_decay: float = 0.0
     num_workers: int = 0

@@ -3,7 +3,7 @@
 * ``loss="heatmap"``: MSE between predicted and Gaussian target heatmaps on every stack's output
   (intermediate supervision); ``loss="integral"``: L1 between the coordinates an integral-regression
   model predicts and the ground truth, per stack.  Unannotated joints are masked out of both.
-* RMSprop (seed 002) or Adam (HRNet), optional step decay.
+* RMSprop (Bhansali) or Adam (HRNet), optional step decay.
 * Validation every epoch in ``eval()`` mode; a CSV log; a checkpoint written atomically after
   every epoch, from which an interrupted run resumes; a tqdm progress bar.
 * Precision and layout as the config says, or where it leaves them open as measured for the device,

@@ -196,7 +196,7 @@ def render_frame(
 
     ``paint="black"`` or ``"white"`` paints every pixel of the person that the camera sees in that flat
     colour (anti-aliased at the silhouette, under the occluders), after the noise, on the usual scene:
-    PoseIG's test of solid-colour baselines (seed 001, Fig. A).  Labels and the random draws are the
+    PoseIG's test of solid-colour baselines (He et al. 2023, Fig. A).  Labels and the random draws are the
     same as without it.
     """
     cam = scene.camera

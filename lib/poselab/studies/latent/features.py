@@ -1,9 +1,9 @@
-"""The hourglass's latent space (seed 000, §1.3–1.4): bottleneck features, silhouettes, K-means.
+"""The hourglass's latent space (“Understanding the Model”, §1.3–1.4): bottleneck features, silhouettes, K-means.
 
 * :func:`extract_features` streams a dataset through the model and collects, with a forward
   hook, the output of the third residual module at the lowest resolution of the first
   hourglass, flattened (4x4x256 -> 4,096 at full scale), into a preallocated array.
-* :func:`silhouette` is the seed's Algorithm 1.  All the silhouettes of a K sweep come from
+* :func:`silhouette` is the source's Algorithm 1.  All the silhouettes of a K sweep come from
   one pairwise-distance matrix (:func:`pairwise_distances`), computed once in chunks, so
   each (K, restart) costs a single (N x N) @ (N x K) product.
 * :func:`k_sweep` runs scikit-learn's K-means for K = 2..10 with several restarts each.
@@ -94,7 +94,7 @@ def pairwise_distances(x: np.ndarray | torch.Tensor, device: str = "cpu", chunk:
 
 
 def silhouette_samples(distances: torch.Tensor, labels: np.ndarray) -> np.ndarray:
-    """Per-sample silhouettes by the seed's Algorithm 1, from a precomputed distance matrix.
+    """Per-sample silhouettes by the source's Algorithm 1, from a precomputed distance matrix.
 
     a(x): mean distance to the other members of x's cluster; b(x): the smallest mean distance to
     the members of another cluster; s(x) = 1 - a/b if a < b, 0 if a = b or x is alone in its
@@ -123,7 +123,7 @@ def silhouette_samples(distances: torch.Tensor, labels: np.ndarray) -> np.ndarra
 
 
 def silhouette(distances: torch.Tensor, labels: np.ndarray) -> float:
-    """Mean silhouette (Algorithm 1 of seed 000) of a labelling."""
+    """Mean silhouette (Algorithm 1 of “Understanding the Model”) of a labelling."""
     return float(silhouette_samples(distances, labels).mean())
 
 
@@ -154,7 +154,7 @@ def k_sweep(x: np.ndarray, ks: range = range(2, 11), restarts: int = 10, seed: i
             best = (s, k, km.labels_.copy(), km.cluster_centers_.copy())
     scores = pd.DataFrame(rows)
     table = scores.groupby("K")["silhouette"].agg(best="max", mean="mean", std="std")
-    # The best K is the one whose best restart scores highest (as in the seed's Fig. 4): the overall best restart.
+    # The best K is the one whose best restart scores highest (as in the source's Fig. 4): the overall best restart.
     return Sweep(table, scores, best[1], best[2], best[3])
 
 

@@ -23,7 +23,7 @@ def spread_points(points: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 def pca_thumbnails(plane: np.ndarray, heatmaps: np.ndarray, n_annotated: np.ndarray, explained: float,
                    n_thumbs: int, seed: int = 0) -> plt.Figure:
     """F04.1: every sample in the PCA plane (coloured by annotated joints) with ground-truth heatmap
-    thumbnails of samples spread over the plane (seed 000, Fig. 3)."""
+    thumbnails of samples spread over the plane (“Understanding the Model”, Fig. 3)."""
     fig, ax = plt.subplots(figsize=(11, 9))
     sc = ax.scatter(plane[:, 0], plane[:, 1], c=n_annotated, cmap="viridis", s=6, alpha=0.6)
     zoom = 1.6 * 24 / heatmaps.shape[-1]  # thumbnails about 38 points wide whatever the heatmap size
@@ -57,7 +57,7 @@ def silhouettes(table, title: str) -> plt.Figure:
 
 
 def clusters_in_plane(results) -> plt.Figure:
-    """F04.4: the best clustering of each sample set in its own PCA plane (seed 000, Figs. 5 and 7)."""
+    """F04.4: the best clustering of each sample set in its own PCA plane (“Understanding the Model”, Figs. 5 and 7)."""
     fig, axes = plt.subplots(1, len(results), figsize=(7 * len(results), 5.5))
     for ax, r in zip(np.atleast_1d(axes), results, strict=True):
         for c in np.unique(r.sweep.labels):
@@ -90,6 +90,7 @@ def centroid_samples(rows: list[tuple[str, list[tuple[np.ndarray, np.ndarray, st
             ax_hm.set_xticks([])
             ax_hm.set_yticks([])
         axes[r, 0].set_ylabel(label, fontsize=9)
-    fig.suptitle("Samples closest to each centroid (image, ground-truth heatmaps) (seed 000, Figs. 6 and 8)")
+    fig.suptitle("Samples closest to each centroid (image, ground-truth heatmaps) (“Understanding the Model”, "
+                 "Figs. 6 and 8)")
     fig.tight_layout()
     return fig

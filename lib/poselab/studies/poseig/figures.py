@@ -17,7 +17,7 @@ from poselab.reporting.style import colour
 from poselab.studies.poseig.joints import GROUP_ORDER, joint_groups
 from poselab.studies.poseig.tables import SEED_RANDOMIZATION
 
-GROUP_COLOURS = {"trunk": "#c44e52", "branch": "#dd8452", "leaf": "#ccb974"}  # the seed's red, orange, yellow
+GROUP_COLOURS = {"trunk": "#c44e52", "branch": "#dd8452", "leaf": "#ccb974"}  # the source's red, orange, yellow
 
 
 def person_box(mask: np.ndarray, margin: float = 0.2) -> tuple[float, float, float, float]:
@@ -72,7 +72,7 @@ def show_input(ax: plt.Axes, image: np.ndarray, joints: np.ndarray | None = None
 
 def baseline_grid(images: dict[str, np.ndarray], maps: dict[str, dict[str, np.ndarray]], table: pd.DataFrame,
                   mask: np.ndarray, joints: np.ndarray) -> plt.Figure:
-    """F05.1 (the seed's Fig. A): per painted person (rows), the input and each method's map (columns), with FI.
+    """F05.1 (the source's Fig. A): per painted person (rows), the input and each method's map (columns), with FI.
 
     images: paint -> (H, W, 3); maps: paint -> method -> (H, W); table: rows with person, method, FI, delta."""
     methods = list(next(iter(maps.values())))
@@ -106,7 +106,7 @@ def variant_grid(image: np.ndarray, mask: np.ndarray, joint: np.ndarray, maps: d
 def randomization_figure(image: np.ndarray, mask: np.ndarray, joint: np.ndarray, maps: list[np.ndarray],
                          table: pd.DataFrame, joint_name: str, main: str) -> plt.Figure:
     """F05.3: one joint's map as more layers are randomised (top), mean DI and FI against the fraction of
-    randomised layers, ours and the seed's Table B (bottom)."""
+    randomised layers, ours and the source's Table B (bottom)."""
     n = len(maps)
     fig = plt.figure(figsize=(max(2.0 * n, 9), 6.4))
     grid = fig.add_gridspec(2, n, height_ratios=[1, 1.25])
@@ -118,7 +118,7 @@ def randomization_figure(image: np.ndarray, mask: np.ndarray, joint: np.ndarray,
     for idx, metric in enumerate(("DI", "FI")):
         ax = fig.add_subplot(grid[1, idx * (n // 2) : (idx + 1) * (n // 2)])
         ax.plot(table["fraction of layers"], table[metric], "-o", color=colour(main), label=f"ours ({main})")
-        ax.plot(seed_x, SEED_RANDOMIZATION[metric], "--s", color="#7f7f7f", label="seed 001 (ResNet-50, COCO)")
+        ax.plot(seed_x, SEED_RANDOMIZATION[metric], "--s", color="#7f7f7f", label="He et al. 2023 (ResNet-50, COCO)")
         ax.set_xlabel("fraction of convolution layers randomised (from the output back)")
         ax.set_ylabel(f"mean {metric}")
         ax.set_title(f"{metric} as the model is destroyed")
@@ -145,7 +145,7 @@ def joint_group_figure(js: JointSet, examples: dict[str, dict[str, np.ndarray]],
     for g in GROUP_ORDER:
         sel = (groups == g) & annotated
         ax.scatter(joints[sel, 0], joints[sel, 1], s=45, c=GROUP_COLOURS[g], edgecolors="k", zorder=3, label=g)
-    _frame(ax, person_box(mask), "Joint groups (seed 001, Fig. D)")
+    _frame(ax, person_box(mask), "Joint groups (He et al. 2023, Fig. D)")
     ax.legend(loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, -0.12))
     for c, (model, maps) in enumerate(examples.items(), 1):
         for r, g in enumerate(GROUP_ORDER):
@@ -159,7 +159,7 @@ def joint_group_figure(js: JointSet, examples: dict[str, dict[str, np.ndarray]],
 
 
 def index_vs_error(frame: pd.DataFrame) -> plt.Figure:
-    """F05.5 (the seed's Fig. E): mean FI and mean LI of each joint against its mean EPE, one point per model and
+    """F05.5 (the source's Fig. E): mean FI and mean LI of each joint against its mean EPE, one point per model and
     joint, with the rank correlation per model."""
     per = frame.groupby(["model", "joint", "group"], sort=False)[["epe", "fi", "li"]].mean().reset_index()
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6))
@@ -182,7 +182,7 @@ def index_vs_error(frame: pd.DataFrame) -> plt.Figure:
 
 
 def index_distributions(frame: pd.DataFrame) -> plt.Figure:
-    """F05.6 (the seed's Fig. F): DI, FI and LI per joint group, one box per model."""
+    """F05.6 (the source's Fig. F): DI, FI and LI per joint group, one box per model."""
     models = list(dict.fromkeys(frame["model"]))
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
     for ax, m, name in zip(axes, ("di", "fi", "li"), ("DI", "FI", "LI"), strict=True):

@@ -47,8 +47,8 @@ def path_weights(path: torch.Tensor, rule: str = "left") -> torch.Tensor:
 @contextmanager
 def exact_cuda_math():
     """Full float32 inside (no TF32) for CUDA convolutions and matrix products: with TF32 the batched and looped
-    attributions of one model differ by ~7 % (FACTS.md).  Uses PyTorch's ``fp32_precision`` settings (the legacy
-    ``allow_tf32`` flags cannot be mixed with them); everything is restored on exit."""
+    attributions of one model differ by ~7 % (measured on an H100).  Uses PyTorch's ``fp32_precision`` settings (the
+    legacy ``allow_tf32`` flags cannot be mixed with them); everything is restored on exit."""
     settings = [torch.backends.cudnn.conv, torch.backends.cuda.matmul]
     before = [s.fp32_precision for s in settings]
     for s in settings:

@@ -1,4 +1,4 @@
-"""Attribution maps and PoseIG's three indices (seed 001; the authors' definitions).
+"""Attribution maps and PoseIG's three indices (He et al. 2023; the authors' definitions).
 
 map   |sum over RGB of the attributions|, divided by its maximum: (..., H, W) in [0, 1].
 DI    diffusion index, 100 (1 - Gini of the map): 0 when one pixel carries everything, 100 when all
@@ -86,7 +86,7 @@ def cross_localization(maps: torch.Tensor, heatmaps: torch.Tensor) -> torch.Tens
 
 def resampled_map(maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """A randomised map for the perturbation test: the pixels of each map (..., H, W) in a random order,
-    so it has exactly the original's values (seed 001, A.3: "each pixel is sampled from the original")."""
+    so it has exactly the original's values (He et al. 2023, A.3: "each pixel is sampled from the original")."""
     flat = maps.flatten(-2)
     order = torch.argsort(torch.rand(flat.shape, generator=generator), dim=-1).to(flat.device)
     return torch.gather(flat, -1, order).reshape(maps.shape)

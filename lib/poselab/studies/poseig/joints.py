@@ -1,14 +1,14 @@
-"""Joint groups along the kinematic chain, joint pairs, and keypoint inversion (seed 001, B.1).
+"""Joint groups along the kinematic chain, joint pairs, and keypoint inversion (He et al. 2023, B.1).
 
-Groups (the seed's Fig. D): shoulders and hips are *trunk* joints, elbows and knees *branch* joints,
-wrists, ankles and the face points *leaf* joints.  MPII-16 has four joints the seed does not place;
+Groups (the source's Fig. D): shoulders and hips are *trunk* joints, elbows and knees *branch* joints,
+wrists, ankles and the face points *leaf* joints.  MPII-16 has four joints the source does not place;
 we put the pelvis and thorax (the torso's centre line) with the trunk, the upper neck (between the
 thorax and the head) with the branches and the head top (the end of the chain, like the face points)
 with the leaves.
 
 Pairs for keypoint inversion (Ronchi and Perona): *symmetric* (left vs right of the same joint),
 *child-as-parent* (a joint predicted where its parent is: elbow at the shoulder, wrist at the elbow,
-knee at the hip, ankle at the knee), *parent-as-child* (the reverse) and *other*.  The seed's list
+knee at the hip, ankle at the knee), *parent-as-child* (the reverse) and *other*.  The source's list
 has "left hip versus left elbow" among the child-as-parent pairs, which no kinematic chain contains;
 we read it as the wrist-elbow pair its parent-child arrows show.
 """

@@ -120,7 +120,7 @@ class JointTargets(nn.Module):
 
 
 class HeatmapTargets(nn.Module):
-    """The heatmap output space of seed 001's Fig. B: target_j = exp(-factor * ||H_j - G_j||), the L2 distance
+    """The heatmap output space of He et al.'s Fig. B: target_j = exp(-factor * ||H_j - G_j||), the L2 distance
     between the predicted heatmap and the Gaussian ground truth at heatmap resolution (B, J)."""
 
     def __init__(self, coordinates: JointCoordinates, gt: torch.Tensor, sigma: float, factor: float = 0.3):

@@ -1,4 +1,4 @@
-"""The image perturbation test (seed 001, A.3, Eqs. 1-2): is the map faithful?
+"""The image perturbation test (He et al. 2023, A.3, Eqs. 1-2): is the map faithful?
 
 An image is perturbed where the map is high, ``I' = I (1 - G) + M G`` (Eq. 1), once with joint j's
 attribution map G and once with a randomised map G^r that has the same pixel values in a random order.

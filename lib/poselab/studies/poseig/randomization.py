@@ -1,7 +1,7 @@
-"""The model randomisation test (seed 001, A.4; Adebayo et al.'s sanity check): re-initialise the
+"""The model randomisation test (He et al. 2023, A.4; Adebayo et al.'s sanity check): re-initialise the
 convolution layers of a trained model cumulatively, from the output back, and attribute again.
 
-A map that explains the *model* must change as its weights are destroyed; the seed reports DI rising
+A map that explains the *model* must change as its weights are destroyed; the source reports DI rising
 (13.6 -> 21.1) and FI falling (1.38 -> 0.88) as 9 ... 54 of SimpleBaseline-ResNet50's layers are
 randomised.  Layers are ordered by when the forward pass runs them, so "from the output back" follows
 the data, not the order the modules were declared in.

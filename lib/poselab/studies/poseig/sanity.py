@@ -1,4 +1,4 @@
-"""PoseIG's sanity checks, each run over a model and a set of people (seed 001, A.1-A.4):
+"""PoseIG's sanity checks, each run over a model and a set of people (He et al. 2023, A.1-A.4):
 
 ``baseline_comparison``       straight-line IG from white, black and blurred baselines (captum) against the
                               blur path, on people painted black or white (F05.1);

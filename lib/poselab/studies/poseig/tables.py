@@ -34,7 +34,7 @@ SEED_EASY_HARD = {"ResNet50": (4.03, 0.52), "ResNet101": (3.71, 0.52), "HRNet-W3
 
 
 def _kinds(js: JointSet) -> dict[str, list[int]]:
-    """Joint types (left and right together, as the seed's Table A) and the kinematic groups, to joint indices."""
+    """Joint types (left and right together, as the source's Table A) and the kinematic groups, to joint indices."""
     out = {kind: [js.index(n) for n in names] for kind, names in js.groups.items()}
     groups = joint_groups(js)
     out.update({g: list(np.flatnonzero(groups == g)) for g in GROUP_ORDER})
@@ -61,7 +61,7 @@ def perturbation_table(origin: np.ndarray, attr: np.ndarray, rand: np.ndarray, a
 def randomization_table(counts: list[int], n_layers: int, di: list[float], fi: list[float], li: list[float],
                         degenerate: list[int]) -> pd.DataFrame:
     """T05.2: mean DI, FI and LI after randomising ``counts`` of ``n_layers`` convolutions (0 = trained), with the
-    seed's Table B at the same fraction of the network where it has one."""
+    He et al.'s Table B at the same fraction of the network where it has one."""
     seed_at = {round(c / 54, 6): (d, f) for c, d, f in zip(*SEED_RANDOMIZATION.values(), strict=True)}
     rows = []
     for c, d, f, l, bad in zip(counts, di, fi, li, degenerate, strict=True):
@@ -74,7 +74,7 @@ def randomization_table(counts: list[int], n_layers: int, di: list[float], fi: l
 
 def group_table(frame: pd.DataFrame, metric: str = "fi", seed: dict | None = None) -> pd.DataFrame:
     """T05.3: mean of an index per model (rows) and joint group (columns), with whether trunk < branch < leaf;
-    the seed's numbers (Table C, COCO) below ours when ``seed`` is given."""
+    the source's numbers (Table C, COCO) below ours when ``seed`` is given."""
     t = frame.pivot_table(index="model", columns="group", values=metric, aggfunc="mean", sort=False)
     t = t[list(GROUP_ORDER)]
     t["trunk < branch < leaf"] = (t["trunk"] < t["branch"]) & (t["branch"] < t["leaf"])
@@ -82,14 +82,14 @@ def group_table(frame: pd.DataFrame, metric: str = "fi", seed: dict | None = Non
     if seed:
         theirs = pd.DataFrame(seed, index=list(GROUP_ORDER)).T
         theirs["trunk < branch < leaf"] = (theirs["trunk"] < theirs["branch"]) & (theirs["branch"] < theirs["leaf"])
-        theirs.insert(0, "source", "seed 001 (COCO-17 joints, its models)")
+        theirs.insert(0, "source", "He et al. 2023 (COCO-17 joints, their models)")
         t = pd.concat([t, theirs.rename(index=lambda m: f"{m} (seed)")])
     t.index.name = "model"
     return t
 
 
 def easy_hard_table(frame: pd.DataFrame, families: dict[str, str], fraction: float = 0.1) -> pd.DataFrame:
-    """T05.4 (the seed's Table D): per model, the annotated (person, joint) cases in the lowest-error decile
+    """T05.4 (the source's Table D): per model, the annotated (person, joint) cases in the lowest-error decile
     (easy) and the highest (hard), their mean EPE, DI, FI and LI, and the hard - easy differences."""
     rows = {}
     for model, g in frame.groupby("model", sort=False):
@@ -233,7 +233,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
     n_li = int(li_groups["trunk < branch < leaf"].sum())
     rows.append({"source": "suppl. B.2",
                  "claim": "LI grows from trunk to leaf joints: the model uses more local evidence down the chain "
-                          "(B.2; the caption of the seed's Fig. F says the opposite)",
+                          "(B.2; the caption of the source's Fig. F says the opposite)",
                  "published": "text of B.2 (COCO)",
                  "ours": f"{n_li} of {len(li_groups)} models; "
                          + "; ".join(f"{m}: {r['trunk']:.1f} / {r['branch']:.1f} / {r['leaf']:.1f}"
