@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.poselab-installed
 
-.PHONY: setup data notebooks report html test bench lab lint clean
+.PHONY: setup data notebooks report html test test-fast bench lab lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,11 @@ report: data  ## notebooks + HTML report in reports/html/index.html
 html: setup  ## re-export the HTML report from the executed notebooks
 	$(PY) -m poselab.reporting.html
 
-test: setup
+test: setup  ## every test, the notebooks executed end to end on the smoke profile included
 	$(PY) -m pytest
+
+test-fast: setup  ## the unit tests only: no notebook is executed
+	$(PY) -m pytest -m "not notebook"
 
 bench: setup  ## speed measurements, written to reports/bench/bench.csv
 	$(PY) -m poselab.bench --out reports/bench/bench.csv $(if $(BENCH),--only $(BENCH))
@@ -44,8 +47,8 @@ bench: setup  ## speed measurements, written to reports/bench/bench.csv
 lab: setup  ## JupyterLab on the project's kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-lint: setup
-	$(VENV)/bin/ruff check lib tests
+lint: setup  ## ruff over the package, the tests and the notebooks
+	$(VENV)/bin/ruff check lib tests notebooks
 
 clean:  ## remove generated reports and synthetic data (real data sets are kept)
 	rm -rf reports data/synthetic

@@ -96,7 +96,8 @@ def test_findings_give_a_verdict_per_claim():
     t053 = tables.group_table(frame)
     t054 = tables.easy_hard_table(frame, fams)
     base = pd.DataFrame({"white baseline": [1.5, 0.4], "black baseline": [0.3, 1.6], "blur path": [1.8, 1.9]},
-                        index=["black", "white"])
+                        index=pd.Index(["black", "white"], name="person"))
+    base = base.reset_index().melt(id_vars="person", var_name="method", value_name="FI")  # as baseline_comparison
     seeds = pd.concat([_frame((f"hg-s{k}", f"int-s{k}"), seed=k) for k in (1, 2)])
     seeds.loc[seeds["model"].str.startswith("int"), "li"] *= 0.5
     t057 = tables.pair_table(pd.concat([frame, seeds]), [("hg", "int"), ("hg-s1", "int-s1"), ("hg-s2", "int-s2")])

@@ -162,3 +162,29 @@ def test_the_paired_test_over_seeds_equals_scipys_and_needs_two_pairs():
     assert mean == pytest.approx(0.08 / 3) and t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
     mean, t, p = paired(a[:1], b[:1])
     assert mean == pytest.approx(0.03) and np.isnan(t) and np.isnan(p)
+
+
+def test_the_lifting_per_joint_finding_compares_the_limb_ends_with_the_inner_joints():
+    joints = [*lifting_tables.INNER_JOINTS, *lifting_tables.LIMB_ENDS]
+    per_joint = pd.DataFrame({"vae-gan ZV, ours": [50.0] * 5 + [80.0] * 4,
+                              "supervised ZV, ours": [40.0] * 5 + [44.0] * 4,
+                              lifting_tables.THESIS_JOINT_COLUMN: [40.0] * 5 + [70.0] * 4}, index=joints)
+    *_, grows = lifting_tables.findings(70.0, 68.0, 46.0, 10, per_joint=per_joint)
+    assert grows.verdict == fd.SUPPORTS and "limb ends 1.60x" in grows.ours and "(supervised VAE 1.10x)" in grows.ours
+    assert "limb ends 1.75x" in grows.published and grows.source == "Budaraju 2020, Table 4.1.2"
+    flat = per_joint.assign(**{"vae-gan ZV, ours": [60.0] * 9})
+    assert lifting_tables.findings(70.0, 68.0, 46.0, 10, per_joint=flat)[-1].verdict == fd.DOES_NOT
+    assert len(lifting_tables.findings(70.0, 68.0, 46.0, 10)) == 2  # without T07.3, no per-joint finding
+
+
+def test_every_study_cites_its_source_by_author_and_year():
+    from poselab.references import REFERENCES
+
+    shorts = tuple(r.short for r in REFERENCES.values())
+    study = HourglassStudy(stacks=(1, 2), seeds=(0, 1))
+    seeds = pd.DataFrame({"PCKh@0.5 mean": [0.6, 0.62], "PCKh@0.5 std": [0.01, 0.01],
+                          "PCK@0.2 (torso) mean": [0.5, 0.55], "PCKh@0.5 seed 0": [0.61, 0.63]},
+                         index=["hourglass-1", "hourglass-2"])
+    found = [*hg.findings(hg.StackVerdict(1, 2, 0.02, 1.0, 0.4, 0.05, fd.UNRESOLVED), seeds, study),
+             *lifting_tables.findings(70.0, 68.0, 46.0, 10)]
+    assert all(f.source.startswith(shorts) for f in found)

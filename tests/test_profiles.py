@@ -52,3 +52,18 @@ def test_the_full_schedule_counts_every_training_run():
     assert parts["HRNet-W32, 3 experiments x seeds"]["runs"] == 3 * len(full.hrnet.seeds)
     assert parts["HRNet-W32, 3 experiments x seeds"]["size"] == 256 and "SimpleBaseline ResNet" in parts
     assert parts["VAE-GAN h=1024"]["work"] > 0 and parts["VAE-GAN h=1024"]["runs"] == 1
+
+
+def test_knobs_replace_only_what_they_set_and_name_what_changed(capsys):
+    from poselab.notebook import with_knobs
+    from poselab.studies.hourglass.settings import HourglassStudy
+
+    study = PROFILES["default"].hourglass
+    assert with_knobs(study, stacks=None, seeds=None) == study  # None: the profile's value
+    changed = with_knobs(study, seeds=[0])  # papermill passes lists
+    assert changed.seeds == (0,) and changed.stacks == study.stacks
+    assert "seeds=(0,) (profile: (0, 1, 2))" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="unknown setting"):
+        with_knobs(study, stack=[1])
+    with pytest.raises(ValueError, match="main_stacks=2"):
+        HourglassStudy(stacks=(1,), main_stacks=2)

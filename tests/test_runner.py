@@ -101,28 +101,6 @@ def test_failing_notebook_exits_non_zero_naming_it_and_keeps_the_last_report(tmp
 
 
 @pytest.mark.notebook
-def test_hourglass_notebooks_run_on_smoke(tmp_path):
-    """Asking for notebooks 03 and 04 runs 02 first (both read its checkpoint); all their artifacts appear."""
-    reports = tmp_path / "reports"
-    done = _run("--profile", "smoke", "--notebooks", "03", "04", "--reports-dir", str(reports), "--data-dir",
-                str(tmp_path / "data"), "--quiet", "--no-html")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.index("02_hourglass_training") < done.stdout.index("03_skip_ablation")
-    index = json.loads((reports / "artifacts.json").read_text())
-    ids = {a["id"] for a in index["artifacts"]}
-    assert {"T02.1", "T02.2", "F02.1", "F02.2", "F02.3", "F03.1", "F03.2", "F03.3", "T03.1"} <= ids
-    assert {"F04.1", "F04.2", "F04.3", "F04.4", "F04.5", "T04.1", "T04.2"} <= ids
-    assert (reports / "checkpoints" / "smoke" / "hourglass-2" / "final.pt").exists()
-    names = {h["name"] for h in index["headlines"]}
-    assert "training PCKh@0.5, skips off" in names
-    assert "T02.3" in ids and (reports / "checkpoints" / "smoke" / "hourglass-2-seed1" / "final.pt").exists()
-    trainings = {t["label"]: t for t in index["trainings"] if t["notebook"] == "02"}
-    assert set(trainings) == {"hourglass-1", "hourglass-2", "hourglass-1-seed1", "hourglass-2-seed1"}
-    assert all(t["precision"].startswith("float32") and t["step limit"] is None for t in trainings.values())
-    assert index["runs"]["02"]["machine"]["torch_threads"] >= 1
-
-
-@pytest.mark.notebook
 def test_a_step_limit_stops_every_training_and_says_so(tmp_path):
     reports = tmp_path / "reports"
     done = _run("--profile", "smoke", "--notebooks", "02", "--reports-dir", str(reports), "--data-dir",
@@ -135,34 +113,3 @@ def test_a_step_limit_stops_every_training_and_says_so(tmp_path):
     assert "not results" in (reports / "html" / "index.html").read_text()
     executed = (reports / "executed" / "02_hourglass_training.ipynb").read_text()
     assert "LIMIT_STEPS=2" in executed
-
-
-@pytest.mark.notebook
-def test_hrnet_notebook_runs_on_smoke(tmp_path):
-    reports = tmp_path / "reports"
-    done = _run("--profile", "smoke", "--notebooks", "06", "--reports-dir", str(reports), "--data-dir",
-                str(tmp_path / "data"), "--quiet", "--no-html")
-    assert done.returncode == 0, done.stdout + done.stderr
-    index = json.loads((reports / "artifacts.json").read_text())
-    assert {"F06.1", "T06.1"} <= {a["id"] for a in index["artifacts"]}
-    assert sum(h["name"].startswith("HRNet ") for h in index["headlines"]) == 3
-
-
-@pytest.mark.notebook
-def test_poseig_notebook_runs_on_smoke(tmp_path):
-    """Notebook 05 runs after 02 and 06 (it loads their models), trains its integral-regression model and a tiny
-    SimpleBaseline, and registers every figure, table and verdict."""
-    reports = tmp_path / "reports"
-    done = _run("--profile", "smoke", "--notebooks", "05", "--reports-dir", str(reports), "--data-dir",
-                str(tmp_path / "data"), "--quiet", "--no-html")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.index("06_hrnet_ablations") < done.stdout.index("05_poseig_attribution")
-    index = json.loads((reports / "artifacts.json").read_text())
-    ids = {a["id"] for a in index["artifacts"]}
-    assert {f"F05.{k}" for k in range(1, 7)} | {f"T05.{k}" for k in range(1, 8)} <= ids
-    assert (reports / "checkpoints" / "smoke" / "poseig-integral" / "final.pt").exists()
-    names = {h["name"] for h in index["headlines"] if h["notebook"] == "05"}
-    assert "R_E, lowest over joint types and masks" in names
-    executed = nbformat.read(reports / "executed" / "05_poseig_attribution.ipynb", as_version=4)
-    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
-    assert "%|" not in text  # no progress-bar noise in the report

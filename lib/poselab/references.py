@@ -20,7 +20,17 @@ class Reference:
     def markdown(self) -> str:
         title = f"[{self.title}]({self.link})" if self.link else self.title
         role = f" *{self.role}*" if self.role else ""
-        return f"**{self.short}**: {self.authors}. {title}. {self.kind}, {self.year}.{role}"
+        return f"**{self.short}**: {sentence(self.authors)} {sentence(title)} {sentence(self.published)}{role}"
+
+    @property
+    def published(self) -> str:
+        """Where and when: "CVPR, 2023"."""
+        return f"{self.kind}, {self.year}"
+
+
+def sentence(text: str) -> str:
+    """``text`` ending in one full stop."""
+    return text if text.endswith(".") else text + "."
 
 
 # The five source documents (the studies this report reproduces), then the public works it quotes.
@@ -42,7 +52,7 @@ REFERENCES: dict[str, Reference] = {
         role="Source of notebook 05."),
     "henderson2023": Reference(
         "Henderson and Houser 2023", "Aristotle Henderson, John Houser", "Pose Estimation (HRNet on MPII and two "
-        "ablations)", "blog post, 2023-01-28", "2023", role="Source of notebook 06."),
+        "ablations)", "blog post, 28 January", "2023", role="Source of notebook 06."),
     "budaraju2020": Reference(
         "Budaraju 2020", "Sri Datta Budaraju", "Unsupervised 3D Human Pose Estimation",
         "degree project thesis (draft), KTH Royal Institute of Technology", "2020", role="Source of notebook 07."),

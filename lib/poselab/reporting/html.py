@@ -13,6 +13,7 @@ from poselab import machine, paths
 from poselab.findings import DOES_NOT, PARTLY, SUPPORTS, UNRESOLVED
 from poselab.io import now
 from poselab.plan import discover
+from poselab.references import REFERENCES, SOURCES, sentence
 from poselab.reporting.registry import load_index
 
 _CSS = """
@@ -123,6 +124,21 @@ def findings_ledger(findings: list[dict], notebooks: dict, exported: dict) -> st
     return (f"<h2>Findings</h2><p>Every claim of the source documents that the notebooks test, with our number on the "
             f"profile that ran: {summary}.</p>" + _table(rows, ["#", "claim", "source", "published", "ours", "verdict",
                                                               "decided by"]))
+
+
+def references_section() -> str:
+    """The works the report reproduces (the five source documents) and quotes, cited in it by author and year."""
+    def item(key: str) -> str:
+        r = REFERENCES[key]
+        title = (f'<a href="{html.escape(r.link)}">{html.escape(r.title)}</a>' if r.link else html.escape(r.title))
+        role = f" <i>{html.escape(r.role)}</i>" if r.role else ""
+        return (f"<li><b>{html.escape(r.short)}</b>: {html.escape(sentence(r.authors))} {title}. "
+                f"{html.escape(sentence(r.published))}{role}</li>")
+
+    keys = [*SOURCES, *(k for k in REFERENCES if k not in SOURCES)]
+    return ("<h2>References</h2><p>The five source documents first, then the public works the report quotes; the "
+            "notebooks, captions and the findings ledger cite them by the name in bold.</p><ul class='refs'>"
+            + "".join(item(k) for k in keys) + "</ul>")
 
 
 def full_projections(reports_dir: Path) -> list[tuple[str, float, str]]:
@@ -236,6 +252,7 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
                 shown, more = f"<p class='missing'>cannot read: {html.escape(str(e))}</p>", ""
             parts.append(f'<p><span class="id">{a["id"]}</span> {html.escape(a["caption"])} '
                          f'(<a href="../{a["path"]}">CSV</a>)</p><div class="tbl">{shown}{more}</div>')
+    parts.append(references_section())
     parts.append("<p style='margin-top:40px;color:#777'>Regenerate with <code>make report PROFILE="
                  f"{html.escape(profiles[0])}</code>; artifacts are listed in "
                  "<code>reports/artifacts.json</code>.</p></main></body></html>")

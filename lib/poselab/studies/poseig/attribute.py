@@ -185,6 +185,13 @@ def cross_li(maps: torch.Tensor, samples: Samples) -> np.ndarray:
                      for i in range(len(maps))])
 
 
+def inversion_inputs(results: dict[str, ModelAttributions], samples: Samples) -> dict[str, dict]:
+    """What T05.5 (``tables.inversion_table``) reads of every model: predictions, ground truth, annotation, head
+    sizes, and the LI of every joint's map with every joint's Gaussian (``cross_li``)."""
+    return {label: {"pred": r.pred, "gt": samples.joints.numpy(), "annotated": samples.annotated, "head": samples.head,
+                    "cross_li": cross_li(r.maps, samples)} for label, r in results.items()}
+
+
 def li_sigma(image_size: int) -> float:
     """Ground-truth Gaussian of the LI in source pixels: the authors' sigma of 2 heatmap pixels at 1/4 of a
     256-pixel crop is 1/32 of the crop; the same fraction of our image."""

@@ -184,7 +184,8 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
     """One finding per claim of He et al. 2023: the claim, their number, ours, and whether ours supports it.
 
     t051 perturbation_table; t052 randomization_table; t053 group_table of FI; t054 easy_hard_table; frame the
-    long per-(model, person, joint) table; families model -> family; baselines: FI per person paint (rows
+    long per-(model, person, joint) table; families model -> family; baselines: F05.1's table
+    (``sanity.baseline_comparison``: FI per person paint and method; here pivoted to rows
     "black", "white") and method (columns "white baseline", "black baseline", "blur path", ...); t057 pair_table:
     the controlled heatmap / integral-regression pairs, one per training seed.  The heatmap-vs-regression claims
     are judged on these pairs by a paired t-test over the seeds (``pair_verdict``), with the family means of
@@ -278,6 +279,7 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "verdict": verdict(li_stronger == len(correlations), li_stronger > len(correlations) / 2),
                  "test": "|rho(LI, EPE)| > |rho(FI, EPE)| over the joints for every model; partly if for most"})
     if baselines is not None:
+        baselines = baselines.pivot(index="person", columns="method", values="FI")
         own = {"black": "black baseline", "white": "white baseline"}
         cases = [(p, baselines.loc[p, own[p]], baselines.loc[p, "blur path"]) for p in own if p in baselines.index]
         lower = sum(fi_solid < fi_blur for _, fi_solid, fi_blur in cases)
