@@ -39,13 +39,15 @@ NOTEBOOK_06 = "run notebook 06 first (make notebooks NB=06)"
 @dataclass
 class Compared:
     """A model in the comparison: label, family (explicit heatmap or integral regression), network, input side,
-    where it was trained, and its training result when notebook 05 trained it."""
+    where it was trained, the run it is (its folder, ``<label>-<key>``), and its training result when notebook 05
+    trained it."""
 
     label: str
     family: str
     model: torch.nn.Module
     input_size: int
     origin: str
+    run: str = ""
     result: TrainResult | None = None
 
 
@@ -119,27 +121,32 @@ def compared_models(place: Place, study: PoseIGStudy, hourglass: HourglassStudy,
     hg_jobs, hr_jobs = hourglass_runs.training_jobs(place, hg), hrnet_runs.training_jobs(place, hr)
     out: dict[str, Compared] = {}
     for s in hg.stacks:
-        model, _ = load_trained(hg_jobs[(s, hg.seeds[0])], place.device, NOTEBOOK_02)
-        out[hg.label(s)] = Compared(hg.label(s), EXPLICIT, model, hg.input_size, "notebook 02")
+        model, saved = load_trained(hg_jobs[(s, hg.seeds[0])], place.device, NOTEBOOK_02)
+        out[hg.label(s)] = Compared(hg.label(s), EXPLICIT, model, hg.input_size, "notebook 02", _run(saved))
     for e in hr.experiments:
-        model, _ = load_trained(hr_jobs[(e, study.hrnet_seed)], place.device, NOTEBOOK_06)
+        model, saved = load_trained(hr_jobs[(e, study.hrnet_seed)], place.device, NOTEBOOK_06)
         out[hrnet_label(e)] = Compared(hrnet_label(e), EXPLICIT, model, hr.input_size,
-                                       f"notebook 06, seed {study.hrnet_seed}")
+                                       f"notebook 06, seed {study.hrnet_seed}", _run(saved))
     backbones = pair_backbones(hg, study)
     stacks = integral_stacks(hg, study)
     other_seeds = {seed: label for seed, label in backbones.items() if seed != hg.seeds[0]}
     extra: dict[str, Compared] = {}
     for seed, label in other_seeds.items():
-        model, _ = load_trained(hg_jobs[(stacks, seed)], place.device, NOTEBOOK_02)
-        extra[label] = Compared(label, EXPLICIT, model, hg.input_size, "notebook 02")
+        model, saved = load_trained(hg_jobs[(stacks, seed)], place.device, NOTEBOOK_02)
+        extra[label] = Compared(label, EXPLICIT, model, hg.input_size, "notebook 02", _run(saved))
     only_pairs = {integral_label(study, label) for label in other_seeds.values()}
     jobs = training_jobs(place, study, hg)
     for job, (model, result) in zip(jobs, train_runs(jobs, place.device, workers), strict=True):
         family = INTEGRAL if job.spec["arch"] == "integral" else EXPLICIT
+        run = job.store.name(job.name, job.key())
         (extra if job.label in only_pairs else out)[job.label] = Compared(job.label, family, model.eval(),
-                                                                          job.input_size, "notebook 05", result)
+                                                                          job.input_size, "notebook 05", run, result)
     pairs = [(label, integral_label(study, label)) for label in backbones.values()]
     return Comparison(out, pairs, extra)
+
+
+def _run(saved: dict) -> str:
+    return saved["path"].parent.name
 
 
 def people(place: Place, study: PoseIGStudy, convention: str) -> Samples:
@@ -163,7 +170,7 @@ def attributors(models: dict[str, Compared], samples: Samples, study: PoseIGStud
 
 def models_table(models: dict[str, Compared]) -> pd.DataFrame:
     """The models compared: family, where they were trained, input size and parameters."""
-    rows = {label: {"family": c.family, "trained in": c.origin, "input": f"{c.input_size}x{c.input_size}",
+    rows = {label: {"family": c.family, "trained in": c.origin, "run": c.run, "input": f"{c.input_size}x{c.input_size}",
                     "parameters (M)": count_parameters(c.model) / 1e6,
                     "training epochs": len(c.result.history) if c.result is not None else np.nan}
             for label, c in models.items()}
