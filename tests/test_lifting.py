@@ -17,10 +17,10 @@ from poselab.data.pose_files import convert_pickled
 from poselab.data.synthetic.camera import intrinsics, lifting_rig, project_points
 from poselab.data.synthetic.config import LiftingSetConfig
 from poselab.data.synthetic.generate import lifting_sequence, load_lifting_set
-from poselab.models.vae_gan import Decoder, Discriminator, Encoder, layer_table
 from poselab.profiles import PROFILES
 from poselab.studies.lifting import data as D
 from poselab.studies.lifting import geometry, losses, metrics, tables
+from poselab.studies.lifting.models import Decoder, Discriminator, Encoder, layer_table
 from poselab.studies.lifting.settings import LiftingConfig
 from poselab.studies.lifting.train import load_models, train_both, train_supervised, train_vae_gan
 from poselab.training.runs import RunStore

@@ -10,7 +10,7 @@ import torch
 
 from conftest import tiny_place
 from poselab.code_digest import PACKAGE_DIR, imported_names, module_file
-from poselab.models import ARCHITECTURES
+from poselab.models import ARCHITECTURES, model_modules
 from poselab.studies.hourglass import experiment as hg
 from poselab.studies.hourglass.settings import HourglassStudy
 from poselab.studies.lifting.settings import LiftingConfig, key_settings
@@ -53,7 +53,7 @@ def _edited(package, relative: str, digest) -> tuple[str, str]:
                                       "studies/lifting/tables.py", "evaluation/stats.py"])
 def test_editing_a_caption_table_figure_or_another_model_leaves_the_hourglass_key(package_copy, relative):
     hourglass = HOURGLASS.spec(1)
-    before, after = _edited(package_copy, relative, lambda p: code.pose2d_code(hourglass, p))
+    before, after = _edited(package_copy, relative, lambda p: code.pose2d_code(model_modules(hourglass), p))
     assert before == after
     if not relative.startswith("studies/lifting"):
         before, after = _edited(package_copy, relative, code.lifting_code)
@@ -64,17 +64,17 @@ def test_editing_a_caption_table_figure_or_another_model_leaves_the_hourglass_ke
                                       "data/transforms.py", "heatmaps.py", "evaluation/pck.py"])
 def test_editing_the_model_the_loop_or_the_data_pipeline_changes_the_key(package_copy, relative):
     hourglass = HOURGLASS.spec(1)
-    before, after = _edited(package_copy, relative, lambda p: code.pose2d_code(hourglass, p))
+    before, after = _edited(package_copy, relative, lambda p: code.pose2d_code(model_modules(hourglass), p))
     assert before != after
 
 
 def test_each_architecture_keys_its_own_module(package_copy):
-    hrnet_edit = _edited(package_copy, "models/hrnet.py", lambda p: code.pose2d_code(HRNET_SPEC, p))
+    hrnet_edit = _edited(package_copy, "models/hrnet.py", lambda p: code.pose2d_code(model_modules(HRNET_SPEC), p))
     assert hrnet_edit[0] != hrnet_edit[1]
     integral = {"arch": "integral", "backbone": HOURGLASS.spec(1), "beta": 10.0}
-    backbone_edit = _edited(package_copy, "models/hourglass.py", lambda p: code.pose2d_code(integral, p))
+    backbone_edit = _edited(package_copy, "models/hourglass.py", lambda p: code.pose2d_code(model_modules(integral), p))
     assert backbone_edit[0] != backbone_edit[1]  # a fine-tuned model depends on its backbone's code too
-    lifting = _edited(package_copy, "models/vae_gan.py", code.lifting_code)
+    lifting = _edited(package_copy, "studies/lifting/models.py", code.lifting_code)
     assert lifting[0] != lifting[1]
 
 
@@ -86,7 +86,7 @@ def test_moving_a_declared_module_keeps_the_key(package_copy, tmp_path):
     here = code._digest(tuple(sorted({*code.POSE2D, *("poselab.models.hourglass",)})), package_copy)
     there = code._digest(tuple(sorted({*code.POSE2D, "poselab.models.hourglass"} - {"poselab.heatmaps"}
                                       | {"poselab.targets"})), moved)
-    assert here == there == code.pose2d_code(spec, package_copy)
+    assert here == there == code.pose2d_code(model_modules(spec), package_copy)
 
 
 def _imports(module: str) -> set[str]:

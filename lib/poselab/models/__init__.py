@@ -1,5 +1,5 @@
-"""Pose estimation networks: stacked hourglass, HRNet, SimpleBaseline, integral regression (and the lifting
-study's VAE-GAN networks in ``vae_gan``); building them from a saved spec."""
+"""2D pose estimation networks: stacked hourglass, HRNet, SimpleBaseline, integral regression; building them from a
+saved spec.  (The lifting study's VAE-GAN networks are its own: ``poselab.studies.lifting.models``.)"""
 
 from __future__ import annotations
 

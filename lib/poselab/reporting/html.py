@@ -121,7 +121,8 @@ def findings_ledger(findings: list[dict], notebooks: dict, exported: dict) -> st
                      f"<td>{html.escape(f['test'])}</td>"])
     counts = pd.Series([f["verdict"] for f in findings]).value_counts()
     summary = ", ".join(f"{n} {v}" for v, n in counts.items())
-    return (f"<h2>Findings</h2><p>Every claim of the source documents that the notebooks test, with our number on the "
+    return (f"<h2>Findings</h2><p>Every claim of the source documents (<a href='#references'>References</a>) that "
+            f"the notebooks test, with our number on the "
             f"profile that ran: {summary}.</p>" + _table(rows, ["#", "claim", "source", "published", "ours", "verdict",
                                                               "decided by"]))
 
@@ -136,8 +137,8 @@ def references_section() -> str:
                 f"{html.escape(sentence(r.published))}{role}</li>")
 
     keys = [*SOURCES, *(k for k in REFERENCES if k not in SOURCES)]
-    return ("<h2>References</h2><p>The five source documents first, then the public works the report quotes; the "
-            "notebooks, captions and the findings ledger cite them by the name in bold.</p><ul class='refs'>"
+    return ("<h2 id='references'>References</h2><p>The five source documents first, then the public works the report "
+            "quotes; the notebooks, captions and the findings ledger cite them by the name in bold.</p><ul class='refs'>"
             + "".join(item(k) for k in keys) + "</ul>")
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from poselab.code_digest import PACKAGE_DIR, module_file
-from poselab.models import model_modules
 
 # Every 2D run (hourglass, HRNet, SimpleBaseline, integral regression), besides its architecture's module.
 POSE2D = (
@@ -38,7 +38,7 @@ POSE2D = (
 
 # The VAE-GAN and the supervised lifting baseline (notebook 07); their data arrays are hashed into the key itself.
 LIFTING = (
-    "poselab.models.vae_gan",
+    "poselab.studies.lifting.models",
     "poselab.studies.lifting.train",
     "poselab.studies.lifting.losses",
     "poselab.studies.lifting.geometry",
@@ -95,10 +95,11 @@ def _digest(modules: tuple[str, ...], package_dir: Path) -> str:
     return hashlib.sha256("".join(contents).encode()).hexdigest()[:16]
 
 
-def pose2d_code(spec: dict, package_dir: Path = PACKAGE_DIR) -> str:
-    """16 hex digits of the code a 2D run of ``spec`` depends on (``POSE2D`` and its architecture's modules).
-    Once per process: the code a process runs does not change while it runs."""
-    return _digest(tuple(sorted({*POSE2D, *model_modules(spec)})), Path(package_dir))
+def pose2d_code(architecture: Iterable[str], package_dir: Path = PACKAGE_DIR) -> str:
+    """16 hex digits of the code a 2D run depends on: ``POSE2D`` and the modules of its network (``architecture``:
+    ``poselab.models.model_modules(spec)``).  Once per process: the code a process runs does not change while it
+    runs.  (This module imports no network, so that the lifting trainer, which uses it too, reaches none.)"""
+    return _digest(tuple(sorted({*POSE2D, *architecture})), Path(package_dir))
 
 
 def lifting_code(package_dir: Path = PACKAGE_DIR) -> str:

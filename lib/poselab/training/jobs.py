@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from poselab.data.pose2d import DataChoice, PoseData, pose_data
 from poselab.data.synthetic.config import SyntheticConfig
 from poselab.evaluation.pck import pckh_evaluator
-from poselab.models import build_model
+from poselab.models import build_model, model_modules
 from poselab.processes import die_with_parent
 from poselab.training.code import pose2d_code
 from poselab.training.config import TrainConfig, with_step_limit
@@ -99,7 +99,7 @@ class TrainJob:
 
 def run_key_of(spec: dict, cfg: TrainConfig, data: PoseData, *start: str) -> str:
     return run_key(spec, asdict(cfg), data.train_set.size, data.name, data.fingerprint, data.train_set.indices.tolist(),
-                   data.val_set.indices.tolist(), pose2d_code(spec), *start)
+                   data.val_set.indices.tolist(), pose2d_code(model_modules(spec)), *start)
 
 
 def load_trained(job: TrainJob, device: str = "cpu",

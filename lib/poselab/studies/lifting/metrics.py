@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from poselab.models.vae_gan import Decoder, Encoder, reparameterize
 from poselab.studies.lifting.data import HEAD, LiftingSet, with_root
+from poselab.studies.lifting.models import Decoder, Encoder, reparameterize
 
 
 def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:

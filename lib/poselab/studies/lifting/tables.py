@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from poselab.findings import Finding, verdict
-from poselab.models.vae_gan import layer_table
 from poselab.references import cite
 from poselab.studies.lifting.data import NON_ROOT, THESIS_NAMES
 from poselab.studies.lifting.metrics import LiftingEvaluation
+from poselab.studies.lifting.models import layer_table
 
 _BN = "BatchNorm1d(1024, eps=1e-05, momentum=0.1)"
 _VAE_BLOCK = [("Linear(in_features=1024, out_features=1024, bias=False)", 1048576), (_BN, 2048), ("Mish()", 0),

@@ -31,11 +31,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from poselab.checkpoints import load_checkpoint
-from poselab.models.vae_gan import Decoder, Discriminator, Encoder, reparameterize
 from poselab.processes import die_with_parent
 from poselab.studies.lifting import geometry, losses
 from poselab.studies.lifting.data import HEAD16, LiftingSet, flip_poses
 from poselab.studies.lifting.metrics import decode, encode, p_mpjpe
+from poselab.studies.lifting.models import Decoder, Discriminator, Encoder, reparameterize
 from poselab.studies.lifting.settings import LiftingConfig, key_settings
 from poselab.training.code import lifting_code
 from poselab.training.config import with_step_limit
