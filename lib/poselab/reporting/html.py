@@ -138,7 +138,8 @@ def references_section() -> str:
 
     keys = [*SOURCES, *(k for k in REFERENCES if k not in SOURCES)]
     return ("<h2 id='references'>References</h2><p>The five source documents first, then the public works the report "
-            "quotes; the notebooks, captions and the findings ledger cite them by the name in bold.</p><ul class='refs'>"
+            "quotes; the notebooks, captions and the findings ledger cite them by the name in bold.</p>"
+            "<ul class='refs'>"
             + "".join(item(k) for k in keys) + "</ul>")
 
 
