@@ -178,6 +178,15 @@ def error_correlations(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def _along_the_chain(groups: pd.DataFrame, digits: int) -> tuple[str, str]:
+    """(ours, verdict) of "the index grows from trunk to branch to leaf for every model" on a ``group_table``."""
+    n = int(groups["trunk < branch < leaf"].sum())
+    means = (f"{m}: {r['trunk']:.{digits}f} / {r['branch']:.{digits}f} / {r['leaf']:.{digits}f}"
+             for m, r in groups.iterrows())
+    ours = f"{n} of {len(groups)} models; " + "; ".join(means)
+    return ours, verdict(n == len(groups), n > 0)
+
+
 def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: pd.DataFrame,
              frame: pd.DataFrame, families: dict[str, str], baselines: pd.DataFrame | None = None,
              t057: pd.DataFrame | None = None, alpha: float = 0.05) -> list[Finding]:
@@ -220,26 +229,16 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "ours": f"{trained['FI']:.3f} (trained) → {last['FI']:.3f} (all layers); Spearman {rho_fi:+.2f}",
                  "verdict": verdict(bool((t052["FI"].iloc[1:] < trained["FI"]).all()), last["FI"] < trained["FI"]),
                  "test": "FI of every randomised stage below the trained model's; partly if only the last one's is"})
-    ours = t053[t053["source"].str.startswith("ours")]
-    n_ok = int(ours["trunk < branch < leaf"].sum())
+    ours, fi_verdict = _along_the_chain(t053[t053["source"].str.startswith("ours")], 2)
     rows.append({"source": "suppl. B.2, Table C",
                  "claim": "FI grows from trunk to branch to leaf joints, for every model (T05.3)",
-                 "published": "every one of 6 models (COCO)",
-                 "ours": f"{n_ok} of {len(ours)} models; "
-                         + "; ".join(f"{m}: {r['trunk']:.2f} / {r['branch']:.2f} / {r['leaf']:.2f}"
-                                     for m, r in ours.iterrows()),
-                 "verdict": verdict(n_ok == len(ours), n_ok > 0),
+                 "published": "every one of 6 models (COCO)", "ours": ours, "verdict": fi_verdict,
                  "test": "mean FI trunk < branch < leaf for every model; partly if for some"})
-    li_groups = group_table(frame, "li")
-    n_li = int(li_groups["trunk < branch < leaf"].sum())
+    ours, li_verdict = _along_the_chain(group_table(frame, "li"), 1)
     rows.append({"source": "suppl. B.2",
                  "claim": "LI grows from trunk to leaf joints: the model uses more local evidence down the chain "
                           "(B.2; the caption of the source's Fig. F says the opposite)",
-                 "published": "text of B.2 (COCO)",
-                 "ours": f"{n_li} of {len(li_groups)} models; "
-                         + "; ".join(f"{m}: {r['trunk']:.1f} / {r['branch']:.1f} / {r['leaf']:.1f}"
-                                     for m, r in li_groups.iterrows()),
-                 "verdict": verdict(n_li == len(li_groups), n_li > 0),
+                 "published": "text of B.2 (COCO)", "ours": ours, "verdict": li_verdict,
                  "test": "mean LI trunk < branch < leaf for every model; partly if for some"})
     di_up = int((t054["DI hard - easy"] > 0).sum())
     fi_down = int((t054["FI hard - easy"] < 0).sum())
