@@ -118,7 +118,7 @@ def test_the_ledger_and_the_index_cite_by_author_and_year(smoke):
     claims = {f["claim"] for f in index["findings"] if f["notebook"] == "07"}
     assert "The error grows from the inner joints to the limb ends" in claims  # notebook 07's per-joint claim
     page = (reports / "html" / "index.html").read_text()
-    assert "<h2>References</h2>" in page and "He et al. 2023" in page and "Budaraju 2020" in page
+    assert "<h2 id='references'>References</h2>" in page and "He et al. 2023" in page and "Budaraju 2020" in page
     for exported in [reports / "html" / "index.html", *sorted((reports / "html").glob("0*.html"))]:
         assert not re.search(r"seed 00\d|FACTS|SPEC\.md|\bissue \d", exported.read_text()), exported.name
 
