@@ -412,10 +412,10 @@ def bench_poseig(repeats: int = 3) -> list[dict]:
 
     import torch
 
-    from poselab.data.transforms import crop_matrix
     from poselab.models import build_model
     from poselab.profiles import PROFILES
     from poselab.studies.poseig.attribute import Attributor, speed_comparison
+    from poselab.studies.poseig.experiment import attributor
 
     default, full = PROFILES["default"], PROFILES["full"]
     cases = [("cpu", "hourglass", default.hourglass.spec(2), default.hourglass.input_size, 128, default.poseig),
@@ -427,8 +427,7 @@ def bench_poseig(repeats: int = 3) -> list[dict]:
     for device, name, spec, size, image_size, study in cases:
         torch.manual_seed(0)
         model = build_model(spec).eval().to(device)
-        att = Attributor(model, crop_matrix(np.full(2, (image_size - 1) / 2), image_size, size), size, image_size,
-                         study.steps, study.rule, study.beta, study.factor, study.channels_last, device)
+        att = attributor(model, size, image_size, study, device)
         image = torch.rand(3, image_size, image_size)
         gt = torch.rand(spec["n_joints"], 2) * (image_size - 1)
         table = speed_comparison(att, image, gt, repeats=repeats)

@@ -91,11 +91,6 @@ class Context:
             return RunStore(report)
         return RunStore(self.reports_dir / INTERACTIVE / "checkpoints" / self.profile.name, read=(report,))
 
-    @property
-    def out_dir(self) -> Path:
-        """Where this run's figures and tables go (the runner's staging folder, or the interactive scratch area)."""
-        return self.registry.out_dir
-
     # These return nothing, so that a notebook cell ending in a save shows the figure, not a path.
     def save_figure(self, fig, artifact_id: str, caption: str) -> None:
         self.registry.save_figure(fig, artifact_id, caption)

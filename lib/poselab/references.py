@@ -116,7 +116,11 @@ def cite(key: str, where: str = "") -> str:
     return f"{short}, {where}" if where else short
 
 
+def in_order() -> list[Reference]:
+    """Every reference, the source documents first."""
+    return [REFERENCES[k] for k in (*SOURCES, *(k for k in REFERENCES if k not in SOURCES))]
+
+
 def markdown_list() -> str:
     """The references as a Markdown list, the source documents first."""
-    keys = [*SOURCES, *(k for k in REFERENCES if k not in SOURCES)]
-    return "\n".join(f"* {REFERENCES[k].markdown()}" for k in keys)
+    return "\n".join(f"* {r.markdown()}" for r in in_order())

@@ -13,7 +13,7 @@ from poselab import machine, paths
 from poselab.findings import DOES_NOT, PARTLY, SUPPORTS, UNRESOLVED
 from poselab.io import now
 from poselab.plan import discover
-from poselab.references import REFERENCES, SOURCES, sentence
+from poselab.references import Reference, in_order, sentence
 from poselab.reporting.registry import load_index
 
 _CSS = """
@@ -129,18 +129,16 @@ def findings_ledger(findings: list[dict], notebooks: dict, exported: dict) -> st
 
 def references_section() -> str:
     """The works the report reproduces (the five source documents) and quotes, cited in it by author and year."""
-    def item(key: str) -> str:
-        r = REFERENCES[key]
+    def item(r: Reference) -> str:
         title = (f'<a href="{html.escape(r.link)}">{html.escape(r.title)}</a>' if r.link else html.escape(r.title))
         role = f" <i>{html.escape(r.role)}</i>" if r.role else ""
         return (f"<li><b>{html.escape(r.short)}</b>: {html.escape(sentence(r.authors))} {title}. "
                 f"{html.escape(sentence(r.published))}{role}</li>")
 
-    keys = [*SOURCES, *(k for k in REFERENCES if k not in SOURCES)]
     return ("<h2 id='references'>References</h2><p>The five source documents first, then the public works the report "
             "quotes; the notebooks, captions and the findings ledger cite them by the name in bold.</p>"
             "<ul class='refs'>"
-            + "".join(item(k) for k in keys) + "</ul>")
+            + "".join(item(r) for r in in_order()) + "</ul>")
 
 
 def full_projections(reports_dir: Path) -> list[tuple[str, float, str]]:

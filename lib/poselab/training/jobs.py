@@ -145,7 +145,9 @@ def train_runs(jobs: list[TrainJob], device: str,
     then load every finished run.  Results do not depend on how the runs were distributed."""
     gpus = requested_gpus() if str(device).startswith("cuda") else 1
     workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1, len(jobs)))
-    todo = [job for job in jobs if not (job.store.folder(job.name, job.key()) / FINAL).exists()]
+    data = [job.pose_data() for job in jobs]  # once per job: for its key here and for loading it below
+    todo = [job for job, d in zip(jobs, data, strict=True)
+            if not (job.store.folder(job.name, job.key(d)) / FINAL).exists()]
     if gpus > 1:  # one run after the other, each on all the GPUs (torchrun, DistributedDataParallel)
         for job in tqdm(todo, desc=f"training {len(todo)} runs on {gpus} GPUs"):
             launch(job, gpus, worker=WORKER)
@@ -157,7 +159,7 @@ def train_runs(jobs: list[TrainJob], device: str,
                           desc=f"training {len(todo)} runs in {workers} processes"):
                 f.result()
     # loads the finished runs (or trains here when running one by one)
-    return [train_model(job, device) for job in jobs]
+    return [train_model(job, device, data=d) for job, d in zip(jobs, data, strict=True)]
 
 
 if __name__ == "__main__":  # a torchrun process (``poselab.training.distributed.launch``)

@@ -44,23 +44,26 @@ def run_key(*parts, arrays: Iterable[np.ndarray] = ()) -> str:
     return h.hexdigest()[:16]
 
 
-def readable_or_set_aside(path: Path, map_location: str = "cpu") -> dict | None:
+def readable_or_set_aside(path: Path, map_location: str = "cpu", move: bool = True) -> dict | None:
     """The checkpoint at ``path``, or None when there is none; a truncated or corrupt one (or one carrying more than
-    weights) is renamed out of the way with a note (``set_aside``) and the caller starts again without it."""
+    weights) is renamed out of the way with a note (``set_aside``) and the caller starts again without it.  With
+    ``move=False`` (a store only read, not ours to change) a bad file is left where it is."""
     if not Path(path).exists():
         return None
     try:
         return load_checkpoint(path, map_location)
     except CheckpointError as e:
+        if not move:
+            return None
         moved = set_aside(path, str(e))
         warnings.warn(f"{e}; set aside as {moved.name}, the run starts again without it", stacklevel=2)
         return None
 
 
-def finished_run(path: Path, key: str, **expected) -> dict | None:
+def finished_run(path: Path, key: str, move: bool = True, **expected) -> dict | None:
     """The checkpoint at ``path`` when it is a finished run with ``key`` (and every ``expected`` entry, e.g.
-    ``iteration=total``), else None."""
-    saved = readable_or_set_aside(path)
+    ``iteration=total``), else None; ``move`` as for ``readable_or_set_aside``."""
+    saved = readable_or_set_aside(path, move=move)
     if saved is None or saved.get("key") != key or any(saved.get(k) != v for k, v in expected.items()):
         return None
     return saved
@@ -73,16 +76,6 @@ def save_run(path: Path, key: str, **state) -> None:
 
 def _is_key(text: str) -> bool:
     return len(text) == 16 and all(c in "0123456789abcdef" for c in text)
-
-
-def _finished_untouched(path: Path, key: str) -> bool:
-    """Whether ``path`` is a finished run with ``key``; a bad file is left where it is (it is not ours to move)."""
-    if not path.exists():
-        return False
-    try:
-        return load_checkpoint(path, "cpu").get("key") == key
-    except CheckpointError:
-        return False
 
 
 class RunMissing(FileNotFoundError):
@@ -101,14 +94,19 @@ class RunStore:
     def name(label: str, key: str) -> str:
         return f"{label}-{key}"
 
-    def folder(self, label: str, key: str) -> Path:
-        """The run's folder: a ``read`` folder's when that holds the finished run (checked without touching it), else
-        the one in ``write``."""
+    def _find(self, label: str, key: str) -> tuple[Path, dict | None]:
+        """The folder of a ``read`` store that holds the finished run, and the run (read without touching the store);
+        else the folder in ``write`` and None (its checkpoint not read)."""
         for root in self.read:
             candidate = Path(root) / self.name(label, key)
-            if _finished_untouched(candidate / FINAL, key):
-                return candidate
-        return Path(self.write) / self.name(label, key)
+            saved = finished_run(candidate / FINAL, key, move=False)
+            if saved is not None:
+                return candidate, saved
+        return Path(self.write) / self.name(label, key), None
+
+    def folder(self, label: str, key: str) -> Path:
+        """The run's folder: a ``read`` store's when that holds the finished run, else the one in ``write``."""
+        return self._find(label, key)[0]
 
     def others(self, label: str, key: str) -> list[Path]:
         """Finished runs of ``label`` under other keys (what a missing run's message points at)."""
@@ -119,8 +117,9 @@ class RunStore:
     def load(self, label: str, key: str, hint: str = "run the notebook that trains it first") -> tuple[dict, Path]:
         """The finished run ``label`` with ``key`` and its path; ``RunMissing`` naming the folder, the notebook to run
         (``hint``) and any runs of the label under other keys."""
-        path = self.folder(label, key) / FINAL
-        saved = finished_run(path, key)
+        folder, saved = self._find(label, key)
+        path = folder / FINAL
+        saved = saved if saved is not None else finished_run(path, key)
         if saved is None:
             others = self.others(label, key)
             found = (f"; the store holds {label} under other keys (other settings, data or training code): "

@@ -159,13 +159,19 @@ def people(place: Place, study: PoseIGStudy, convention: str) -> Samples:
     return validation_samples(val, study.images, place.seed)
 
 
+def attributor(model: torch.nn.Module, input_size: int, image_size: int, study: PoseIGStudy,
+               device: str = "cpu") -> Attributor:
+    """PoseIG for one model with the study's path and target settings, cropping the whole source image
+    (``image_size``) to the model's input as its data pipeline does."""
+    matrix = crop_matrix(np.full(2, (image_size - 1) / 2), image_size, input_size)
+    return Attributor(model, matrix, input_size, image_size, study.steps, study.rule, study.beta, study.factor,
+                      study.channels_last, device)
+
+
 def attributors(models: dict[str, Compared], samples: Samples, study: PoseIGStudy,
                 device: str) -> dict[str, Attributor]:
-    """PoseIG for every model, each cropping the source images as its data pipeline does (the whole image)."""
-    s = samples.size
-    return {label: Attributor(c.model, crop_matrix(np.full(2, (s - 1) / 2), s, c.input_size), c.input_size, s,
-                              study.steps, study.rule, study.beta, study.factor, study.channels_last, device)
-            for label, c in models.items()}
+    """PoseIG for every model (``attributor``) on the samples' images."""
+    return {label: attributor(c.model, c.input_size, samples.size, study, device) for label, c in models.items()}
 
 
 def models_table(models: dict[str, Compared]) -> pd.DataFrame:
