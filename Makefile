@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.poselab-installed
 
-.PHONY: setup data notebooks report html test test-fast bench lab lint clean
+.PHONY: setup data notebooks report check-full gpu-check html test test-fast bench lab lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ notebooks: data  ## execute the out-of-date notebooks (and those upstream of the
 
 report: data  ## notebooks + HTML report in reports/html/index.html
 	$(RUN_ENV) $(PY) -m poselab.run --profile $(PROFILE) $(if $(NB),--notebooks $(NB)) $(if $(LIMIT_STEPS),--limit-steps $(LIMIT_STEPS))
+
+check-full: setup  ## every notebook's full-size code path with capped counts, on fixtures in the real layouts
+	$(PY) -m poselab.check_full $(if $(FORCE),--force)
+
+gpu-check:  ## on a GPU machine (after `source .gpu/gpu-env.sh`, no venv needed): speeds, projection, check-full, report
+	$(if $(wildcard $(PY)),$(PY),python3) -m poselab.gpu_check $(if $(DEVICE),--device $(DEVICE))
 
 html: setup  ## re-export the HTML report from the executed notebooks
 	$(PY) -m poselab.reporting.html

@@ -39,6 +39,9 @@ LAYERS = {
     "poselab.plan": 8,
     "poselab.run": 8,
     "poselab.bench": 8,
+    "poselab.check_full": 8,
+    "poselab.gpu_check": 8,
+    "poselab.projection": 8,
     "poselab.data.__main__": 8,
 }
 

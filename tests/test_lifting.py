@@ -12,7 +12,8 @@ import torch
 from scipy.spatial import procrustes
 from scipy.spatial.transform import Rotation
 
-from poselab.data.joints import H36M17
+from poselab.data.fixtures import write_h36m
+from poselab.data.joints import H36M17, H36M32_TO_17
 from poselab.data.pose_files import convert_pickled
 from poselab.data.synthetic.camera import intrinsics, lifting_rig, project_points
 from poselab.data.synthetic.config import LiftingSetConfig
@@ -108,6 +109,11 @@ def test_action_separability_tells_clusters_from_noise():
     assert metrics.action_separability(tight, actions, groups)["same_group"] > 0.9
     noise = metrics.action_separability(rng.normal(size=(200, 6)), actions, groups)
     assert abs(noise["silhouette"]) < 0.1 and noise["knn_accuracy"] < 0.45
+    # a test set of two sequences (check-full's Human3.6M fixture): two folds, one per sequence; one sequence: none
+    two = np.repeat(np.arange(2), 100)
+    held_out = metrics.action_separability(clustered, np.repeat(np.array(list("ab")), 100), two)
+    assert held_out["knn_accuracy"] == 0.0  # each fold's action is absent from its training fold
+    assert np.isnan(metrics.action_separability(clustered, actions, np.zeros(200))["knn_accuracy"])
 
 
 # --------------------------------------------------------------------------- geometry
@@ -237,34 +243,8 @@ def test_bce_matches_torch_and_accepts_smoothed_labels_above_one():
 # --------------------------------------------------------------------------- data
 
 
-def _fixture_npz(folder: Path, extra_2d_frames: int = 3) -> tuple[dict, list]:
-    """Small Human3.6M-layout files: 32-joint 3D world poses, 17-joint 2D per camera, metadata."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cams, cfg = lifting_rig(), LiftingSetConfig(seconds=0.6, takes=1, seed=5)
-    rng = np.random.default_rng(0)
-    pos3d, pos2d, truth = {}, {}, {}
-    for subject, action in (("S1", "walking"), ("S1", "sitting"), ("S9", "reaching"), ("S11", "boxing")):
-        world17 = H36M17.from_internal(lifting_sequence(subject, action, 0, cfg))
-        world32 = rng.normal(size=(len(world17), 32, 3))  # the dropped joints hold noise
-        world32[:, list(D.H36M32_TO_17)] = world17
-        take = action.capitalize() + " 1"
-        pos3d.setdefault(subject, {})[take] = world32.astype(np.float32)
-        views = [c.project(world17) for c in cams]
-        pos2d.setdefault(subject, {})[take] = [np.concatenate([v, v[:extra_2d_frames]]).astype(np.float32)
-                                               for v in views]
-        truth[(subject, take)] = world17
-    pos3d["S5"] = {"Eating 1": rng.normal(size=(4, 32, 3)).astype(np.float32)}  # no 2D: left out
-    meta = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [[4, 5, 6, 11, 12, 13],
-                                                                           [1, 2, 3, 14, 15, 16]]}
-    np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=np.array(pos3d, dtype=object))
-    np.savez_compressed(folder / "data_2d_h36m_gt.npz", positions_2d=np.array(pos2d, dtype=object),
-                        metadata=np.array(meta, dtype=object))
-    convert_pickled(folder / "data_3d_h36m.npz", folder / "data_2d_h36m_gt.npz")  # the one-off conversion
-    return truth, cams
-
-
 def test_videopose3d_loader_reads_fixture_files(tmp_path):
-    truth, cams = _fixture_npz(tmp_path / "h36m")
+    truth, cams = write_h36m(tmp_path / "h36m")
     pos3d, pos2d = D.load_videopose3d(tmp_path / "h36m")
     assert sorted(pos3d) == ["S1", "S11", "S9"] and sorted(pos3d["S1"]) == ["Sitting 1", "Walking 1"]
     for (subject, take), world17 in truth.items():
@@ -279,7 +259,7 @@ def test_videopose3d_loader_reads_fixture_files(tmp_path):
 
 
 def test_the_full_profile_uses_human36m_when_present(tmp_path):
-    _fixture_npz(tmp_path / "h36m")
+    write_h36m(tmp_path / "h36m")
     profile = replace(PROFILES["full"], lifting=replace(PROFILES["full"].lifting, use_real=True))
     assert D.h36m_available(tmp_path)
     source = D.load_source(tmp_path, profile.name, profile.data.lifting, profile.lifting.use_real)
@@ -324,7 +304,7 @@ def test_human36m_uses_its_published_distorted_cameras(tmp_path):
     # place the person in Human3.6M's capture volume (metres, z up; the cameras are ~5 m away)
     world17 = world17[..., [0, 2, 1]] + [0.2, 0.3, 0.0]
     world32 = np.zeros((len(world17), 32, 3))
-    world32[:, list(D.H36M32_TO_17)] = world17
+    world32[:, list(H36M32_TO_17)] = world17
     views = [_h36m_projection(world17, S9_CAMERA_0)] + [np.zeros((len(world17), 17, 2))] * 3
     pos3d, pos2d = {"S9": {"Walking 1": world32}}, {"S9": {"Walking 1": views}}
     np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=np.array(pos3d, dtype=object))

@@ -8,33 +8,10 @@ import torch
 from PIL import Image
 from scipy.io import savemat
 
+from poselab.data.fixtures import write_release
 from poselab.data.mpii import RELEASE, MPIISource, read_gt_valid
 from poselab.data.pose_dataset import HeatmapDataset
 from poselab.data.transforms import transform_points
-
-
-def _struct_array(rows: list[dict]) -> np.ndarray:
-    """A 1 x N MATLAB struct array (as the real RELEASE file stores annolist and annorect)."""
-    fields = list(rows[0]) if rows else ["x1"]
-    arr = np.zeros((1, len(rows)), dtype=[(f, "O") for f in fields])
-    for i, r in enumerate(rows):
-        for f in fields:
-            arr[0, i][f] = r[f]
-    return arr
-
-
-def write_release(path, images: dict[str, list[tuple[tuple, tuple]]]) -> None:
-    """The original MPII annotation file's layout: RELEASE.annolist(i).image.name and .annorect(r) with the head
-    box x1, y1, x2, y2, objpos.x/.y and scale (plus one rectangle without a head box, as in the real file)."""
-    annolist = []
-    for name, people in images.items():
-        rects = [{"x1": float(b[0]), "y1": float(b[1]), "x2": float(b[2]), "y2": float(b[3]), "scale": 1.0,
-                  "objpos": {"x": float(c[0]), "y": float(c[1])}} for c, b in people]
-        annolist.append({"image": {"name": name}, "annorect": _struct_array(rects), "frame_sec": 0, "vididx": 1})
-    annolist.append({"image": {"name": "unannotated.jpg"}, "annorect": _struct_array([{"scale": 1.0}]),
-                     "frame_sec": 0, "vididx": 2})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    savemat(path, {"RELEASE": {"annolist": _struct_array(annolist), "img_train": np.ones((1, len(annolist)))}})
 
 
 @pytest.fixture

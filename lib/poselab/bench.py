@@ -511,85 +511,67 @@ def _with_tf32(run: Callable[[int], float]) -> Callable[[int], float]:
     return timed
 
 
-def full_schedule() -> list[dict]:
-    """The ``full`` profile's training runs: name, model spec, input side, batch size, optimiser, images (or, for
-    lifting, iterations) per run and the number of runs.  The integral-regression model trains at its backbone's
-    speed (the soft-argmax head costs nothing); lifting counts the synthetic set's Protocol #1 training samples."""
-    import math
-
-    from poselab.data.joints import get_convention
-    from poselab.data.synthetic.motion import ACTIONS
-    from poselab.profiles import PROFILES
-    from poselab.studies.hrnet.settings import EXPERIMENTS
-    from poselab.studies.lifting.data import TRAIN_SUBJECTS
-
-    full = PROFILES["full"]
-    n_img = full.data.images.n_train
-    hg, hr, pig, lift = full.hourglass, full.hrnet, full.poseig, full.lifting
-    parts = [{"name": f"hourglass {s} stacks (notebook 02)", "spec": hg.spec(s), "size": hg.input_size,
-              "batch": hg.train.batch_size, "optimizer": hg.train.optimizer, "work": n_img * hg.train.epochs,
-              "runs": len(hg.seeds)} for s in hg.stacks]
-    parts.append({"name": "HRNet-W32, 3 experiments x seeds (notebook 06)", "spec": hr.spec("as designed"),
-                  "size": hr.input_size, "batch": hr.train.batch_size, "optimizer": hr.train.optimizer,
-                  "work": (hr.train_samples or n_img) * hr.train.epochs, "runs": len(EXPERIMENTS) * len(hr.seeds)})
-    backbone = hg.spec(int(pig.integral_from.split("-")[1]))
-    parts.append({"name": f"integral regression from {pig.integral_from} (notebook 05)", "spec": backbone,
-                  "size": hg.input_size, "batch": pig.integral_train.batch_size, "optimizer": "adam",
-                  "work": (pig.integral_samples or n_img) * pig.integral_train.epochs, "runs": 1})
-    if pig.simplebaseline is not None:
-        sb = pig.simplebaseline
-        parts.append({"name": "SimpleBaseline ResNet (notebook 05)",
-                      "spec": sb.spec(get_convention(hg.convention).n_joints), "size": sb.input_size,
-                      "batch": sb.train.batch_size, "optimizer": sb.train.optimizer, "work": n_img * sb.train.epochs,
-                      "runs": 1})
-    cfg = full.data.lifting
-    samples = len(TRAIN_SUBJECTS) * len(ACTIONS) * cfg.takes * math.ceil(cfg.seconds * cfg.fps / lift.train_stride) * 4
-    per_epoch = samples // lift.batch_size
-    parts.append({"name": f"VAE-GAN h={lift.hidden} (notebook 07)", "lifting": "vae_gan",
-                  "work": int(per_epoch * lift.epochs), "runs": 1})
-    parts.append({"name": f"supervised VAE h={lift.hidden} (notebook 07)", "lifting": "supervised",
-                  "work": int(per_epoch * lift.supervised_epochs), "runs": 1})
-    return parts
-
-
-def bench_full(steps: int = 3, lifting_iterations: int = 20) -> list[dict]:
-    """The ``full`` profile's training time on this device, projected from measured speeds: every run's training
-    steps at its profile batch size and the precision ``poselab.precision`` picks (a few steps each, after a
-    warm-up), times its schedule.  Evaluation, PoseIG and the latent study are not included."""
+def measured_speeds(parts, profile, steps: int = 3, lifting_iterations: int = 20) -> dict:
+    """Every part's speed measured on this device (``poselab.projection.Speed``): training steps of its model at its
+    batch (PoseIG and forward passes: batch 32) in the precision ``poselab.precision`` picks, a few steps after a
+    warm-up; lifting iterations of its trainer."""
     from dataclasses import replace
 
     import torch
 
     from poselab.models import build_model
     from poselab.precision import choose, family
-    from poselab.profiles import PROFILES
+    from poselab.projection import Speed
     from poselab.studies.lifting.train import TRAINERS
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    rows, total = [], 0.0
-    for part in full_schedule():
-        if "lifting" in part:
-            cfg = PROFILES["full"].lifting
-            train = random_lifting_set(cfg.batch_size * lifting_iterations)
-            with tempfile.TemporaryDirectory() as tmp:
-                result = TRAINERS[part["lifting"]](train, None, replace(cfg, epochs=1, supervised_epochs=1,
-                                                                        cpu_threads=0), Path(tmp), device,
-                                                   progress=False)
-            speed, unit, note = result.iterations / result.seconds, "iterations/s", f"batch {cfg.batch_size}"
-        else:
-            model = build_model(part["spec"])
-            choice = choose(device, family(model), part["batch"])
-            run = train_steps(model, part["size"], part["batch"], device, torch.bfloat16 if choice.bf16 else None,
-                              choice.channels_last, optimizer=part["optimizer"])
-            speed = part["batch"] * steps / run(steps)
-            unit, note = "img/s", f"{part['size']}px, batch {part['batch']}, {choice.describe()}"
-        hours = part["work"] * part["runs"] / speed / 3600
-        total += hours
-        rows.append(row("full", f"{part['name']}: training speed", speed, unit, part["work"], 0, note))
-        rows.append(row("full", f"{part['name']}: projected training, {part['runs']} run(s)", hours, "h", 0, 0,
-                        f"{part['work']:,} {'iterations' if 'lifting' in part else 'images'} per run"))
-    rows.append(row("full", "projected full profile training, one device", total, "h", 0, 0,
-                    "sum of the runs above; evaluation, PoseIG and the latent study not included"))
+    where = device_name()
+    cache: dict[tuple, Speed] = {}
+    out = {}
+    for part in parts:
+        batch = part.batch if part.batch > 1 else 32
+        key = (part.lifting, repr(sorted((part.spec or {}).items())), part.size, batch)
+        if key not in cache:
+            if part.lifting:
+                cfg = profile.lifting
+                train = random_lifting_set(cfg.batch_size * lifting_iterations)
+                with tempfile.TemporaryDirectory() as tmp:
+                    result = TRAINERS[part.lifting](train, None, replace(cfg, epochs=1, supervised_epochs=1,
+                                                                         cpu_threads=0), Path(tmp), device,
+                                                    progress=False)
+                cache[key] = Speed(result.iterations / result.seconds, f"measured on {where}, batch {cfg.batch_size}")
+            else:
+                model = build_model(part.spec)
+                choice = choose(device, family(model), batch)
+                run = train_steps(model, part.size, batch, device, torch.bfloat16 if choice.bf16 else None,
+                                  choice.channels_last, optimizer=part.optimizer)
+                cache[key] = Speed(batch * steps / run(steps),
+                                   f"measured on {where}: {choice.describe()}, batch {batch}")
+        out[part.name] = cache[key]
+    return out
+
+
+def bench_full() -> list[dict]:
+    """The ``full`` profile's time on one device, projected (``poselab.projection``): on a GPU from speeds measured
+    here; elsewhere from the stated GPU rows (``poselab.projection.GPU_ROWS``), which every row names."""
+    import torch
+
+    from poselab.profiles import PROFILES
+    from poselab.projection import project, schedule, stated_speeds
+
+    full = PROFILES["full"]
+    parts = schedule(full)
+    on_gpu = torch.cuda.is_available()
+    speeds = measured_speeds(parts, full) if on_gpu else stated_speeds(parts, full)
+    table, total = project(parts, speeds)
+    where = device_name() if on_gpu else "one H100 (from the stated rows: this machine has no GPU)"
+    rows = []
+    for r in table:
+        rows.append(row("full", f"{r['name']}: speed", r["speed"], f"{r['unit']}/s", int(r["work"]), 0, r["source"]))
+        rows.append(row("full", f"{r['name']}: projected, {r['runs']} run(s)", r["hours"], "h", int(r["work"]), 0,
+                        f"{r['work']:,.0f} {r['unit']} per run"))
+    rows.append(row("full", "projected full profile, one device", total, "h", 0, 0,
+                    f"{where}; synthetic data sizes; budget {full.budget_minutes / 60:g} h"))
     return rows
 
 

@@ -153,6 +153,9 @@ def start(
     if not deterministic:
         print(f"Deterministic kernels are off on {dev} (faster): the numbers are not bitwise reproducible from run to "
               f"run; {DETERMINISTIC_ENV}=1 (python -m poselab.run --deterministic) turns them on.")
+    if prof.code_check:
+        print(f"CODE CHECK: profile {prof.name} runs every size of the paper-scale profile with capped counts (a few "
+              "training steps, a handful of people); the numbers below exercise the code, they are not results.")
     if (limit := step_limit()) is not None:
         print(f"LIMIT_STEPS={limit}: every training run stops after {limit} steps; the numbers below exercise the "
               "code, they are not results.")

@@ -3,13 +3,16 @@
 ``smoke``   tests and CI: tiny data, all notebooks in a few minutes on 2 CPU cores.
 ``default`` ``make report`` on a laptop: the embedded synthetic data sized for a CPU.
 ``full``    paper scale on one GPU: real data sets where present, else large synthetic.
+``check-full``  ``make check-full``: every size of ``full`` with its counts capped (``capped``), so that the paper-scale
+            code path runs through papermill on a 2-core CPU in minutes; its numbers exercise code, they are not
+            results.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from poselab.data.synthetic.config import ImageSetConfig, LiftingSetConfig, SyntheticConfig
 from poselab.studies.hourglass.settings import HourglassStudy
@@ -20,7 +23,8 @@ from poselab.studies.poseig.settings import PoseIGStudy, SimpleBaselineStudy
 from poselab.studies.skips.settings import SkipStudy
 from poselab.training.config import TrainConfig
 
-NOT_RESULTS = ("description", "budget_minutes")  # what a profile says about itself: no number depends on it
+# what a profile says about itself: no number depends on it
+NOT_RESULTS = ("description", "budget_minutes", "code_check")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Profile:
     poseig: PoseIGStudy = field(default_factory=PoseIGStudy)  # notebook 05
     hrnet: HRNetStudy = field(default_factory=HRNetStudy)  # notebook 06
     lifting: LiftingConfig = field(default_factory=LiftingConfig)  # notebook 07
+    code_check: bool = False  # counts capped (``check-full``): every page says its numbers are not results
 
     def fingerprint(self) -> str:
         """Changes whenever a setting that changes results changes (not the description or the budget)."""
@@ -99,14 +104,19 @@ PROFILES: dict[str, Profile] = {
     "full": Profile(
         name="full",
         description="paper scale on one GPU: real data where present, else large synthetic sets",
-        budget_minutes=24 * 60,
+        budget_minutes=3 * 60,
         data=SyntheticConfig(
             images=ImageSetConfig(image_size=256, n_train=24000, n_val=2400),
             lifting=LiftingSetConfig(seconds=60.0, takes=2),
         ),
-        # The paper's network: 256x256 input, 256 channels, 4x4 bottleneck, 2 vs 8 stacks.
+        # The paper's network: 256x256 input, 256 channels, 4x4 bottleneck, 2 vs 8 stacks.  The schedule is cut to fit
+        # one GPU in 3 hours (python -m poselab.bench --only full): 20 epochs instead of Newell et al.'s ~100, at batch
+        # 64 (where bfloat16 + channels_last is fastest on an H100) and 1e-3 (Newell's 2.5e-4 at batch 16, scaled
+        # linearly; Bhansali's own rate), divided by 10 after epoch 15; one seed per stack count (each further seed
+        # costs 0.7 h).
         hourglass=HourglassStudy(input_size=256, width=256, stem=(64, 128), depth=4, stacks=(2, 8), main_stacks=2,
-                                 train=TrainConfig(epochs=100, batch_size=16, lr=2.5e-4, num_workers=8), use_real=True),
+                                 train=TrainConfig(epochs=20, batch_size=64, lr=1e-3, lr_milestones=(15,),
+                                                   num_workers=8), use_real=True),
         skips=SkipStudy(samples=10000),
         latent=LatentStudy(samples=10000, restarts=10),
         # The authors' 50-step blur path; SimpleBaseline-ResNet50 as their main model.
@@ -117,12 +127,58 @@ PROFILES: dict[str, Profile] = {
                            simplebaseline=SimpleBaselineStudy(train=TrainConfig(epochs=20, batch_size=32, lr=1e-3,
                                                                                 optimizer="adam", lr_milestones=(15,),
                                                                                 num_workers=8))),
-        # Official W32 at 256x256 with Adam 1e-3 (w32_256x256_adam_lr1e-3), for Henderson and Houser's 9 epochs.
+        # Official W32 at 256x256 with Adam 1e-3 (w32_256x256_adam_lr1e-3), for Henderson and Houser's 9 epochs; one
+        # seed (as theirs): three seeds of the three experiments would take 2.8 h of the 3 on one H100.
         hrnet=HRNetStudy(train=TrainConfig(epochs=9, batch_size=32, lr=1e-3, optimizer="adam", num_workers=8),
-                         use_real=True),
+                         seeds=(0,), use_real=True),
         lifting=LiftingConfig(hidden=1024, latent=51, epochs=400, supervised_epochs=400, use_real=True),
     ),
 }
+
+
+# What ``capped`` changes: counts only, every one named here with its capped value (a test checks that every other
+# setting, every size among them, equals the profile's).  PoseIG's path steps are capped too: on a 2-core CPU one
+# person's 16 joints through the 256x256 models at 4 steps took over 8 minutes of the 20.
+CAPS = {
+    "data.images.n_train": 48, "data.images.n_val": 16,  # synthetic images generated (256x256 kept)
+    "data.lifting.seconds": 2.0, "data.lifting.takes": 1,  # synthetic motion generated
+    "hourglass.train": {"epochs": 1, "batch_size": 2, "num_workers": 1, "max_steps": 2},
+    "hourglass.qualitative": 2,
+    "skips.samples": 8, "skips.shown": 4,
+    "latent.samples": 40, "latent.restarts": 2, "latent.thumbnails": 8, "latent.closest": 1,
+    # PoseIG: one person, 2 path steps, and three models of the seven (one of each kind: heatmaps, integral
+    # regression, SimpleBaseline, the main one); every joint's attribution costs a backward pass per path point.
+    "poseig.images": 1, "poseig.steps": 2, "poseig.randomization_steps": 2, "poseig.randomization_images": 1,
+    "poseig.models": ("hourglass-2", "integral (hourglass-2)", "simplebaseline"),
+    "poseig.integral_samples": 16,
+    "poseig.integral_train": {"epochs": 1, "batch_size": 2, "num_workers": 1, "max_steps": 2},
+    "poseig.simplebaseline.train": {"epochs": 1, "batch_size": 2, "num_workers": 1, "max_steps": 2},
+    "hrnet.train": {"epochs": 1, "batch_size": 2, "num_workers": 1, "max_steps": 2},
+    "hrnet.train_samples": 16, "hrnet.val_samples": 8,
+    "lifting.max_steps": 3, "lifting.embedding_samples": 64,
+}
+
+
+def _replace_path(obj, path: list[str], value):
+    """``obj`` (nested frozen dataclasses) with the field at ``path`` set to ``value`` (a dict: some of its fields)."""
+    head, rest = path[0], path[1:]
+    current = getattr(obj, head)
+    if rest:
+        return replace(obj, **{head: _replace_path(current, rest, value)})
+    return replace(obj, **{head: replace(current, **value) if isinstance(value, dict) else value})
+
+
+def capped(profile: Profile, name: str = "check-full") -> Profile:
+    """``profile`` with the counts of ``CAPS`` capped and every size kept: the code path of ``profile`` in minutes."""
+    out = replace(profile, name=name, code_check=True, budget_minutes=20,
+                  description=f"{profile.name} at full size with capped counts: the numbers exercise code, they are "
+                              "not results")
+    for dotted, value in CAPS.items():
+        out = _replace_path(out, dotted.split("."), value)
+    return out
+
+
+PROFILES["check-full"] = capped(PROFILES["full"])
 
 
 def get_profile(name: str | Profile) -> Profile:

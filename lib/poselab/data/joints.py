@@ -197,6 +197,10 @@ CONVENTIONS: dict[str, JointSet] = {
 MPII16, COCO17, H36M17 = CONVENTIONS["mpii16"], CONVENTIONS["coco17"], CONVENTIONS["h36m17"]
 
 
+# VideoPose3D keeps these 17 of Human3.6M's 32 mocap joints (it drops the static and duplicate ones).
+H36M32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
+
+
 def get_convention(name: str | JointSet) -> JointSet:
     """Look a convention up by name (a JointSet passes through), with an error listing the known ones."""
     if isinstance(name, JointSet):

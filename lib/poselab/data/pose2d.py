@@ -46,6 +46,7 @@ def synthetic_sources(pose2d_root: Path, convention: str) -> tuple[SyntheticSour
 def sources_for(choice: DataChoice, convention: str) -> tuple[PoseSource, PoseSource, str, str]:
     """(train, validation, data set name, fingerprint): MPII when ``choice.use_real`` and it is on disk (MPII-16
     only), else the profile's synthetic image set (generated if missing, verified before use)."""
+    from poselab.data.fixtures import is_fixture
     from poselab.data.manifest import check_dataset, load_manifest
     from poselab.data.mpii import MPIISource
     from poselab.data.synthetic.generate import content_fingerprint, ensure_synthetic
@@ -55,7 +56,8 @@ def sources_for(choice: DataChoice, convention: str) -> tuple[PoseSource, PoseSo
         if check_dataset(mpii, choice.data_dir, verify=False).state == "present":
             root = mpii.folder(choice.data_dir)
             stamp = [(f.path, (root / f.path).stat().st_size) for f in mpii.files if f.kind == "file"]
-            return MPIISource(root, "train"), MPIISource(root, "valid"), "MPII", json.dumps(stamp)
+            name = "MPII (fixture: synthetic people in its layout)" if is_fixture(root) else "MPII"
+            return MPIISource(root, "train"), MPIISource(root, "valid"), name, json.dumps(stamp)
     root = ensure_synthetic(choice.data_dir, choice.synthetic, choice.profile)["pose2d"]
     return (*synthetic_sources(root, convention), "synthetic", content_fingerprint(root))
 

@@ -13,6 +13,7 @@ from poselab import machine, paths
 from poselab.findings import DOES_NOT, PARTLY, SUPPORTS, UNRESOLVED
 from poselab.io import now
 from poselab.plan import discover
+from poselab.profiles import PROFILES
 from poselab.references import Reference, in_order, sentence
 from poselab.reporting.registry import load_index
 
@@ -172,6 +173,12 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
              "<p>A reproducible report: every figure and table below is regenerated from code by "
              "<code>make report</code>.</p></header><main>"]
 
+    checks = [p for p in profiles if p in PROFILES and PROFILES[p].code_check]
+    if checks or any(r.get("limit_steps") for r in runs.values()):
+        why = (f"profile {', '.join(checks)}: full sizes with capped counts" if checks
+               else "a training step limit (LIMIT_STEPS)")
+        parts.append(f"<p class='missing'><b>Code check</b> ({html.escape(why)}): the numbers on this page and in "
+                     "every notebook exercise the code, they are not results.</p>")
     parts.append(findings_ledger(index.get("findings", []), notebooks, exported))
 
     meta = [["profile", ", ".join(profiles)], ["device", ", ".join(devices)],

@@ -61,6 +61,7 @@ EXEMPT = {
     "poselab.training.distributed": "launching a run on several GPUs; the run's numbers are the loop's",
     "poselab.data.integrity": "the sha256 of the data, which is in the key itself",
     "poselab.data.manifest": "checking that a real data set is on disk",
+    "poselab.data.fixtures": "telling a fixture in a real layout from the real data set (its name in the tables)",
     "poselab.studies": "a package's docstring",
     "poselab.studies.lifting": "a package's docstring",
     "poselab.studies.lifting.settings": "the settings' values are in the key (key_settings)",

@@ -28,6 +28,21 @@ PUBLISHED = (
 )
 
 
+SOURCE_SCHEDULE = (200_000, 16)  # Bhansali's training: iterations, batch size ("200,000 iterations ... batch of 16")
+
+
+def schedule_note(study: HourglassStudy, n_train: int) -> str:
+    """How the profile's schedule compares with the source's, in one sentence for the notebook."""
+    t = study.train
+    images, (iterations, batch) = t.epochs * n_train, SOURCE_SCHEDULE
+    drops = ", ".join(map(str, t.lr_milestones))
+    milestones = f", the rate divided by 10 after epoch {drops}" if drops else ""
+    return (f"**Schedule.** {cite('bhansali')} trained for {iterations:,} iterations at batch {batch} "
+            f"({iterations * batch / 1e6:.1f} M images seen); this profile trains {t.epochs} epochs of {n_train:,} "
+            f"people at batch {t.batch_size} ({images / 1e6:.2f} M images, {images / (iterations * batch):.0%} of "
+            f"theirs) with {t.optimizer} at {t.lr:g}{milestones}, {len(study.seeds)} seed(s) per stack count.")
+
+
 def variants_table(study: HourglassStudy) -> pd.DataFrame:
     """T02.1: each variant's size and cost at the study's input size."""
     rows = []

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poselab.data.joints import H36M17
+from poselab.data.joints import H36M17, H36M32_TO_17
 from poselab.data.synthetic.camera import Camera
 from poselab.data.synthetic.config import LiftingSetConfig
 
@@ -35,8 +35,6 @@ THESIS_NAMES = ("R_Hip", "R_Knee", "R_Ankle", "L_Hip", "L_Knee", "L_Ankle", "Tor
                 "L_Shoulder", "L_Elbow", "L_Wrist", "R_Shoulder", "R_Elbow", "R_Wrist")
 # Left/right relabelling of the 16 model joints under a horizontal mirror.
 FLIP16 = np.array([int(np.where(NON_ROOT == H36M17.flip_permutation[j])[0][0]) for j in NON_ROOT])
-# VideoPose3D keeps these 17 of Human3.6M's 32 mocap joints (it drops the static and duplicate ones).
-H36M32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 
 
 @dataclass

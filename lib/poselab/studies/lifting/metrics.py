@@ -138,11 +138,15 @@ def action_separability(features: np.ndarray, actions: np.ndarray, groups: np.nd
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
+    # 5 folds, or one per group where there are fewer groups (a small test set); one group: no held-out fold
+    n_folds = 5 if groups is None else min(5, len(np.unique(groups)))
     if groups is None:
         folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(features, actions)
     else:
-        folds = GroupKFold(5).split(features, actions, groups)
-    acc = cross_val_score(KNeighborsClassifier(k), features, actions, cv=list(folds)).mean()
+        folds = GroupKFold(n_folds).split(features, actions, groups) if n_folds >= 2 else []
+    folds = list(folds)
+    acc = (cross_val_score(KNeighborsClassifier(min(k, len(features) // 2 or 1)), features, actions, cv=folds).mean()
+           if folds else float("nan"))
     _, counts = np.unique(actions, return_counts=True)
     out = {"silhouette": float(silhouette_score(features, actions)), "knn_accuracy": float(acc),
            "chance": float(counts.max() / counts.sum())}

@@ -141,7 +141,14 @@ def compared_models(place: Place, study: PoseIGStudy, hourglass: HourglassStudy,
         run = job.store.name(job.name, job.key())
         (extra if job.label in only_pairs else out)[job.label] = Compared(job.label, family, model.eval(),
                                                                           job.input_size, "notebook 05", run, result)
-    pairs = [(label, integral_label(study, label)) for label in backbones.values()]
+    if study.models is not None:
+        unknown = [m for m in study.models if m not in out]
+        if unknown or study.main not in study.models:
+            raise ValueError(f"models={study.models}: {unknown or study.main} not among the models {list(out)} (the "
+                             f"main model {study.main!r} among them)")
+        out = {label: c for label, c in out.items() if label in study.models}
+    pairs = [(label, integral_label(study, label)) for label in backbones.values()
+             if label in out and integral_label(study, label) in out]
     return Comparison(out, pairs, extra)
 
 

@@ -44,6 +44,7 @@ class PoseIGStudy:
     integral_samples: int | None = 4000  # a fixed random subset of the training set for the fine-tuning (None: all)
     simplebaseline: SimpleBaselineStudy | None = None
     main: str = "hourglass-2"  # the model of the perturbation, randomisation, baseline and speed tests
+    models: tuple[str, ...] | None = None  # the models compared, by label (None: every one the profile trains)
     randomization_steps: int = 6
     randomization_images: int = 5
     inversion_alpha: float = 0.5  # a joint counts as predicted at another within alpha x head size
