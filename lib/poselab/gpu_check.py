@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             key = "HRNet-W32" if r["name"].startswith("HRNet") else r["name"]
             values[key] = r["value"]
-        return "; ".join(f"{r['name']} {r['value']:.0f} img/s" for r in rows)
+        return "; ".join(f"{r['name']} {r['value']:.3g} img/s" for r in rows)
 
     def poseig():
         from poselab.bench import bench_poseig
