@@ -375,3 +375,95 @@ def test_inversions_find_a_joint_predicted_at_its_symmetric_partner():
 def test_study_settings_are_usable():
     study = replace(PoseIGStudy(), steps=3)
     assert study.rule in ig.RULES and study.integral_train.loss == "integral"
+
+
+# ------------------------------------------------------------------------------------------------ fidelity, control
+
+
+class _PerfectHeatmaps(nn.Module):
+    """Outputs the training target of fixed joints (input pixels), whatever the image: a perfect model."""
+
+    def __init__(self, joints_input: torch.Tensor, input_size: int = 32, stride: int = 4):
+        super().__init__()
+        from poselab.heatmaps import gaussian_targets, input_to_heatmap
+        from poselab.studies.poseig.outputs import target_sigma
+
+        side = input_size // stride
+        self.scale = nn.Parameter(torch.ones(()))
+        self.register_buffer("maps", gaussian_targets(input_to_heatmap(joints_input, stride)[None],
+                                                      torch.ones(1, len(joints_input)), (side, side),
+                                                      target_sigma(side)))
+
+    def forward(self, x):
+        return self.maps.expand(len(x), -1, -1, -1) * self.scale + 0 * x.mean()
+
+
+def test_target_sigma_is_the_training_targets_sigma(tiny_sets):
+    from poselab.studies.poseig.outputs import target_sigma
+
+    source = SyntheticSource(ImageSet(tiny_sets["pose2d"], "train"))
+    for size in (32, 64, 256):
+        assert target_sigma(size // 4) == HeatmapDataset(source, size).sigma
+
+
+def test_the_authors_target_scores_one_for_a_heatmap_that_equals_its_training_target():
+    size, input_size = 48, 32
+    matrix = crop_matrix(np.full(2, (size - 1) / 2), size, input_size)
+    gt = torch.tensor([[10.0, 12.0], [30.3, 20.7], [24.0, 40.0]])
+    from poselab.data.transforms import transform_points
+
+    model = _PerfectHeatmaps(torch.as_tensor(transform_points(gt.numpy(), matrix), dtype=torch.float32)).eval()
+    x = torch.rand(1, 3, size, size)
+    authors = Attributor(model, matrix, input_size, size, steps=2, channels_last=False)
+    joint = Attributor(model, matrix, input_size, size, steps=2, channels_last=False, target="joint")
+    assert torch.allclose(authors.targets(gt)(x), torch.ones(1, 3), atol=1e-5)
+    below = joint.targets(gt)(x)
+    assert (below < 0.999).all()  # the soft-argmax is pulled towards the heatmap's centre
+    assert torch.allclose(authors.target_point(gt), authors.coordinates(x)[0], atol=1e-4)
+    with pytest.raises(ValueError, match="target must be one of"):
+        Attributor(model, matrix, input_size, size, target="argmax")
+
+
+def test_the_geometry_control_on_a_hand_made_mask():
+    """An ideal map sharp enough to be one pixel: FI = pixels / dilated-mask pixels inside the mask, 0 far outside."""
+    from poselab.data.joints import MPII16
+    from poselab.studies.poseig.attribute import IDEAL, Samples, geometry_control, ideal_maps
+
+    n_j = MPII16.n_joints
+    mask = torch.zeros(1, 16, 16, dtype=torch.bool)
+    mask[0, 6:8, 6:8] = True  # 2x2; dilated by the 5x5 max-pool: rows and columns 4..9, 36 pixels
+    joints = torch.full((1, n_j, 2), 6.0)
+    joints[0, 1] = torch.tensor([15.0, 0.0])  # outside the dilated mask
+    annotated = np.zeros((1, n_j), bool)
+    annotated[0, :2] = True
+    people = Samples(torch.rand(1, 3, 16, 16), mask, joints, annotated, np.ones(1), np.zeros(1, int), MPII16)
+    assert ideal_maps(people, 0, sigma=0.05)[0].max() == 1
+    f = geometry_control(people, sigma=0.05)
+    assert list(f["model"].unique()) == [IDEAL] and len(f) == 2
+    assert f["fi"].iloc[0] == pytest.approx(256 / 36, rel=1e-5)
+    assert f["fi"].iloc[1] == pytest.approx(0.0, abs=1e-6)
+    assert f["di"].iloc[0] < 1  # all on one pixel: Gini near 1
+
+
+def test_the_authors_li_heatmap_is_their_rounded_cut_off_target_resized():
+    joint = torch.tensor([[100.3, 50.6]])
+    hm = indices.authors_joint_heatmaps(joint, (256, 192))[0]
+    assert hm.shape == (256, 192)
+    y, x = divmod(int(hm.argmax()), 192)
+    centre = (25 * 4 + 1.5, 13 * 4 + 1.5)  # heatmap pixel (25, 13): the rounded 100.3 / 4 and 50.6 / 4
+    assert abs(x - centre[0]) <= 1 and abs(y - centre[1]) <= 1
+    assert hm[:, 140:].abs().max() == 0  # cut off beyond 3 sigma (6 heatmap pixels, 24 source pixels)
+
+
+def test_zero_maps_are_counted_and_left_out():
+    from poselab.studies.poseig.attribute import ModelAttributions, Samples, completeness_table
+
+    n, j = 2, MPII16.n_joints
+    di = np.full((n, j), 20.0)
+    di[1, 3] = np.nan
+    r = ModelAttributions("m", torch.zeros(n, j, 4, 4), np.zeros((n, j, 2)), np.zeros((n, j)), di, di.copy(),
+                          di.copy(), np.ones((n, j)), np.ones((n, j)), 1.0)
+    people = Samples(torch.zeros(n, 3, 4, 4), torch.zeros(n, 4, 4, dtype=torch.bool), torch.zeros(n, j, 2),
+                     np.ones((n, j), bool), np.ones(n), np.arange(n), MPII16)
+    assert completeness_table({"m": r}, people).loc["m", "maps without attribution"] == 1
+    assert r.frame(people)["di"].isna().sum() == 1

@@ -154,3 +154,27 @@ def test_pair_table_and_verdict_test_the_differences_over_the_seeds():
     one, ours, _ = tables.pair_verdict(t057.iloc[:1], "mean LI")
     first = t057["mean LI, difference"].iloc[0]
     assert one == ("supports" if first > 0 else "does not support") and "one pair: no seed spread" in ours
+
+
+def _control(fi_by_group, n=10):
+    return _frame(("ideal map",), n=n, fi_by_group=fi_by_group)
+
+
+def test_the_group_claim_is_judged_relative_to_the_ideal_map():
+    """A model whose FI falls from trunk to leaf only as fast as a perfectly local map's does not use less of the
+    person at the leaves: relative to the control its FI grows, and the verdict follows the control, not the raw
+    means (which stay beside it)."""
+    control = _control({"trunk": 2.0, "branch": 1.6, "leaf": 1.0})
+    frame = pd.concat([_frame(("geometry",), fi_by_group={"trunk": 1.8, "branch": 1.5, "leaf": 1.0}),
+                       _frame(("worse",), fi_by_group={"trunk": 1.8, "branch": 1.2, "leaf": 0.6})])
+    t = tables.group_table(frame, "fi", tables.SEED_FI_BY_GROUP, control)
+    assert not t.loc["geometry", tables.ORDER] and bool(t.loc["geometry", tables.CONTROLLED])
+    assert not t.loc["worse", tables.ORDER] and not t.loc["worse", tables.CONTROLLED]
+    assert t.loc["geometry", "leaf / ideal"] == pytest.approx(1.0, abs=0.01)
+    assert t.loc["geometry", "trunk / ideal"] == pytest.approx(0.9, abs=0.01)
+    assert t.loc["worse", "branch, ideal map"] == pytest.approx(1.6, abs=0.01)
+    ours, outcome = tables._along_the_chain(t[t["source"].str.startswith("ours")], 2)
+    assert outcome == "partly supports" and "1 of 2 models" in ours
+    assert "verdict on the raw means: does not support" in ours
+    raw_ours, raw_outcome = tables._along_the_chain(tables.group_table(frame, "fi"), 2)
+    assert raw_outcome == "does not support" and "ideal" not in raw_ours

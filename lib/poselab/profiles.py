@@ -120,7 +120,7 @@ PROFILES: dict[str, Profile] = {
         skips=SkipStudy(samples=10000),
         latent=LatentStudy(samples=10000, restarts=10),
         # The authors' 50-step blur path; SimpleBaseline-ResNet50 as their main model.
-        poseig=PoseIGStudy(images=200, steps=50, randomization_images=32, integral_from="hourglass-2",
+        poseig=PoseIGStudy(images=200, steps=50, rule="left", randomization_images=32, integral_from="hourglass-2",
                            integral_samples=None, main="simplebaseline",
                            integral_train=TrainConfig(epochs=10, batch_size=32, lr=2.5e-4, optimizer="adam",
                                                       num_workers=8, loss="integral"),

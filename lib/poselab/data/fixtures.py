@@ -4,6 +4,9 @@ real-data code paths on (no real data set can be downloaded on an offline machin
 * ``write_mpii``: MPII Human Pose as HRNet and SimpleBaseline distribute it (``images/*.jpg``, ``annot/train.json`` and
   ``valid.json``, the official ``annot/gt_valid.mat``) and the original annotation file with the training head boxes
   (``RELEASE.annolist(i).annorect(r)``), one synthetic person per image.
+* ``write_coco``: COCO 2017 keypoints (``annotations/person_keypoints_<split>.json``, ``<split>/*.jpg``): one synthetic
+  person per image with her 17 joints, visibility flags and exact mask (as an RLE, every third one as polygons), and,
+  for the loaders' filters, a crowd region and a person without keypoints.
 * ``write_h36m``: Human3.6M as VideoPose3D's ``prepare_data_h36m.py`` writes it (32-joint world poses, 17-joint 2D per
   camera, metadata), converted once to the pickle-free layout.
 
@@ -114,6 +117,68 @@ def write_mpii(root: Path, train: ImageSet, val: ImageSet, n_train: int | None =
     write_release(root / "mpii_human_pose_v1_u12_2" / "mpii_human_pose_v1_u12_1.mat", release)
     mark(root, f"MPII layout: {len(train) if n_train is None else n_train} training and "
                f"{len(val) if n_val is None else n_val} validation people from the synthetic world")
+    return root
+
+
+def mask_polygons(mask: np.ndarray) -> list[list[float]]:
+    """A mask's outline as COCO polygons: one rectangle per run of set pixels in each row, corners at pixel edges
+    (pycocotools rasterises a polygon's inside, so the union is the mask to within its edge pixels)."""
+    polygons = []
+    for y, row in enumerate(np.asarray(mask, bool)):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(int), [0]])))
+        for x0, x1 in zip(edges[::2], edges[1::2], strict=True):
+            x0, x1 = float(x0), float(x1)
+            polygons.append([x0, float(y), x1, float(y), x1, y + 1.0, x0, y + 1.0])
+    return polygons
+
+
+def write_coco(root: Path, iset: ImageSet, split: str = "val2017", n: int | None = None) -> Path:
+    """COCO's keypoint layout under ``root`` from a synthetic image set (its first ``n`` people, one per JPEG): every
+    person with her COCO-17 joints (v = 2 visible, 1 self-occluded, 0 not annotated), box and area from her mask,
+    and the mask as an RLE (every third person as polygons); the first image also holds a crowd region and a person
+    without keypoints, which the loaders leave out.  Marked as a fixture."""
+    from PIL import Image
+    from pycocotools import mask as rle
+
+    from poselab.data.synthetic.render import SELF_OCCLUDED, VISIBLE
+
+    root = Path(root)
+    n = len(iset) if n is None else min(n, len(iset))
+    (root / split).mkdir(parents=True, exist_ok=True)
+    (root / "annotations").mkdir(exist_ok=True)
+    joints, status = iset.joints("coco17")[:n].astype(float), iset.status("coco17")[:n]
+    images, anns = [], []
+    size = iset.image_size
+    for i in range(n):
+        name = f"{i + 1:012d}.jpg"
+        Image.fromarray(np.asarray(iset.images[i])).save(root / split / name, quality=95)
+        images.append({"id": i + 1, "file_name": name, "width": size, "height": size})
+        mask = iset.mask(i)
+        ys, xs = np.nonzero(mask)
+        v = np.where(status[i] == VISIBLE, 2, np.where(status[i] == SELF_OCCLUDED, 1, 0))
+        kp = np.concatenate([np.where(v[:, None] > 0, joints[i], 0.0), v[:, None]], 1)
+        if i % 3 == 2:
+            segmentation = mask_polygons(mask)
+        else:
+            code = rle.encode(np.asfortranarray(mask.astype(np.uint8)))
+            segmentation = {"size": code["size"], "counts": code["counts"].decode()}
+        box = [float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1)]
+        anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": 1, "iscrowd": 0, "area": float(mask.sum()),
+                     "bbox": box, "segmentation": segmentation, "keypoints": kp.round(2).ravel().tolist(),
+                     "num_keypoints": int((v > 0).sum())})
+    corner = [[0.0, 0.0, 8.0, 0.0, 8.0, 8.0, 0.0, 8.0]]
+    anns.append({"id": len(anns) + 1, "image_id": 1, "category_id": 1, "iscrowd": 1, "area": 64.0,
+                 "bbox": [0.0, 0.0, 8.0, 8.0], "segmentation": corner, "keypoints": [0] * 51, "num_keypoints": 0})
+    anns.append({"id": len(anns) + 1, "image_id": 1, "category_id": 1, "iscrowd": 0, "area": 64.0,
+                 "bbox": [0.0, 0.0, 8.0, 8.0], "segmentation": corner, "keypoints": [0] * 51, "num_keypoints": 0})
+    from poselab.data.joints import COCO17
+
+    category = {"id": 1, "name": "person", "supercategory": "person", "keypoints": list(COCO17.names),
+                "skeleton": (COCO17.limb_index + 1).tolist()}
+    (root / "annotations" / f"person_keypoints_{split}.json").write_text(json.dumps(
+        {"info": {"description": "poselab fixture in the COCO layout (synthetic people)"}, "images": images,
+         "annotations": anns, "categories": [category]}))
+    mark(root, f"COCO layout: {n} synthetic people in {split}")
     return root
 
 

@@ -83,8 +83,12 @@ class SimpleBaseline(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """The authors' initialisation of a model trained without ImageNet weights: He-normal backbone
-        convolutions, N(0, 0.001) for the head, BatchNorm (1, 0)."""
+        """The start of a model trained without ImageNet weights.  Backbone: torchvision's ResNet initialisation
+        (He-normal convolutions, ``kaiming_normal_(mode="fan_out", nonlinearity="relu")``; BatchNorm weight 1, bias
+        0).  Head: the authors' (``pose_resnet.py``'s ``init_weights`` for the deconvolution layers and the final
+        convolution: weights N(0, 0.001), bias 0).  The authors start the backbone from ImageNet weights only
+        (Microsoft's code raises without them); the HRNet repository's branch without them draws every convolution
+        from N(0, 0.001).  This file follows neither for the backbone: it starts as torchvision's ResNet does."""
         for m in self.modules():
             if isinstance(m, nn.Conv2d) and m is not self.final_layer:
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

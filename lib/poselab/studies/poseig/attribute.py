@@ -25,6 +25,7 @@ from poselab.studies.poseig.ig import (
 )
 from poselab.studies.poseig.indices import (
     attribution_map,
+    authors_joint_heatmaps,
     cross_localization,
     diffusion_index,
     foreground_index,
@@ -33,7 +34,7 @@ from poselab.studies.poseig.indices import (
 )
 from poselab.studies.poseig.inference import inference_form
 from poselab.studies.poseig.joints import joint_groups
-from poselab.studies.poseig.outputs import JointCoordinates, JointTargets
+from poselab.studies.poseig.outputs import TARGETS, JointCoordinates, JointTargets
 from poselab.studies.poseig.paths import blur_path, blur_settings
 
 
@@ -64,8 +65,12 @@ class Samples:
         return self.images.shape[-1]
 
     def subset(self, k: int) -> Samples:
-        return Samples(self.images[:k], self.masks[:k], self.joints[:k], self.annotated[:k], self.head[:k],
-                       self.indices[:k], self.convention)
+        return self.subset_of(list(range(min(k, len(self)))))
+
+    def subset_of(self, people: list[int]) -> Samples:
+        """The people at positions ``people``."""
+        return Samples(self.images[people], self.masks[people], self.joints[people], self.annotated[people],
+                       self.head[people], self.indices[people], self.convention)
 
 
 def validation_samples(source, n: int, seed: int = 0) -> Samples:
@@ -83,7 +88,9 @@ class Attributor:
     model: a 2D pose network (eval mode); matrix: its data pipeline's source -> input affine; input_size: its
     input side; image_size: the side of the source images; steps and rule: the blur path's points and the Riemann
     rule of its integral; beta: the soft-argmax temperature; factor: the target's exp(-factor * distance);
-    channels_last: run the convolutions in that layout.
+    target: its ground truth, ``"soft-argmax"`` of the training-target heatmap at the joint as the authors (a heatmap
+    that equals its target scores 1) or ``"joint"``, the joint itself; channels_last: run the convolutions in that
+    layout.
 
     ``coordinates`` is the network in its ``inference_form`` with the separable crop, which every batched
     attribution uses; ``reference`` is the network as trained with the ``grid_sample`` crop, which the two
@@ -92,7 +99,9 @@ class Attributor:
 
     def __init__(self, model: torch.nn.Module, matrix: np.ndarray, input_size: int, image_size: int, steps: int = 20,
                  rule: str = "trapezoid", beta: float = 10.0, factor: float = 0.3, channels_last: bool = True,
-                 device: str = "cpu"):
+                 device: str = "cpu", target: str = "soft-argmax"):
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
         for p in model.parameters():
             p.requires_grad_(False)  # only input gradients are needed
         model = model.eval()
@@ -101,6 +110,7 @@ class Attributor:
         self.reference = JointCoordinates(model, matrix, input_size, beta, channels_last, separable=False).to(device)
         self.coordinates = JointCoordinates(inference_form(model), matrix, input_size, beta, channels_last).to(device)
         self.steps, self.rule, self.beta, self.factor, self.channels_last = steps, rule, beta, factor, channels_last
+        self.target = target
         self.device, self.image_size = device, image_size
         self.sigma_max, self.kernel = blur_settings(image_size)
         self.unit = image_size / 64  # the authors' heatmap pixel, relative to the image
@@ -108,11 +118,15 @@ class Attributor:
     def settings(self) -> dict:
         """The path and target settings, to build another attributor the same way."""
         return {"steps": self.steps, "rule": self.rule, "beta": self.beta, "factor": self.factor,
-                "channels_last": self.channels_last}
+                "channels_last": self.channels_last, "target": self.target}
+
+    def target_point(self, gt: torch.Tensor) -> torch.Tensor:
+        """The ground truth the targets compare the prediction with, (J, 2) source pixels (see ``target``)."""
+        return self.coordinates.ideal(gt).to(self.device) if self.target == "soft-argmax" else gt.to(self.device)
 
     def targets(self, gt: torch.Tensor, reference: bool = False) -> JointTargets:
         coordinates = self.reference if reference else self.coordinates
-        return JointTargets(coordinates, gt.to(self.device), self.unit, self.factor)
+        return JointTargets(coordinates, self.target_point(gt), self.unit, self.factor)
 
     def path(self, image: torch.Tensor) -> torch.Tensor:
         return blur_path(image.to(self.device), self.steps, self.sigma_max, self.kernel)
@@ -157,15 +171,56 @@ class ModelAttributions:
 
     def frame(self, samples: Samples) -> pd.DataFrame:
         """Long table, one row per annotated (person, joint): model, sample, joint, group, epe, di, fi, li."""
-        js = samples.convention
-        n, j = self.epe.shape
-        groups = joint_groups(js)
-        df = pd.DataFrame({
-            "model": self.label, "sample": np.repeat(np.arange(n), j), "joint": np.tile(js.labels, n),
-            "group": np.tile(groups, n), "epe": self.epe.ravel(), "di": self.di.ravel(), "fi": self.fi.ravel(),
-            "li": self.li.ravel(),
-        })
-        return df[samples.annotated.ravel()].reset_index(drop=True)
+        return long_frame(self.label, samples, epe=self.epe, di=self.di, fi=self.fi, li=self.li)
+
+
+def long_frame(label: str, samples: Samples, **values: np.ndarray) -> pd.DataFrame:
+    """One row per annotated (person, joint) of ``samples``: model, sample, joint, group and each (N, J) array."""
+    js = samples.convention
+    n, j = samples.annotated.shape
+    df = pd.DataFrame({"model": label, "sample": np.repeat(np.arange(n), j), "joint": np.tile(js.labels, n),
+                       "group": np.tile(joint_groups(js), n), **{k: np.asarray(v).ravel() for k, v in values.items()}})
+    return df[samples.annotated.ravel()].reset_index(drop=True)
+
+
+IDEAL = "ideal map"
+
+
+def ideal_maps(samples: Samples, person: int, sigma: float | None = None) -> torch.Tensor:
+    """The geometry control's maps of one person, (J, H, W): each joint's Gaussian at its ground truth (peak 1; sigma
+    in source pixels, default the LI's ``li_sigma``): a perfectly local map, which no network beats at looking only
+    at the joint."""
+    sigma = li_sigma(samples.size) if sigma is None else sigma
+    return joint_heatmaps(samples.joints[person], tuple(samples.images.shape[-2:]), sigma)
+
+
+def geometry_control(samples: Samples, sigma: float | None = None) -> pd.DataFrame:
+    """DI, FI and LI of the ideal maps (``ideal_maps``) of every annotated joint of every person, as a
+    ``long_frame`` with model ``IDEAL``.  What FI and LI take from the people's geometry alone: a joint at the thin
+    end of a limb has less of its person's mask around it than one on the torso, so even a perfectly local map has a
+    lower FI there."""
+    per_person = [indices_of(ideal_maps(samples, i, sigma)[None], samples.subset_of([i]), li_sigma(samples.size))
+                  for i in range(len(samples))]
+    di, fi, li = (np.concatenate(parts) for parts in zip(*per_person, strict=True))
+    return long_frame(IDEAL, samples, di=di, fi=fi, li=li)
+
+
+def li_heatmap_effect(results: dict[str, ModelAttributions], samples: Samples) -> pd.DataFrame:
+    """Mean LI per model (and of the ideal maps) with our heatmap (an exact Gaussian at the joint, ``li_sigma``) and
+    with the authors' (``authors_joint_heatmaps``: their training target resized to the image), over the annotated
+    joints, and the relative difference."""
+    size = tuple(samples.images.shape[-2:])
+    ours = joint_heatmaps(samples.joints, size, li_sigma(samples.size))
+    theirs = authors_joint_heatmaps(samples.joints, size)
+    maps = {label: r.maps for label, r in results.items()}
+    maps[IDEAL] = torch.stack([ideal_maps(samples, i) for i in range(len(samples))])
+    rows = {}
+    for label, m in maps.items():
+        a = localization_index(m, ours).numpy()[samples.annotated]
+        b = localization_index(m, theirs).numpy()[samples.annotated]
+        rows[label] = {"LI, exact Gaussian (ours)": np.nanmean(a), "LI, the authors' heatmap": np.nanmean(b),
+                       "relative difference (%)": 100 * (np.nanmean(b) / np.nanmean(a) - 1)}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
 def indices_of(maps: torch.Tensor, samples: Samples, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -280,7 +335,9 @@ def best_speedups(table: pd.DataFrame) -> tuple[float, float]:
 def completeness_table(results: dict[str, ModelAttributions], samples: Samples) -> pd.DataFrame:
     """How far each model's attributions are from summing to the change of the target along the path:
     the median relative gap |sum A - (f(x) - f(baseline))| / |f(x) - f(baseline)| over the annotated (person,
-    joint) cases whose target changed by more than 1e-3, and the median change itself."""
+    joint) cases whose target changed by more than 1e-3, and the median change itself; and the annotated cases whose
+    map is zero everywhere ("maps without attribution": they have no indices and are left out of every mean, where
+    the authors' code counts them as DI 100, FI 0 and LI 0)."""
     rows = {}
     for label, r in results.items():
         change, total = r.target_change[samples.annotated], r.attribution_sum[samples.annotated]
@@ -289,5 +346,7 @@ def completeness_table(results: dict[str, ModelAttributions], samples: Samples) 
         rows[label] = {"median relative gap": float(np.median(gap)) if moved.any() else np.nan,
                        "90th percentile": float(np.percentile(gap, 90)) if moved.any() else np.nan,
                        "median |f(x) - f(baseline)|": float(np.median(np.abs(change))),
-                       "cases": int(moved.sum()), "attribution seconds": r.seconds}
+                       "cases": int(moved.sum()),
+                       "maps without attribution": int(np.isnan(r.di[samples.annotated]).sum()),
+                       "attribution seconds": r.seconds}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")

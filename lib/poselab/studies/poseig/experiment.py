@@ -172,7 +172,7 @@ def attributor(model: torch.nn.Module, input_size: int, image_size: int, study: 
     (``image_size``) to the model's input as its data pipeline does."""
     matrix = crop_matrix(np.full(2, (image_size - 1) / 2), image_size, input_size)
     return Attributor(model, matrix, input_size, image_size, study.steps, study.rule, study.beta, study.factor,
-                      study.channels_last, device)
+                      study.channels_last, device, study.target)
 
 
 def attributors(models: dict[str, Compared], samples: Samples, study: PoseIGStudy,

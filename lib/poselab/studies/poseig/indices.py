@@ -73,6 +73,25 @@ def joint_heatmaps(joints: torch.Tensor, size: tuple[int, int], sigma: float) ->
     return torch.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
 
 
+def authors_joint_heatmaps(joints: torch.Tensor, size: tuple[int, int], stride: int = 4) -> torch.Tensor:
+    """The LI heatmaps of the authors' code, (..., H, W) for joints (..., 2) in source pixels: the training target at
+    1/``stride`` of the image (a Gaussian of 2 pixels per 64 heatmap rows, centred on the joint's *rounded* heatmap
+    pixel and cut off beyond 3 sigma, as HRNet's ``generate_target``) resized bilinearly to the image."""
+    h, w = size[0] // stride, size[1] // stride
+    sigma = 2.0 * h / 64
+    centre = torch.floor(joints.float() / stride + 0.5)
+    ys = torch.arange(h, dtype=torch.float32, device=joints.device).view(h, 1)
+    xs = torch.arange(w, dtype=torch.float32, device=joints.device).view(1, w)
+    dx = xs - centre[..., 0, None, None]
+    dy = ys - centre[..., 1, None, None]
+    g = torch.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
+    reach = int(3 * sigma)
+    g = g * ((dx.abs() <= reach) & (dy.abs() <= reach))
+    flat = g.reshape(-1, 1, h, w)
+    up = F.interpolate(flat, size=tuple(size), mode="bilinear", align_corners=False)
+    return up.reshape(*g.shape[:-2], *size)
+
+
 def localization_index(maps: torch.Tensor, heatmaps: torch.Tensor) -> torch.Tensor:
     """LI of maps (..., H, W) with ground-truth joint heatmaps of the same shape -> (...)."""
     return _index(maps, heatmaps)

@@ -8,8 +8,11 @@ image (the one with the person mask and the ground truth) and crops it as its da
 so all models are attributed on the same pixels, whatever their input size.
 
 The target of joint j is ``exp(-factor * ||pred_j - gt_j|| / unit)`` (factor 0.3 as the authors), a
-likelihood in (0, 1] that is 1 for a perfect prediction.  The authors measure the distance in heatmap
-pixels of 256x192 crops (1/64 of the crop height); ``unit`` = image size / 64 keeps that scale here.
+likelihood in (0, 1].  The authors measure the distance in heatmap pixels of 256x192 crops (1/64 of the crop
+height); ``unit`` = image size / 64 keeps that scale here.  Their ``gt_j`` is the soft-argmax of the ground-truth
+heatmap (the training target), not the joint itself, so a heatmap model that outputs its training target exactly
+scores 1 (``JointCoordinates.ideal``); with the joint itself, the soft-argmax's pull towards the centre of the
+heatmap caps even a perfect heatmap below 1.
 """
 
 from __future__ import annotations
@@ -21,6 +24,14 @@ from torch import nn
 from poselab.data.transforms import transform_points, warp
 from poselab.evaluation.predict import stack_output
 from poselab.heatmaps import gaussian_targets, heatmap_to_input, input_to_heatmap, soft_argmax
+
+TARGETS = ("soft-argmax", "joint")  # the target's ground truth: the authors' (default), or the joint itself
+
+
+def target_sigma(heatmap_side: int) -> float:
+    """The Gaussian of the training targets, in heatmap pixels: ``HeatmapDataset``'s default (2 pixels of a
+    64-pixel heatmap, at least 1)."""
+    return max(1.0, 2.0 * heatmap_side / 64)
 
 
 def separable_resampling(matrix: np.ndarray, height: int, width: int,
@@ -64,6 +75,7 @@ class JointCoordinates(nn.Module):
         self.matrix = np.asarray(matrix, float)
         self.separable = separable
         self._resampling: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor] | None] = {}
+        self._heatmap_shape: tuple[int, int] | None = None
         inv = np.linalg.inv(self.matrix)
         self.register_buffer("back", torch.tensor(inv[:2, :2].T, dtype=torch.float32), persistent=False)
         self.register_buffer("shift", torch.tensor(inv[:2, 2], dtype=torch.float32), persistent=False)
@@ -99,8 +111,38 @@ class JointCoordinates(nn.Module):
             return out
         return heatmap_to_input(soft_argmax(out, self.beta), self.input_size // out.shape[-1])
 
+    def to_source(self, coords: torch.Tensor) -> torch.Tensor:
+        """Network-input pixels (..., 2) -> source pixels."""
+        return coords @ self.back.to(coords.dtype) + self.shift.to(coords.dtype)
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.input_coordinates(images) @ self.back.to(images.dtype) + self.shift.to(images.dtype)
+        return self.to_source(self.input_coordinates(images))
+
+    def heatmap_shape(self) -> tuple[int, int]:
+        """(H, W) of the network's heatmaps (one forward pass of a blank input, then cached)."""
+        if self._heatmap_shape is None:
+            x = torch.zeros(1, 3, self.input_size, self.input_size, device=self.back.device)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.no_grad():
+                self._heatmap_shape = tuple(stack_output(self.model, self.model(x)).shape[-2:])
+        return self._heatmap_shape
+
+    def ideal(self, gt: torch.Tensor) -> torch.Tensor:
+        """The authors' ground truth of the target: for joints ``gt`` (J, 2) in source pixels, the soft-argmax
+        (temperature ``beta``) of the training-target heatmaps at them (``gaussian_targets`` with ``target_sigma``),
+        in source pixels (J, 2): what this network outputs when its heatmaps equal its training targets.  A
+        coordinate model (integral regression) has no heatmap target: its ground truth is the joint, as in the
+        authors' ``regression_back_func``."""
+        gt = torch.as_tensor(gt, dtype=torch.float32)
+        if self.coordinate_model:
+            return gt
+        h, w = self.heatmap_shape()
+        stride = self.input_size // w
+        points = torch.as_tensor(transform_points(gt.cpu().numpy(), self.matrix), dtype=torch.float32)
+        maps = gaussian_targets(input_to_heatmap(points, stride)[None], torch.ones(1, len(points)), (h, w),
+                                target_sigma(w))
+        return self.to_source(heatmap_to_input(soft_argmax(maps, self.beta), stride))[0].to(gt.device)
 
 
 class JointTargets(nn.Module):

@@ -105,7 +105,8 @@ def output_space_comparison(attributor: Attributor, image: torch.Tensor, mask: t
     factor) and in the heatmap output space (exp(-0.3 ||H - G||)), with DI, FI and LI of each."""
     image, gt = image.to(attributor.device), gt.to(attributor.device)
     path = attributor.path(image)
-    targets = {f"coordinates, {k:g}": JointTargets(attributor.coordinates, gt, attributor.unit, k) for k in factors}
+    point = attributor.target_point(gt)
+    targets = {f"coordinates, {k:g}": JointTargets(attributor.coordinates, point, attributor.unit, k) for k in factors}
     if not attributor.coordinates.coordinate_model:
         targets[f"heatmaps, {attributor.factor:g}"] = HeatmapTargets(attributor.coordinates, gt, heatmap_sigma,
                                                                           attributor.factor)

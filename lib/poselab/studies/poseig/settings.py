@@ -37,6 +37,8 @@ class PoseIGStudy:
     rule: str = "trapezoid"  # the Riemann rule of the path integral ("trapezoid", or "left" as the authors)
     beta: float = 10.0  # soft-argmax temperature of the common output space (the authors: 10)
     factor: float = 0.3  # target exp(-factor * distance / (image size / 64)) (the authors: 0.3)
+    target: str = "soft-argmax"  # the distance's ground truth: the soft-argmax of the training target (the authors'),
+    # or "joint" (the joint itself)
     hrnet_seed: int = 0  # which of notebook 06's seeds is attributed
     integral_from: str = "hourglass-1"  # the notebook-02 run whose weights start the integral model
     integral_train: TrainConfig = field(default_factory=lambda: TrainConfig(

@@ -72,16 +72,36 @@ def randomization_table(counts: list[int], n_layers: int, di: list[float], fi: l
     return pd.DataFrame(rows).set_index("layers randomised")
 
 
-def group_table(frame: pd.DataFrame, metric: str = "fi", seed: dict | None = None) -> pd.DataFrame:
+ORDER = "trunk < branch < leaf"
+CONTROLLED = "trunk < branch < leaf, relative to the ideal map"
+
+
+def _increasing(t: pd.DataFrame, columns: list[str]) -> pd.Series:
+    a, b, c = (t[col] for col in columns)
+    return (a < b) & (b < c)
+
+
+def group_table(frame: pd.DataFrame, metric: str = "fi", seed: dict | None = None,
+                control: pd.DataFrame | None = None) -> pd.DataFrame:
     """T05.3: mean of an index per model (rows) and joint group (columns), with whether trunk < branch < leaf;
-    the source's numbers (Table C, COCO) below ours when ``seed`` is given."""
+    the source's numbers (Table C, COCO) below ours when ``seed`` is given.
+
+    control: the geometry control (``attribute.geometry_control``, the ideal maps on the same people): its means per
+    group, each model's ratio to them (``<group> / ideal``), and whether the ratios grow from trunk to leaf."""
     t = frame.pivot_table(index="model", columns="group", values=metric, aggfunc="mean", sort=False)
     t = t[list(GROUP_ORDER)]
-    t["trunk < branch < leaf"] = (t["trunk"] < t["branch"]) & (t["branch"] < t["leaf"])
+    t[ORDER] = _increasing(t, list(GROUP_ORDER))
+    if control is not None:
+        ideal = control.groupby("group")[metric].mean()
+        for g in GROUP_ORDER:
+            t[f"{g}, ideal map"] = ideal[g]
+        for g in GROUP_ORDER:
+            t[f"{g} / ideal"] = t[g] / ideal[g]
+        t[CONTROLLED] = _increasing(t, [f"{g} / ideal" for g in GROUP_ORDER])
     t.insert(0, "source", "ours (synthetic)")
     if seed:
         theirs = pd.DataFrame(seed, index=list(GROUP_ORDER)).T
-        theirs["trunk < branch < leaf"] = (theirs["trunk"] < theirs["branch"]) & (theirs["branch"] < theirs["leaf"])
+        theirs[ORDER] = _increasing(theirs, list(GROUP_ORDER))
         theirs.insert(0, "source", "He et al. 2023 (COCO-17 joints, their models)")
         t = pd.concat([t, theirs.rename(index=lambda m: f"{m} (seed)")])
     t.index.name = "model"
@@ -179,26 +199,40 @@ def error_correlations(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _along_the_chain(groups: pd.DataFrame, digits: int) -> tuple[str, str]:
-    """(ours, verdict) of "the index grows from trunk to branch to leaf for every model" on a ``group_table``."""
-    n = int(groups["trunk < branch < leaf"].sum())
-    means = (f"{m}: {r['trunk']:.{digits}f} / {r['branch']:.{digits}f} / {r['leaf']:.{digits}f}"
-             for m, r in groups.iterrows())
-    ours = f"{n} of {len(groups)} models; " + "; ".join(means)
-    return ours, verdict(n == len(groups), n > 0)
+    """(ours, verdict) of "the index grows from trunk to branch to leaf for every model" on a ``group_table``: judged
+    on each model's index relative to the ideal map's (the geometry control) where the table has it, with the raw
+    means and their verdict beside it."""
+
+    def chain(column: str, suffix: str, fmt: str) -> tuple[int, str]:
+        n = int(groups[column].sum())
+        means = "; ".join(f"{m}: " + " / ".join(f"{r[g + suffix]:{fmt}}" for g in GROUP_ORDER)
+                          for m, r in groups.iterrows())
+        return n, f"{n} of {len(groups)} models ({means})"
+
+    raw_n, raw = chain(ORDER, "", f".{digits}f")
+    raw_verdict = verdict(raw_n == len(groups), raw_n > 0)
+    if CONTROLLED not in groups:
+        return raw, raw_verdict
+    n, controlled = chain(CONTROLLED, " / ideal", ".3f")
+    ideal = " / ".join(f"{groups[f'{g}, ideal map'].iloc[0]:.{digits}f}" for g in GROUP_ORDER)
+    return (f"relative to the ideal map (trunk / branch / leaf {ideal}): {controlled}. Raw means: {raw}, verdict "
+            f"on the raw means: {raw_verdict}", verdict(n == len(groups), n > 0))
 
 
 def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: pd.DataFrame,
              frame: pd.DataFrame, families: dict[str, str], baselines: pd.DataFrame | None = None,
-             t057: pd.DataFrame | None = None, alpha: float = 0.05) -> list[Finding]:
+             t057: pd.DataFrame | None = None, alpha: float = 0.05,
+             control: pd.DataFrame | None = None) -> list[Finding]:
     """One finding per claim of He et al. 2023: the claim, their number, ours, and whether ours supports it.
 
     t051 perturbation_table; t052 randomization_table; t053 group_table of FI; t054 easy_hard_table; frame the
     long per-(model, person, joint) table; families model -> family; baselines: F05.1's table
     (``sanity.baseline_comparison``: FI per person paint and method; here pivoted to rows
     "black", "white") and method (columns "white baseline", "black baseline", "blur path", ...); t057 pair_table:
-    the controlled heatmap / integral-regression pairs, one per training seed.  The heatmap-vs-regression claims
-    are judged on these pairs by a paired t-test over the seeds (``pair_verdict``), with the family means of
-    T05.4 beside them.
+    the controlled heatmap / integral-regression pairs, one per training seed; control: the geometry control
+    (``attribute.geometry_control``), on which the trunk / branch / leaf claims are judged when T05.3 has it.  The
+    heatmap-vs-regression claims are judged on these pairs by a paired t-test over the seeds (``pair_verdict``), with
+    the family means of T05.4 beside them.
     """
     pairs = t057 is not None and len(t057) > 0
     correlations = error_correlations(frame)
@@ -229,17 +263,22 @@ def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: p
                  "ours": f"{trained['FI']:.3f} (trained) → {last['FI']:.3f} (all layers); Spearman {rho_fi:+.2f}",
                  "verdict": verdict(bool((t052["FI"].iloc[1:] < trained["FI"]).all()), last["FI"] < trained["FI"]),
                  "test": "FI of every randomised stage below the trained model's; partly if only the last one's is"})
-    ours, fi_verdict = _along_the_chain(t053[t053["source"].str.startswith("ours")], 2)
+    ours_rows = t053[t053["source"].str.startswith("ours")]
+    relative = CONTROLLED in t053 and control is not None
+    judged = ("each model's mean {} relative to the ideal map's (the geometry control) trunk < branch < leaf for every "
+              "model; partly if for some (the raw means' verdict beside it)" if relative else
+              "mean {} trunk < branch < leaf for every model; partly if for some")
+    ours, fi_verdict = _along_the_chain(ours_rows, 2)
     rows.append({"source": "suppl. B.2, Table C",
                  "claim": "FI grows from trunk to branch to leaf joints, for every model (T05.3)",
                  "published": "every one of 6 models (COCO)", "ours": ours, "verdict": fi_verdict,
-                 "test": "mean FI trunk < branch < leaf for every model; partly if for some"})
-    ours, li_verdict = _along_the_chain(group_table(frame, "li"), 1)
+                 "test": judged.format("FI")})
+    ours, li_verdict = _along_the_chain(group_table(frame, "li", control=control if relative else None), 1)
     rows.append({"source": "suppl. B.2",
                  "claim": "LI grows from trunk to leaf joints: the model uses more local evidence down the chain "
                           "(B.2; the caption of the source's Fig. F says the opposite)",
                  "published": "text of B.2 (COCO)", "ours": ours, "verdict": li_verdict,
-                 "test": "mean LI trunk < branch < leaf for every model; partly if for some"})
+                 "test": judged.format("LI")})
     di_up = int((t054["DI hard - easy"] > 0).sum())
     fi_down = int((t054["FI hard - easy"] < 0).sum())
     rows.append({"source": "suppl. C.1, Table D",
@@ -309,8 +348,11 @@ def headline_numbers(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame,
          f"{main}; seed: 13.6 -> 21.1"),
         ("FI, trained -> all layers randomised", f"{trained['FI']:.2f} -> {last['FI']:.2f}", "",
          f"{main}; seed: 1.38 -> 0.88"),
-        ("models with FI trunk < branch < leaf", f"{int(ours['trunk < branch < leaf'].sum())} of {len(ours)}", "",
-         "seed: 6 of 6"),
+        ("models with FI trunk < branch < leaf", f"{int(ours[ORDER].sum())} of {len(ours)}", "",
+         "raw means; seed: 6 of 6"),
+        *([("models with FI trunk < branch < leaf, relative to the ideal map", f"{int(ours[CONTROLLED].sum())} of "
+            f"{len(ours)}", "", "each group's FI over a perfectly local map's on the same people")]
+          if CONTROLLED in ours else []),
         ("batched attribution, speed-up over the authors' loop", over_authors, "x",
          f"{t056.attrs.get('joints', '')} joints, {t056.attrs.get('steps', '')} steps, {t056.attrs.get('device', '')}; "
          "their code as published"),
