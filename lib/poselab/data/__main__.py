@@ -10,6 +10,7 @@ import sys
 
 from poselab import paths
 from poselab.data.manifest import PINNABLE, ManifestError, fetch, load_manifest, status_table
+from poselab.data.pretrained import check_checkpoint, load_checkpoints
 from poselab.profiles import get_profile
 
 HINTS = {"not generated": "`python -m poselab.data --profile {profile}` generates it",
@@ -89,7 +90,13 @@ def _main(ap: argparse.ArgumentParser, a: argparse.Namespace) -> int:
     rows = status_table(data_dir, profile.name)
     print(f"data sets under {data_dir} (profile {profile.name}):")
     _print(rows, profile.name)
-    corrupt = [ds.name for ds, st in rows if st.state == "corrupt"]
+    checkpoints = [(ck, *check_checkpoint(ck, data_dir)) for ck in load_checkpoints().values()]
+    print(f"official checkpoints under {data_dir} (optional; a study uses one when its file is present):")
+    width = max((len(ck.name) for ck, _, _ in checkpoints), default=0)
+    for ck, state, detail in checkpoints:
+        print(f"  {ck.name:<{width}}  {state:<13} {ck.file}: {detail}")
+    corrupt = [ds.name for ds, st in rows if st.state == "corrupt"] + [ck.name for ck, s, _ in checkpoints
+                                                                       if s == "corrupt"]
     if corrupt:
         print(f"error: corrupt data set(s): {', '.join(corrupt)}; delete and fetch them again", file=sys.stderr)
         return 1
