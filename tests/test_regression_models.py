@@ -63,3 +63,15 @@ def test_an_integral_model_trains_on_coordinates_and_predicts_them(tiny_sets, tm
     assert np.isnan(predict(model, data).confidence).all()  # no heatmap peak to report
     with pytest.raises(ValueError, match="outputs coordinates"):
         train(model, data, TrainConfig(epochs=1, loss="heatmap"), tmp_path / "x", progress=False)
+
+
+def test_sun_et_al_plain_softmax_is_a_fixed_temperature_of_one():
+    backbone = {"arch": "hourglass", "n_stacks": 1, "width": 8, "n_joints": 16, "depth": 1, "stem": [4, 8]}
+    torch.manual_seed(0)
+    plain = build_model({"arch": "integral", "backbone": backbone, "beta": 1.0, "learn_beta": False}).eval()
+    assert "log_beta" not in dict(plain.named_parameters()) and "log_beta" in plain.state_dict()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        maps = plain.backbone(x)[:, 0]  # (B, stacks, J, h, w): the one stack
+        expected = heatmap_to_input(soft_argmax(maps, beta=1.0), 4)
+        assert torch.allclose(plain(x)[:, 0], expected, atol=1e-5)

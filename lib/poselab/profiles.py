@@ -61,6 +61,7 @@ PROFILES: dict[str, Profile] = {
         skips=SkipStudy(samples=96),
         latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2),
         poseig=PoseIGStudy(images=4, steps=4, randomization_steps=5, randomization_images=2, integral_samples=None,
+                           coco_images=2, coco_size=(128, 96), coco_ap_images=None,  # the checkpoints at half size
                            integral_train=TrainConfig(epochs=1, batch_size=16, lr=2.5e-4, optimizer="adam", bf16=False,
                                                       loss="integral"),
                            simplebaseline=SimpleBaselineStudy(input_size=32, layers=(1, 1, 1, 1), width=8,
@@ -151,6 +152,7 @@ CAPS = {
     "poseig.images": 1, "poseig.steps": 2, "poseig.randomization_steps": 2, "poseig.randomization_images": 1,
     "poseig.models": ("hourglass-2", "integral (hourglass-2)", "simplebaseline"),
     "poseig.integral_samples": 16,
+    "poseig.coco_images": 1, "poseig.coco_ap_images": 4,  # COCO people attributed and scored (256x192 crops kept)
     "poseig.integral_train": {"epochs": 1, "batch_size": 2, "num_workers": 1, "max_steps": 2},
     "poseig.simplebaseline.train": {"epochs": 1, "batch_size": 2, "num_workers": 1, "max_steps": 2},
     "hrnet.train": {"epochs": 1, "batch_size": 2, "num_workers": 1, "max_steps": 2},

@@ -46,9 +46,14 @@ class Checkpoint:
     def path(self, data_dir: Path) -> Path:
         return Path(data_dir) / self.file
 
-    def label(self) -> str:
-        """How the report names a model loaded from it: what it is and where it came from."""
-        return f"{self.title} (official checkpoint)"
+    def label(self, data_dir: Path) -> str:
+        """How the report names a model loaded from it: what it is and where it came from (a file that
+        ``poselab.models.pretrained.write_fixture`` wrote says so)."""
+        from poselab.data.fixtures import is_fixture
+
+        kind = "fixture: random weights in the official layout" if is_fixture(self.path(data_dir).parent) else \
+            "official checkpoint"
+        return f"{self.title} ({kind})"
 
 
 def _parse(name: str, raw: dict) -> Checkpoint:

@@ -5,9 +5,13 @@ and the joint is its expected location (the "integral", a soft-argmax).  Trained
 coordinates with an L1 loss (``poselab.training.loop``, ``TrainConfig(loss="integral")``), the heatmaps
 become *implicit*: nothing asks them to look like Gaussians, only their expectation is supervised.
 
-The softmax temperature ``beta`` is a learned parameter per joint, initialised to the value the
-PoseIG common output space uses (10), so a backbone taken from a trained heatmap network starts
-out predicting exactly that network's soft-argmax coordinates.
+Sun et al. take a plain softmax of the heatmaps (``beta=1``, not learned).  Here the temperature is by
+default a learned parameter per joint, initialised to the value the PoseIG common output space uses (10),
+so a backbone taken from a trained heatmap network starts out predicting exactly that network's soft-argmax
+coordinates; ``IntegralRegression(spec, beta=1.0, learn_beta=False)`` is Sun et al.'s softmax (notebook 05
+measures what the choice does).  Coordinates follow poselab's pixel-centre convention, as every heatmap model
+here: heatmap pixel k is input pixel stride * k + (stride - 1) / 2 (Sun et al. write stride * k with their
+targets in the same convention; with ours it would put every prediction (stride - 1) / 2 pixels off).
 """
 
 from __future__ import annotations
@@ -25,18 +29,23 @@ class IntegralRegression(nn.Module):
     backbone (intermediate supervision carries over); a backbone with one output gives S = 1.
 
     backbone: the spec of a heatmap network (``poselab.models.build_model``), e.g. a 1-stack hourglass.
-    beta: initial softmax temperature, learned per joint (stored as its logarithm).
+    beta: softmax temperature (initial value when learned), per joint, stored as its logarithm.
+    learn_beta: learn it (default), or keep it fixed (``beta=1.0, learn_beta=False``: Sun et al.'s plain softmax).
     """
 
     outputs = "coordinates"  # what ``forward`` returns; heatmap networks return heatmaps
 
-    def __init__(self, backbone: dict, beta: float = 10.0):
+    def __init__(self, backbone: dict, beta: float = 10.0, learn_beta: bool = True):
         super().__init__()
         from poselab.models import build_model
 
         self.backbone = build_model(backbone)
         self.n_joints = backbone["n_joints"]
-        self.log_beta = nn.Parameter(torch.full((self.n_joints,), math.log(beta)))
+        log_beta = torch.full((self.n_joints,), math.log(beta))
+        if learn_beta:
+            self.log_beta = nn.Parameter(log_beta)
+        else:
+            self.register_buffer("log_beta", log_beta)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         maps = self.backbone(images)

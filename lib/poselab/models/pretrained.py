@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic, strip_prefixes
+from poselab.data.fixtures import mark
 from poselab.data.pretrained import Checkpoint
 from poselab.models import build_model
 from poselab.models.hourglass import load_reference_state_dict
@@ -68,6 +69,7 @@ def write_fixture(ck: Checkpoint, data_dir: Path, seed: int = 0) -> Path:
             nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
     path = ck.path(data_dir)
     save_atomic(official_layout(model, ck.layout), path)
+    mark(path.parent, "checkpoints in the official layouts with random weights (poselab.models.pretrained)")
     return path
 
 

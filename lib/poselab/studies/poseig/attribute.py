@@ -62,7 +62,8 @@ class Samples:
 
     @property
     def size(self) -> int:
-        return self.images.shape[-1]
+        """The images' height (their side when square): what the path, the target's unit and the LI scale with."""
+        return self.images.shape[-2]
 
     def subset(self, k: int) -> Samples:
         return self.subset_of(list(range(min(k, len(self)))))
@@ -86,18 +87,20 @@ class Attributor:
     """PoseIG for one model: the blur path of an image, every joint's target and their attributions.
 
     model: a 2D pose network (eval mode); matrix: its data pipeline's source -> input affine; input_size: its
-    input side; image_size: the side of the source images; steps and rule: the blur path's points and the Riemann
-    rule of its integral; beta: the soft-argmax temperature; factor: the target's exp(-factor * distance);
-    target: its ground truth, ``"soft-argmax"`` of the training-target heatmap at the joint as the authors (a heatmap
-    that equals its target scores 1) or ``"joint"``, the joint itself; channels_last: run the convolutions in that
-    layout.
+    input side or (height, width); image_size: the side of the source images, or their (height, width) (the blur,
+    the target's distance unit and the LI scale with the height, as the authors' 256x192 crops); steps and rule: the
+    blur path's points and the Riemann rule of its integral; beta: the soft-argmax temperature; factor: the target's
+    exp(-factor * distance); target: its ground truth, ``"soft-argmax"`` of the training-target heatmap at the joint
+    as the authors (a heatmap that equals its target scores 1) or ``"joint"``, the joint itself; channels_last: run
+    the convolutions in that layout.
 
     ``coordinates`` is the network in its ``inference_form`` with the separable crop, which every batched
     attribution uses; ``reference`` is the network as trained with the ``grid_sample`` crop, which the two
     loops of the speed comparison run (the authors' code has neither change).  Both compute the same function.
     """
 
-    def __init__(self, model: torch.nn.Module, matrix: np.ndarray, input_size: int, image_size: int, steps: int = 20,
+    def __init__(self, model: torch.nn.Module, matrix: np.ndarray, input_size: int | tuple[int, int],
+                 image_size: int | tuple[int, int], steps: int = 20,
                  rule: str = "trapezoid", beta: float = 10.0, factor: float = 0.3, channels_last: bool = True,
                  device: str = "cpu", target: str = "soft-argmax"):
         if target not in TARGETS:
@@ -112,8 +115,9 @@ class Attributor:
         self.steps, self.rule, self.beta, self.factor, self.channels_last = steps, rule, beta, factor, channels_last
         self.target = target
         self.device, self.image_size = device, image_size
-        self.sigma_max, self.kernel = blur_settings(image_size)
-        self.unit = image_size / 64  # the authors' heatmap pixel, relative to the image
+        height = image_size if isinstance(image_size, int) else image_size[0]
+        self.sigma_max, self.kernel = blur_settings(height)
+        self.unit = height / 64  # the authors' heatmap pixel, relative to the image
 
     def settings(self) -> dict:
         """The path and target settings, to build another attributor the same way."""
@@ -249,7 +253,7 @@ def inversion_inputs(results: dict[str, ModelAttributions], samples: Samples) ->
 
 def li_sigma(image_size: int) -> float:
     """Ground-truth Gaussian of the LI in source pixels: the authors' sigma of 2 heatmap pixels at 1/4 of a
-    256-pixel crop is 1/32 of the crop; the same fraction of our image."""
+    256-pixel crop is 1/32 of the crop; the same fraction of our image (of its height)."""
     return image_size / 32
 
 

@@ -45,7 +45,7 @@ class Compared:
     label: str
     family: str
     model: torch.nn.Module
-    input_size: int
+    input_size: int | tuple[int, int]
     origin: str
     run: str = ""
     result: TrainResult | None = None
@@ -81,7 +81,11 @@ def training_jobs(place: Place, study: PoseIGStudy, hourglass: HourglassStudy) -
     data = data_choice(place, hg.use_real)
     upstream = hourglass_runs.training_jobs(place, hg)
     stacks = integral_stacks(hg, study)
+    if study.integral_softmax not in ("learned", "plain"):
+        raise ValueError(f"integral_softmax must be 'learned' or 'plain', got {study.integral_softmax!r}")
     spec = {"arch": "integral", "backbone": hg.spec(stacks), "beta": study.beta}
+    if study.integral_softmax == "plain":  # Sun et al.: softmax of the heatmaps as they are
+        spec.update(beta=1.0, learn_beta=False)
     jobs = [TrainJob(data, hg.convention, hg.input_size, study.integral_samples, None, spec,
                      replace(study.integral_train, seed=seed), integral_label(study, backbone), place.runs,
                      init_from=upstream[(stacks, seed)])
@@ -92,6 +96,48 @@ def training_jobs(place: Place, study: PoseIGStudy, hourglass: HourglassStudy) -
         jobs.append(TrainJob(data, hg.convention, sb.input_size, None, None, sb.spec(n_joints),
                              replace(sb.train, seed=place.seed), sb.label, place.runs))
     return jobs
+
+
+PLAIN = "integral, plain softmax"
+
+
+def plain_softmax_job(place: Place, study: PoseIGStudy, hourglass: HourglassStudy) -> TrainJob | None:
+    """The integral model of the first seed fine-tuned with Sun et al.'s plain softmax instead of the learned
+    temperature (everything else the same), for the comparison of the two; None when the study already uses it."""
+    if study.integral_softmax == "plain":
+        return None
+    job = training_jobs(place, replace(study, integral_softmax="plain"), hourglass)[0]
+    return replace(job, label=f"{PLAIN} ({study.integral_from})")
+
+
+def softmax_comparison(place: Place, study: PoseIGStudy, hourglass: HourglassStudy, comparison: Comparison,
+                       samples: Samples, device: str, workers: int | None = None) -> pd.DataFrame | None:
+    """What Sun et al.'s plain softmax would change: the first seed's integral model with the learned temperature
+    (this study's) and the same fine-tuning with a plain softmax, side by side: validation score after fine-tuning,
+    the mean error on the explained people, and that error again with Sun et al.'s coordinate convention (heatmap
+    pixel k at input pixel stride * k, i.e. every prediction moved by -(stride - 1) / 2)."""
+    job = plain_softmax_job(place, study, hourglass)
+    ours = comparison.models.get(integral_label(study))
+    if job is None or ours is None:
+        return None
+    (model, result), = train_runs([job], place.device, workers)
+    rows = {}
+    for label, c, res in ((ours.label, ours, ours.result), (job.label, None, result)):
+        net = c.model if c is not None else model.eval()
+        a = attributor(net, job.input_size, samples.size, study, device)
+        pred = a.predict(samples.images)
+        stride = job.input_size // a.coordinates.heatmap_shape()[1]
+        scale = float(np.linalg.norm(a.coordinates.back[:, 0].cpu()))  # source pixels per input pixel
+        shifted = pred - (stride - 1) / 2 * scale
+        ann = torch.as_tensor(samples.annotated)
+        epe = (pred - samples.joints).norm(dim=-1)[ann].mean()
+        epe_sun = (shifted - samples.joints).norm(dim=-1)[ann].mean()
+        history = res.history if res is not None else pd.DataFrame()
+        score = next((c for c in history.columns if c.startswith("val")), None)
+        rows[label] = {"softmax": "learned temperature (from beta)" if c is not None else "plain (Sun et al.)",
+                       "validation " + (score or "score"): float(history[score].iloc[-1]) if score else np.nan,
+                       "mean EPE (px)": float(epe), "mean EPE, Sun et al.'s coordinates (px)": float(epe_sun)}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
 @dataclass
@@ -166,11 +212,17 @@ def people(place: Place, study: PoseIGStudy, convention: str) -> Samples:
     return validation_samples(val, study.images, place.seed)
 
 
-def attributor(model: torch.nn.Module, input_size: int, image_size: int, study: PoseIGStudy,
-               device: str = "cpu") -> Attributor:
+def attributor(model: torch.nn.Module, input_size: int | tuple[int, int], image_size: int | tuple[int, int],
+               study: PoseIGStudy, device: str = "cpu") -> Attributor:
     """PoseIG for one model with the study's path and target settings, cropping the whole source image
-    (``image_size``) to the model's input as its data pipeline does."""
-    matrix = crop_matrix(np.full(2, (image_size - 1) / 2), image_size, input_size)
+    (``image_size``) to the model's input as its data pipeline does; source images given as (height, width) are the
+    model's inputs themselves (COCO's crops)."""
+    if isinstance(image_size, int) and isinstance(input_size, int):
+        matrix = crop_matrix(np.full(2, (image_size - 1) / 2), image_size, input_size)
+    elif tuple(image_size) == tuple(input_size):
+        matrix = np.eye(3)
+    else:
+        raise ValueError(f"source images of {image_size} must be the input of {input_size} itself")
     return Attributor(model, matrix, input_size, image_size, study.steps, study.rule, study.beta, study.factor,
                       study.channels_last, device, study.target)
 
@@ -178,12 +230,17 @@ def attributor(model: torch.nn.Module, input_size: int, image_size: int, study: 
 def attributors(models: dict[str, Compared], samples: Samples, study: PoseIGStudy,
                 device: str) -> dict[str, Attributor]:
     """PoseIG for every model (``attributor``) on the samples' images."""
-    return {label: attributor(c.model, c.input_size, samples.size, study, device) for label, c in models.items()}
+    h, w = samples.images.shape[-2:]
+    size = h if h == w else (h, w)
+    return {label: attributor(c.model, c.input_size, size, study, device) for label, c in models.items()}
 
 
 def models_table(models: dict[str, Compared]) -> pd.DataFrame:
     """The models compared: family, where they were trained, input size and parameters."""
-    rows = {label: {"family": c.family, "trained in": c.origin, "run": c.run, "input": f"{c.input_size}x{c.input_size}",
+    def side(c: Compared) -> str:
+        return f"{c.input_size}x{c.input_size}" if isinstance(c.input_size, int) else "x".join(map(str, c.input_size))
+
+    rows = {label: {"family": c.family, "trained in": c.origin, "run": c.run, "input": side(c),
                     "parameters (M)": count_parameters(c.model) / 1e6,
                     "training epochs": len(c.result.history) if c.result is not None else np.nan}
             for label, c in models.items()}

@@ -34,33 +34,41 @@ def target_sigma(heatmap_side: int) -> float:
     return max(1.0, 2.0 * heatmap_side / 64)
 
 
+def hw(size: int | tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of a side or of a (height, width) pair."""
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
 def separable_resampling(matrix: np.ndarray, height: int, width: int,
-                         size: int) -> tuple[np.ndarray, np.ndarray] | None:
+                         size: int | tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
     """For a source -> output affine without rotation or shear (a crop, a rescale, a mirror): the matrices
-    rows (size, height) and cols (size, width) with ``rows @ image @ cols.T == warp(image, matrix, size)``
-    (the same bilinear weights, zero outside the source); None when the map is not axis-aligned."""
+    rows (out_h, height) and cols (out_w, width) with ``rows @ image @ cols.T == warp(image, matrix, size)``
+    (the same bilinear weights, zero outside the source; ``size`` a side or (out_h, out_w)); None when the map is
+    not axis-aligned."""
     inv = np.linalg.inv(np.asarray(matrix, float))
     if abs(inv[0, 1]) > 1e-12 or abs(inv[1, 0]) > 1e-12:
         return None
+    out_h, out_w = hw(size)
 
-    def axis(scale: float, shift: float, n: int) -> np.ndarray:
-        position = np.arange(size) * scale + shift  # the source coordinate each output pixel samples
+    def axis(scale: float, shift: float, n: int, n_out: int) -> np.ndarray:
+        position = np.arange(n_out) * scale + shift  # the source coordinate each output pixel samples
         low = np.floor(position).astype(int)
         frac = position - low
-        out = np.zeros((size, n))
+        out = np.zeros((n_out, n))
         for corner, weight in ((low, 1 - frac), (low + 1, frac)):
             inside = (corner >= 0) & (corner < n)
             np.add.at(out, (np.flatnonzero(inside), corner[inside]), weight[inside])
         return out
 
-    return axis(inv[1, 1], inv[1, 2], height), axis(inv[0, 0], inv[0, 2], width)
+    return axis(inv[1, 1], inv[1, 2], height, out_h), axis(inv[0, 0], inv[0, 2], width, out_w)
 
 
 class JointCoordinates(nn.Module):
-    """Source images (B, 3, S, S) in [0, 1] -> joint coordinates (B, J, 2) in source pixels.
+    """Source images (B, 3, H, W) in [0, 1] -> joint coordinates (B, J, 2) in source pixels.
 
     model: a 2D pose network in eval mode; matrix: the 3x3 affine from source to network input that its
-    data pipeline applies (``HeatmapDataset.matrix``); input_size: the network's input side; beta: the
+    data pipeline applies (``HeatmapDataset.matrix``); input_size: the network's input side, or (height, width) for a
+    non-square input (the COCO crops of 256x192, given to the network as they are: an identity matrix); beta: the
     soft-argmax temperature for heatmap models; channels_last: feed the network channels-last tensors (the
     model must be converted too; faster convolutions in float32 on CPUs, the same function); separable: crop
     by two small matrix products where the crop has no rotation (``separable_resampling``: the same bilinear
@@ -72,6 +80,7 @@ class JointCoordinates(nn.Module):
                  channels_last: bool = False, separable: bool = True):
         super().__init__()
         self.model, self.input_size, self.beta, self.channels_last = model, input_size, beta, channels_last
+        self.input_hw = hw(input_size)
         self.matrix = np.asarray(matrix, float)
         self.separable = separable
         self._resampling: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor] | None] = {}
@@ -92,13 +101,17 @@ class JointCoordinates(nn.Module):
         return self._resampling[height, width]
 
     def crop(self, images: torch.Tensor) -> torch.Tensor:
-        """The network inputs (B, 3, s, s): the same bilinear warp as ``HeatmapDataset``, differentiable."""
+        """The network inputs (B, 3, h, w): the same bilinear warp as ``HeatmapDataset``, differentiable (the images
+        themselves when they already are the input: an identity matrix and the input's size)."""
         b, c, h, w = images.shape
-        resampling = self.resampling(h, w)
-        if resampling is not None:
+        if (h, w) == self.input_hw and np.allclose(self.matrix, np.eye(3)):
+            inputs = images
+        elif (resampling := self.resampling(h, w)) is not None:
             rows, cols = (a.to(images) for a in resampling)
             inputs = rows @ images @ cols.T
         else:
+            if self.input_hw[0] != self.input_hw[1]:
+                raise ValueError("a rotated crop to a non-square input is not supported")
             flat = warp(images.reshape(b * c, h, w), self.matrix, self.input_size)
             inputs = flat.reshape(b, c, self.input_size, self.input_size)
         return inputs.contiguous(memory_format=torch.channels_last) if self.channels_last else inputs
@@ -109,7 +122,7 @@ class JointCoordinates(nn.Module):
         out = stack_output(self.model, self.model(inputs))
         if self.coordinate_model:
             return out
-        return heatmap_to_input(soft_argmax(out, self.beta), self.input_size // out.shape[-1])
+        return heatmap_to_input(soft_argmax(out, self.beta), self.input_hw[1] // out.shape[-1])
 
     def to_source(self, coords: torch.Tensor) -> torch.Tensor:
         """Network-input pixels (..., 2) -> source pixels."""
@@ -121,7 +134,7 @@ class JointCoordinates(nn.Module):
     def heatmap_shape(self) -> tuple[int, int]:
         """(H, W) of the network's heatmaps (one forward pass of a blank input, then cached)."""
         if self._heatmap_shape is None:
-            x = torch.zeros(1, 3, self.input_size, self.input_size, device=self.back.device)
+            x = torch.zeros(1, 3, *self.input_hw, device=self.back.device)
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             with torch.no_grad():
@@ -138,7 +151,7 @@ class JointCoordinates(nn.Module):
         if self.coordinate_model:
             return gt
         h, w = self.heatmap_shape()
-        stride = self.input_size // w
+        stride = self.input_hw[1] // w
         points = torch.as_tensor(transform_points(gt.cpu().numpy(), self.matrix), dtype=torch.float32)
         maps = gaussian_targets(input_to_heatmap(points, stride)[None], torch.ones(1, len(points)), (h, w),
                                 target_sigma(w))
@@ -173,7 +186,7 @@ class HeatmapTargets(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         c = self.coordinates
         maps = stack_output(c.model, c.model(c.crop(images)))
-        stride = c.input_size // maps.shape[-1]
+        stride = c.input_hw[1] // maps.shape[-1]
         gt_input = torch.as_tensor(transform_points(self.gt.cpu().numpy(), c.matrix), dtype=torch.float32)
         gt_maps = gaussian_targets(input_to_heatmap(gt_input, stride)[None], torch.ones(1, len(gt_input)),
                                    tuple(maps.shape[-2:]), self.sigma).to(maps)

@@ -111,7 +111,7 @@ def output_space_comparison(attributor: Attributor, image: torch.Tensor, mask: t
         targets[f"heatmaps, {attributor.factor:g}"] = HeatmapTargets(attributor.coordinates, gt, heatmap_sigma,
                                                                           attributor.factor)
     maps, rows = {}, []
-    hm = joint_heatmaps(gt[joint].cpu(), tuple(image.shape[-2:]), li_sigma(image.shape[-1]))
+    hm = joint_heatmaps(gt[joint].cpu(), tuple(image.shape[-2:]), li_sigma(image.shape[-2]))
     for name, f in targets.items():
         with exact_cuda_math():
             attr = path_integrated_gradients(lambda x, f=f: f(x)[:, joint : joint + 1], path, attributor.rule)

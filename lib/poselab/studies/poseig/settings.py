@@ -41,12 +41,18 @@ class PoseIGStudy:
     # or "joint" (the joint itself)
     hrnet_seed: int = 0  # which of notebook 06's seeds is attributed
     integral_from: str = "hourglass-1"  # the notebook-02 run whose weights start the integral model
+    integral_softmax: str = "learned"  # "learned": temperature learned from beta; "plain": Sun et al.'s softmax
     integral_train: TrainConfig = field(default_factory=lambda: TrainConfig(
         epochs=1, batch_size=16, lr=2.5e-4, optimizer="adam", bf16=False, channels_last=True, loss="integral"))
     integral_samples: int | None = 4000  # a fixed random subset of the training set for the fine-tuning (None: all)
     simplebaseline: SimpleBaselineStudy | None = None
     main: str = "hourglass-2"  # the model of the perturbation, randomisation, baseline and speed tests
     models: tuple[str, ...] | None = None  # the models compared, by label (None: every one the profile trains)
+    # COCO val2017 with the official COCO checkpoints (when both are on disk: the authors' own setting)
+    coco_images: int = 8  # people attributed per model (the authors: all of val2017, on GPUs)
+    coco_size: tuple[int, int] = (256, 192)  # crop (height, width): the checkpoints' input
+    coco_mask: str = "person"  # the person's own segmentation, or "all" persons in the image (the authors')
+    coco_ap_images: int | None = 200  # val2017 images whose people the keypoint AP is computed on (None: all 5,000)
     randomization_steps: int = 6
     randomization_images: int = 5
     inversion_alpha: float = 0.5  # a joint counts as predicted at another within alpha x head size

@@ -82,7 +82,7 @@ def _increasing(t: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 
 def group_table(frame: pd.DataFrame, metric: str = "fi", seed: dict | None = None,
-                control: pd.DataFrame | None = None) -> pd.DataFrame:
+                control: pd.DataFrame | None = None, source: str = "ours (synthetic)") -> pd.DataFrame:
     """T05.3: mean of an index per model (rows) and joint group (columns), with whether trunk < branch < leaf;
     the source's numbers (Table C, COCO) below ours when ``seed`` is given.
 
@@ -98,7 +98,7 @@ def group_table(frame: pd.DataFrame, metric: str = "fi", seed: dict | None = Non
         for g in GROUP_ORDER:
             t[f"{g} / ideal"] = t[g] / ideal[g]
         t[CONTROLLED] = _increasing(t, [f"{g} / ideal" for g in GROUP_ORDER])
-    t.insert(0, "source", "ours (synthetic)")
+    t.insert(0, "source", source)
     if seed:
         theirs = pd.DataFrame(seed, index=list(GROUP_ORDER)).T
         theirs[ORDER] = _increasing(theirs, list(GROUP_ORDER))
