@@ -75,3 +75,13 @@ def test_sun_et_al_plain_softmax_is_a_fixed_temperature_of_one():
         maps = plain.backbone(x)[:, 0]  # (B, stacks, J, h, w): the one stack
         expected = heatmap_to_input(soft_argmax(maps, beta=1.0), 4)
         assert torch.allclose(plain(x)[:, 0], expected, atol=1e-5)
+
+
+def test_sun_et_al_coordinates_move_predictions_by_half_a_stride_less_one():
+    from poselab.data.transforms import crop_matrix
+    from poselab.studies.poseig.experiment import sun_convention_shift
+
+    backbone = {"arch": "hourglass", "n_stacks": 1, "width": 8, "n_joints": 16, "depth": 1, "stem": [4, 8]}
+    model = build_model({"arch": "integral", "backbone": backbone}).eval()
+    matrix = crop_matrix(np.full(2, 23.5), 48, 32)  # a 48-pixel source onto a 32-pixel input: 1.5 source px each
+    assert sun_convention_shift(model, 32, matrix) == pytest.approx(-1.5 * 1.5)  # stride 4: (4 - 1) / 2 input px

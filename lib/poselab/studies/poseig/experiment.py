@@ -27,6 +27,7 @@ from poselab.studies.hrnet import experiment as hrnet_runs
 from poselab.studies.hrnet.settings import HRNetStudy
 from poselab.studies.poseig.attribute import Attributor, Samples, validation_samples
 from poselab.studies.poseig.joints import GROUP_ORDER, joint_groups
+from poselab.studies.poseig.outputs import JointCoordinates
 from poselab.studies.poseig.settings import PoseIGStudy
 from poselab.training.jobs import Place, TrainJob, data_choice, load_trained, train_runs
 from poselab.training.loop import TrainResult
@@ -110,6 +111,14 @@ def plain_softmax_job(place: Place, study: PoseIGStudy, hourglass: HourglassStud
     return replace(job, label=f"{PLAIN} ({study.integral_from})")
 
 
+def sun_convention_shift(model: torch.nn.Module, input_size: int, matrix: np.ndarray) -> float:
+    """How far Sun et al.'s coordinate convention (heatmap pixel k at input pixel stride * k) moves an integral
+    model's predictions from ours (stride * k + (stride - 1) / 2), in source pixels along x and along y."""
+    stride = input_size // JointCoordinates(model.backbone, np.eye(3), input_size).heatmap_shape()[1]
+    source_per_input = 1 / float(np.asarray(matrix)[0, 0])  # the crops here are rescales without rotation
+    return -(stride - 1) / 2 * source_per_input
+
+
 def softmax_comparison(place: Place, study: PoseIGStudy, hourglass: HourglassStudy, comparison: Comparison,
                        samples: Samples, device: str, workers: int | None = None) -> pd.DataFrame | None:
     """What Sun et al.'s plain softmax would change: the first seed's integral model with the learned temperature
@@ -126,9 +135,7 @@ def softmax_comparison(place: Place, study: PoseIGStudy, hourglass: HourglassStu
         net = c.model if c is not None else model.eval()
         a = attributor(net, job.input_size, samples.size, study, device)
         pred = a.predict(samples.images)
-        stride = job.input_size // a.coordinates.heatmap_shape()[1]
-        scale = float(np.linalg.norm(a.coordinates.back[:, 0].cpu()))  # source pixels per input pixel
-        shifted = pred - (stride - 1) / 2 * scale
+        shifted = pred + sun_convention_shift(net, job.input_size, a.coordinates.matrix)
         ann = torch.as_tensor(samples.annotated)
         epe = (pred - samples.joints).norm(dim=-1)[ann].mean()
         epe_sun = (shifted - samples.joints).norm(dim=-1)[ann].mean()
