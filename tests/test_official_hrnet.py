@@ -3,12 +3,12 @@ report's MPII pipeline, and labelled as a fixture when it is one."""
 
 from types import SimpleNamespace
 
+from conftest import TINY
 from poselab.data.dataset import ImageSet
 from poselab.data.fixtures import write_mpii
 from poselab.data.pretrained import load_checkpoints
 from poselab.models.pretrained import write_fixture
 from poselab.studies.hrnet import official
-from tests.conftest import TINY
 
 
 def test_the_official_row_beside_the_published_one(tiny_sets, tmp_path):

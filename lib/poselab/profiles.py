@@ -58,8 +58,8 @@ PROFILES: dict[str, Profile] = {
         ),
         hourglass=HourglassStudy(input_size=32, width=16, stem=(8, 16), depth=1, stacks=(1, 2), seeds=(0, 1),
                                  main_stacks=2, train=TrainConfig(epochs=2, batch_size=16, lr=1e-3), qualitative=4),
-        skips=SkipStudy(samples=96),
-        latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2),
+        skips=SkipStudy(samples=96, reference_samples=4),
+        latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2, reference_samples=8),
         poseig=PoseIGStudy(images=4, steps=4, randomization_steps=5, randomization_images=2, integral_samples=None,
                            coco_images=2, coco_size=(128, 96), coco_ap_images=None,  # the checkpoints at half size
                            integral_train=TrainConfig(epochs=1, batch_size=16, lr=2.5e-4, optimizer="adam", bf16=False,
@@ -118,8 +118,8 @@ PROFILES: dict[str, Profile] = {
         hourglass=HourglassStudy(input_size=256, width=256, stem=(64, 128), depth=4, stacks=(2, 8), main_stacks=2,
                                  train=TrainConfig(epochs=20, batch_size=64, lr=1e-3, lr_milestones=(15,),
                                                    num_workers=8), use_real=True),
-        skips=SkipStudy(samples=10000),
-        latent=LatentStudy(samples=10000, restarts=10),
+        skips=SkipStudy(samples=10000, reference_samples=2000),
+        latent=LatentStudy(samples=10000, restarts=10, reference_samples=10000),
         # The authors' 50-step blur path; SimpleBaseline-ResNet50 as their main model.
         poseig=PoseIGStudy(images=200, steps=50, rule="left", randomization_images=32, integral_from="hourglass-2",
                            integral_samples=None, main="simplebaseline",
@@ -145,7 +145,7 @@ CAPS = {
     "data.lifting.seconds": 2.0, "data.lifting.takes": 1,  # synthetic motion generated
     "hourglass.train": {"epochs": 1, "batch_size": 2, "num_workers": 1, "max_steps": 2},
     "hourglass.qualitative": 2,
-    "skips.samples": 8, "skips.shown": 4,
+    "skips.samples": 8, "skips.shown": 4, "skips.reference_samples": 4, "latent.reference_samples": 12,
     "latent.samples": 40, "latent.restarts": 2, "latent.thumbnails": 8, "latent.closest": 1,
     # PoseIG: one person, 2 path steps, and three models of the seven (one of each kind: heatmaps, integral
     # regression, SimpleBaseline, the main one); every joint's attribution costs a backward pass per path point.

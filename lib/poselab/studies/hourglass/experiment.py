@@ -9,7 +9,9 @@ import torch
 
 from poselab.data.pose2d import PoseData, sources_for, subset
 from poselab.data.pose_dataset import HeatmapDataset, PoseSource
+from poselab.data.pretrained import present
 from poselab.evaluation.pck import Evaluation, evaluate
+from poselab.models.pretrained import load_pretrained
 from poselab.studies.hourglass.settings import HourglassStudy
 from poselab.training.jobs import Place, TrainJob, data_choice, load_trained, train_runs
 from poselab.training.loop import TrainResult
@@ -60,8 +62,27 @@ class Dissected:
     dataset: HeatmapDataset  # the seeded subset at the model's input size, not augmented
 
     def describe(self) -> str:
+        if "checkpoint" in self.saved:  # an official checkpoint (``reference_dissected``)
+            return f"{self.saved['label']}; published: {self.saved['checkpoint'].published}"
         return (f"run {self.saved['path'].parent.name}: {self.saved['status']}, {len(self.saved['history'])} "
                 "epochs")
+
+
+REFERENCE = "hourglass_reference_2"  # the public PyTorch reference's 2-stack hourglass (data_manifest.yaml)
+
+
+def reference_dissected(place: Place, samples: int, notebook: str, name: str = REFERENCE) -> Dissected | None:
+    """The reference hourglass (an official checkpoint, 256x256, MPII-16) and ``samples`` training samples drawn with
+    ``place.seed`` from real MPII when it is on disk, else from the profile's synthetic set at 256x256; None when the
+    checkpoint is not on disk."""
+    ck = present(place.data_dir, notebook=notebook).get(name)
+    if ck is None:
+        return None
+    model = load_pretrained(ck, place.data_dir, place.device)
+    train, _, data_name, _ = sources_for(data_choice(place, use_real=True), "mpii16")
+    picked = subset(len(train), samples, place.seed)
+    return Dissected(model, {"checkpoint": ck, "label": ck.label(place.data_dir)}, train, data_name,
+                     HeatmapDataset(train, ck.input[0], indices=picked))
 
 
 def dissected(place: Place, study: HourglassStudy, samples: int) -> Dissected:

@@ -12,3 +12,4 @@ class LatentStudy:
     restarts: int = 10
     thumbnails: int = 36  # heatmap thumbnails drawn in the PCA plane
     closest: int = 3  # samples shown per centroid
+    reference_samples: int = 500  # training samples embedded by the reference hourglass (256x256), if present

@@ -10,3 +10,4 @@ class SkipStudy:
     samples: int = 2000  # training samples the ablation evaluates (all of them when there are fewer)
     scales: tuple[int, ...] | None = None  # hourglass levels switched off one at a time (0: the finest); None: all
     shown: int = 20  # best training samples drawn in F03.2 (the source shows 20)
+    reference_samples: int = 100  # MPII training samples the reference hourglass (256x256) is ablated on, if present
