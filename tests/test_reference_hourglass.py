@@ -4,7 +4,6 @@ input size with the same skip ablation and latent features as ours, and describe
 from types import SimpleNamespace
 
 from conftest import TINY
-
 from poselab.data.pretrained import load_checkpoints
 from poselab.models.pretrained import write_fixture
 from poselab.studies.hourglass.experiment import REFERENCE, reference_dissected
