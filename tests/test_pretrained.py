@@ -54,3 +54,13 @@ def test_a_foreign_or_broken_file_names_itself(tmp_path):
     ck.path(tmp_path).write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(CheckpointError, match="hrnet_w32_mpii.*github.com/leoxiaobin"):
         load_pretrained(ck, tmp_path)
+
+
+def test_placing_a_checkpoint_changes_what_the_runner_fingerprints(tmp_path):
+    from poselab.run import DataState
+
+    state = DataState()
+    before = state.of(tmp_path, "smoke")
+    assert state.of(tmp_path, "smoke") == before
+    write_fixture(declared.load_checkpoints()["hourglass_reference_2"], tmp_path)
+    assert state.of(tmp_path, "smoke") != before  # notebooks 03 and 04 then re-execute and use it

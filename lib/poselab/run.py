@@ -5,7 +5,7 @@
   runs upstream notebooks first.
 * A notebook is re-executed only when its inputs changed: the notebook itself, the
   ``poselab`` sources its imports reach (``poselab.code_digest``), the profile, seed and device,
-  the data manifest, the synthetic data's generation fingerprints and the real data on disk,
+  the data manifest, the synthetic data's generation fingerprints, the real data and the official checkpoints on disk,
   or an upstream notebook.  ``--force`` re-executes regardless.
 * Each notebook writes its figures and tables into a staging folder; they replace the
   previous ones only when the whole notebook succeeded.  On a failing cell the runner stops,
@@ -51,6 +51,7 @@ class DataState:
 
     def __init__(self):
         from poselab.data.manifest import load_manifest
+        from poselab.data.pretrained import load_checkpoints
         from poselab.data.synthetic.generate import FORMAT_VERSION, source_fingerprint
 
         manifest_path = paths.repo_root() / "data_manifest.yaml"
@@ -59,6 +60,7 @@ class DataState:
         self.fixed = h.hexdigest()
         self.real = [(ds, f.path) for ds in load_manifest(manifest_path).datasets.values() if ds.kind == "real"
                      for f in ds.files]
+        self.checkpoints = [ck.file for ck in load_checkpoints(manifest_path).values()]  # official checkpoints
 
     def of(self, data_dir: Path, profile: str = "default") -> str:
         from poselab.data.integrity import content_digest
@@ -71,6 +73,11 @@ class DataState:
                 h.update(b"unreadable")
         for ds, rel in self.real:
             p = ds.folder(data_dir) / rel
+            if p.exists():
+                st = p.stat()
+                h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
+        for rel in self.checkpoints:  # placing or replacing one re-executes the notebooks that may use it
+            p = Path(data_dir) / rel
             if p.exists():
                 st = p.stat()
                 h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
