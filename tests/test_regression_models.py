@@ -85,3 +85,15 @@ def test_sun_et_al_coordinates_move_predictions_by_half_a_stride_less_one():
     model = build_model({"arch": "integral", "backbone": backbone}).eval()
     matrix = crop_matrix(np.full(2, 23.5), 48, 32)  # a 48-pixel source onto a 32-pixel input: 1.5 source px each
     assert sun_convention_shift(model, 32, matrix) == pytest.approx(-1.5 * 1.5)  # stride 4: (4 - 1) / 2 input px
+
+
+def test_training_flops_agree_with_a_hand_count():
+    from torch import nn
+
+    from poselab.models.complexity import training_flops
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 5 * 5, 10))
+    # conv: 5 x 5 outputs x 4 channels x (3 x 3 x 3) MACs = 2,700; linear: 100 x 10 = 1,000
+    macs = 5 * 5 * 4 * 27 + 100 * 10
+    assert count_macs(net, (3, 5, 5)) == macs
+    assert training_flops(net, (3, 5, 5), batch=16) == 6 * macs * 16

@@ -331,6 +331,72 @@ def bench_hrnet(image_size: int = 128, batch: int = 16, steps: int = 2, rounds: 
     return rows
 
 
+def gemm_timer(n: int = 1024, device: str = "cpu") -> Callable[[int], float]:
+    """A timer of ``n`` x ``n`` float32 matrix products (2 n^3 FLOPs each): the machine's own dense-arithmetic speed,
+    against which a training step's FLOP rate is judged.  Returns ``run(k)``: the seconds k products take."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(n, n, generator=gen).to(device) for _ in range(2))
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+    def run(k: int) -> float:
+        sync()
+        start = time.perf_counter()
+        for _ in range(k):
+            torch.mm(a, b)
+        sync()
+        return time.perf_counter() - start
+
+    run(1)
+    return run
+
+
+def bench_efficiency(steps: int = 4, rounds: int = 3, threads: int = 1, gemm: int = 1024) -> list[dict]:
+    """Training FLOP/s of every 2D model family at its ``default``-profile settings (input size, batch 16, optimiser,
+    layout; ``threads`` torch threads, as each of the default report's training workers runs), this machine's float32
+    GEMM FLOP/s in the same process with the same threads, and their ratio: a measure of training speed that can be
+    compared across CPUs.  The FLOPs are ``poselab.models.complexity.training_flops`` (3 x 2 x MACs per sample).
+    Every variant and the GEMM are timed side by side, round by round."""
+    import torch
+
+    from poselab.models import build_model
+    from poselab.models.complexity import training_flops
+    from poselab.profiles import PROFILES
+
+    prof = PROFILES["default"]
+    hg, hr = prof.hourglass, prof.hrnet
+    families = {f"hourglass, {s} stack(s), {hg.input_size}px": (hg.spec(s), hg.input_size, hg.train)
+                for s in hg.stacks}
+    families[f"hrnet (as designed), {hr.input_size}px"] = (hr.spec("as designed"), hr.input_size, hr.train)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        runs, flops = {}, {}
+        for name, (spec, size, cfg) in families.items():
+            torch.manual_seed(0)
+            model = build_model(spec)
+            flops[name] = training_flops(model, (3, size, size), cfg.batch_size)
+            runs[name] = train_steps(model, size, cfg.batch_size, channels_last=cfg.channels_last,
+                                     optimizer=cfg.optimizer)
+        runs["gemm"] = gemm_timer(gemm)
+        seconds = _side_by_side(runs, steps, rounds)
+    finally:
+        torch.set_num_threads(before)
+    per_round = {name: float(np.median(ts)) / steps for name, ts in seconds.items()}  # seconds per step / product
+    gemm_rate = 2 * gemm**3 / per_round.pop("gemm")
+    note = f"{threads} torch thread(s), median of {rounds} rounds of {steps} steps"
+    rows = [row("efficiency", f"float32 GEMM {gemm}x{gemm}", gemm_rate / 1e9, "GFLOP/s", steps * rounds,
+                sum(seconds["gemm"]), note)]
+    for name, t in per_round.items():
+        rate = flops[name] / t
+        rows.append(row("efficiency", f"train {name}", rate / 1e9, "GFLOP/s", steps * rounds, sum(seconds[name]),
+                        f"{flops[name] / 1e9:.2f} GFLOP per step (batch {families[name][2].batch_size}); {note}"))
+        rows.append(row("efficiency", f"train {name} / GEMM", 100 * rate / gemm_rate, "%", steps * rounds, 0,
+                        "the default profile aims at 40 % or more of the GEMM rate"))
+    return rows
+
+
 def bench_silhouette(n: int = 10000, d: int = 4096, ks: range = range(2, 11), restarts: int = 10,
                      sklearn_calls: int = 2) -> list[dict]:
     """Silhouettes of a whole K sweep: one shared distance matrix (poselab.studies.latent.features) vs one
@@ -586,6 +652,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "poseig": bench_poseig,
     "precision": bench_precision_table,
     "full": bench_full,
+    "efficiency": bench_efficiency,
 }
 
 

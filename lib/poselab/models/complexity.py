@@ -42,3 +42,12 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
         for h in hooks:
             h.remove()
     return total
+
+
+def training_flops(model: nn.Module, input_shape: tuple[int, ...], batch: int = 1) -> int:
+    """Floating-point operations of one training step on ``batch`` samples of ``input_shape``: the forward pass's
+    2 x MACs (a multiply and an add each) and a backward pass of twice that (the gradients of the inputs and of the
+    weights, each as costly as the forward), so 3 x 2 x MACs per sample.  Convolutions and linear layers only, as
+    ``count_macs``: the normalisations, activations and the optimiser step are left out (they are few FLOPs but, on a
+    CPU, not few seconds: what the ratio to the machine's GEMM speed in ``make bench`` shows)."""
+    return 6 * count_macs(model, input_shape) * batch
