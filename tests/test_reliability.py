@@ -353,3 +353,43 @@ def test_manifest_checksums_and_mpii_records_are_checked(tmp_path):
     (tmp_path / "p.json").write_text(json.dumps([person, 7]))
     with pytest.raises(ValueError, match="item 1 is a int, not a person record"):
         VALIDATORS["mpii_json"](tmp_path / "p.json")
+
+
+def test_a_checkpoint_written_by_another_program_is_set_aside_not_a_crash(tmp_path):
+    """A dict without poselab's run key (e.g. {'state_dict': {}, 'epoch': 3}) is set aside like a corrupt file, with a
+    plain-text note, and the run starts again without it."""
+    import warnings
+
+    from poselab.training.runs import readable_or_set_aside
+
+    path = tmp_path / "last.pt"
+    torch.save({"state_dict": {}, "epoch": 3}, path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert readable_or_set_aside(path) is None
+    assert not path.exists() and "no run key" in str(caught[0].message)
+    notes = list(tmp_path.glob("last.pt.corrupt-*.txt"))
+    assert len(notes) == 1 and "not a poselab checkpoint" in notes[0].read_text()
+
+
+def test_set_aside_notes_are_plain_text_without_torchs_advice_to_load_anyway():
+    import pickle
+
+    from poselab.checkpoints import plain_reason
+
+    torch_message = ("Weights only load failed. This file can still be loaded, to do so you have two options, "
+                     "\x1b[1mdo those steps only if you trust the source of the checkpoint\x1b[0m.\n (1) ...")
+    assert plain_reason(pickle.UnpicklingError(torch_message)) == "Weights only load failed."
+    assert plain_reason(EOFError()) == "EOFError"
+
+
+def test_gpus_is_validated_and_says_it_does_nothing_without_cuda(monkeypatch):
+    from poselab.training.distributed import GPUS_ENV, gpus_note
+
+    monkeypatch.delenv(GPUS_ENV, raising=False)
+    assert gpus_note("cpu") is None
+    monkeypatch.setenv(GPUS_ENV, "2")
+    assert gpus_note("cpu") == "GPUS=2 has no effect without CUDA: every run trains on the cpu"
+    monkeypatch.setenv(GPUS_ENV, "abc")
+    with pytest.raises(ValueError, match="GPUS='abc'.*positive whole number"):
+        gpus_note("cpu")

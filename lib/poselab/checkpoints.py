@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
 import time
 import zipfile
@@ -33,6 +34,18 @@ def save_atomic(obj, path: Path) -> None:
         raise
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def plain_reason(e: BaseException) -> str:
+    """The first line of an error, as plain text: no terminal colour codes, and without torch's advice that a file
+    refused by ``weights_only=True`` "can still be loaded" (doing so would run whatever code it carries)."""
+    text = ANSI.sub("", str(e)).strip()
+    line = text.splitlines()[0] if text else type(e).__name__
+    line = line.split(" This file can still be loaded")[0].strip()
+    return line[:160]
+
+
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict:
     """A checkpoint's contents, unpickled with ``weights_only=True`` (tensors, numbers, strings, containers: no
     code runs); ``CheckpointError`` naming the file for anything else."""
@@ -43,8 +56,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, AttributeError,
             OSError) as e:  # a truncated zip ends in OSError (EINVAL) inside torch's reader
-        reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path} cannot be read as a poselab checkpoint ({reason})") from None
+        raise CheckpointError(f"{path} cannot be read as a poselab checkpoint ({plain_reason(e)})") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path} holds a {type(obj).__name__}, not a poselab checkpoint")
     return obj

@@ -203,9 +203,12 @@ def run(
 ) -> int:
     """Execute notebooks (and their upstream ones) that are out of date; 0 on success."""
     from poselab.notebook import DETERMINISTIC_ENV, deterministic_kernels, resolve_device
+    from poselab.training.distributed import gpus_note
 
     prof = get_profile(profile)
     dev = resolve_device(device)
+    if (note := gpus_note(dev)) is not None:
+        print(f"poselab: {note}")
     data_dir = paths.data_dir(data_dir)
     reports_dir = paths.reports_dir(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)

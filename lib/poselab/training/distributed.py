@@ -40,6 +40,21 @@ def requested_gpus() -> int:
     return int(value)
 
 
+def gpus_note(device: str) -> str | None:
+    """What ``GPUS=N`` (``POSELAB_GPUS``) does on ``device``, checked before any notebook runs: ``ValueError`` for a
+    value that is not a positive whole number (or more GPUs than torch sees), a line saying it has no effect on a
+    device without CUDA, else None."""
+    value = os.environ.get(GPUS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"GPUS={value!r} ({GPUS_ENV}): the number of GPUs must be a positive whole number")
+    if not str(device).startswith("cuda"):
+        return f"GPUS={value} has no effect without CUDA: every run trains on the {device}"
+    requested_gpus()  # more than torch sees is an error
+    return None
+
+
 def launch(job, processes: int, device: str = "cuda", worker: str = "poselab.training.jobs") -> None:
     """Train ``job`` (a ``poselab.training.jobs.TrainJob``) with ``processes`` torchrun processes on ``device``
     ('cuda': one GPU each; 'cpu': gloo) to its finished run; raises if a process fails.  ``worker`` is the module

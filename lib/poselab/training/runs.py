@@ -46,12 +46,17 @@ def run_key(*parts, arrays: Iterable[np.ndarray] = ()) -> str:
 
 def readable_or_set_aside(path: Path, map_location: str = "cpu", move: bool = True) -> dict | None:
     """The checkpoint at ``path``, or None when there is none; a truncated or corrupt one (or one carrying more than
-    weights) is renamed out of the way with a note (``set_aside``) and the caller starts again without it.  With
+    weights, or a file another program wrote: no run key) is renamed out of the way with a note (``set_aside``) and
+    the caller starts again without it.  With
     ``move=False`` (a store only read, not ours to change) a bad file is left where it is."""
     if not Path(path).exists():
         return None
     try:
-        return load_checkpoint(path, map_location)
+        saved = load_checkpoint(path, map_location)
+        if "key" not in saved:  # every poselab run file carries its run key (None for a run without one)
+            raise CheckpointError(f"{path} holds a dict with the keys {sorted(saved)[:6]} but no run key: not a "
+                                  "poselab checkpoint (written by another program?)")
+        return saved
     except CheckpointError as e:
         if not move:
             return None
