@@ -58,9 +58,9 @@ class DataState:
         h = hashlib.sha256(manifest_path.read_bytes())
         h.update(f"synthetic:{FORMAT_VERSION}:{source_fingerprint()}".encode())
         self.fixed = h.hexdigest()
-        self.real = [(ds, f.path) for ds in load_manifest(manifest_path).datasets.values() if ds.kind == "real"
-                     for f in ds.files]
-        self.checkpoints = [ck.file for ck in load_checkpoints(manifest_path).values()]  # official checkpoints
+        self.real = [ds.folder(Path(), "default") / f.path for ds in load_manifest(manifest_path).datasets.values()
+                     if ds.kind == "real" for f in ds.files]
+        self.real += [Path(ck.file) for ck in load_checkpoints(manifest_path).values()]  # placing one re-executes
 
     def of(self, data_dir: Path, profile: str = "default") -> str:
         from poselab.data.integrity import content_digest
@@ -71,12 +71,7 @@ class DataState:
                 h.update(content_digest(json.loads(meta.read_text()).get("files", {})).encode())
             except ValueError:
                 h.update(b"unreadable")
-        for ds, rel in self.real:
-            p = ds.folder(data_dir) / rel
-            if p.exists():
-                st = p.stat()
-                h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
-        for rel in self.checkpoints:  # placing or replacing one re-executes the notebooks that may use it
+        for rel in self.real:
             p = Path(data_dir) / rel
             if p.exists():
                 st = p.stat()

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from poselab.data.transforms import transform_points
+
 ASPECT = 192 / 256  # crop width over height (SimpleBaseline and HRNet at 256x192)
 ENLARGE = 1.25  # the box is enlarged by this factor before cropping (both codebases)
 MASKS = ("person", "all")  # the person's own segmentation, or every person in the image (the PoseIG authors')
@@ -251,9 +253,8 @@ def keypoint_ap(coco, results: list[dict], image_ids: list[int] | None = None) -
 
 
 def image_to_crop(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    return np.asarray(points, float) @ matrix[:2, :2].T + matrix[:2, 2]
+    return transform_points(points, matrix)
 
 
 def crop_to_image(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    inv = np.linalg.inv(matrix)
-    return np.asarray(points, float) @ inv[:2, :2].T + inv[:2, 2]
+    return transform_points(points, np.linalg.inv(matrix))

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic, strip_prefixes
+from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic
 from poselab.data.fixtures import mark
 from poselab.data.pretrained import Checkpoint
 from poselab.models import build_model
@@ -72,7 +72,3 @@ def write_fixture(ck: Checkpoint, data_dir: Path, seed: int = 0) -> Path:
     mark(path.parent, "checkpoints in the official layouts with random weights (poselab.models.pretrained)")
     return path
 
-
-def stripped_keys(obj: dict) -> set[str]:
-    """The weight names of a loaded file, wrapper prefixes removed (for listing what a file holds)."""
-    return set(strip_prefixes(obj.get("state_dict", obj)))

@@ -17,7 +17,7 @@ from poselab.data.joints import MPII16
 from poselab.data.manifest import check_dataset, load_manifest
 from poselab.data.pretrained import Checkpoint, present
 from poselab.evaluation.pck import evaluate
-from poselab.metrics import pck
+from poselab.metrics import correct_mask, pck, scored
 from poselab.models.pretrained import load_pretrained
 from poselab.training.jobs import study_data
 
@@ -55,14 +55,13 @@ def official_row(place, ck: Checkpoint) -> pd.DataFrame:
     ev = evaluate(model, data.val_set, data.val, "mpii16", place.device)
     idx = ev.predictions.indices
     head = data.val.norm_sizes()["head"][idx]
-    gt, ann = data.val.joints()[idx], data.val.annotated()[idx] & np.isfinite(head)[:, None]
-    ok = np.linalg.norm(ev.predictions.joints - gt, axis=-1) <= 0.5 * head[:, None]
-    ok &= ann
+    gt, ann = data.val.joints()[idx], data.val.annotated()[idx]
+    ok = correct_mask(ev.predictions.joints, gt, ann, head, 0.5)
     excl = tuple(MPII16.index(n) for n in ("pelvis", "thorax"))
     _, mean01 = pck(ev.predictions.joints, gt, ann, head, 0.1, excl)
     fixture = " (fixture: random weights in the official layout, on an MPII-layout fixture)" if is_fixture(
         ck.path(place.data_dir).parent) or is_fixture(load_manifest()["mpii"].folder(place.data_dir)) else ""
-    ours = {**_part_means(ok, ann), "Mean": 100 * ev.pckh, "Mean@0.1": 100 * mean01}
+    ours = {**_part_means(ok, scored(ann, head)), "Mean": 100 * ev.pckh, "Mean@0.1": 100 * mean01}
     rows = {f"official checkpoint, this report's pipeline, no flip test{fixture}": ours,
             "published (Sun et al. 2019, flip test)": PUBLISHED}
     t = pd.DataFrame.from_dict(rows, orient="index")[list(PUBLISHED)]
