@@ -1,7 +1,8 @@
 # poselab: `make report` regenerates every figure and table; `make test` runs the tests.
 # PROFILE=smoke|default|full (default: default).  NB="01 03" picks notebooks.  LIMIT_STEPS=N stops every
 # training run after N steps (e.g. `make report PROFILE=full LIMIT_STEPS=20` runs the full-size code in minutes).
-# GPUS=N trains every 2D run on N GPUs with torchrun (DistributedDataParallel).
+# GPUS=N trains every 2D run on N GPUs with torchrun (DistributedDataParallel).  VERIFY=1: `make data` hashes every
+# file of the synthetic sets again, whatever its modification time.
 
 PROFILE ?= default
 NB ?=
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)  ## the virtual environment, with a Jupyter kernel named "poselab"
 
 data: setup  ## generate the profile's synthetic sets; verify the real ones present
-	$(PY) -m poselab.data --profile $(PROFILE)
+	$(PY) -m poselab.data --profile $(PROFILE) $(if $(VERIFY),--verify)
 
 notebooks: data  ## execute the out-of-date notebooks (and those upstream of them)
 	$(RUN_ENV) $(PY) -m poselab.run --profile $(PROFILE) --no-html $(if $(NB),--notebooks $(NB)) $(if $(LIMIT_STEPS),--limit-steps $(LIMIT_STEPS))

@@ -38,6 +38,8 @@ LAYERS = {
     "poselab.notebook": 8,
     "poselab.plan": 8,
     "poselab.run": 8,
+    "poselab.eta": 8,
+    "poselab.outputs": 8,
     "poselab.bench": 8,
     "poselab.check_full": 8,
     "poselab.gpu_check": 8,

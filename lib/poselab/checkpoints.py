@@ -1,4 +1,5 @@
-"""Checkpoints: written so that an interrupted or concurrent run never leaves a half-written file behind,
+"""Checkpoints: written so that an interrupted or concurrent run never leaves a half-written file behind (and a full
+disk is said as such, naming the file),
 read so that nothing in a file can run code (``weights_only=True``) and a bad file is named, not a traceback.
 """
 
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import torch
 
+from poselab.io import writing
+
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be read: truncated, corrupt, or carrying more than weights (a pickle payload)."""
@@ -26,9 +29,10 @@ def save_atomic(obj, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-        os.replace(tmp, path)
+        with writing(path):  # torch's error on a full disk names no file: this says which, and where
+            with os.fdopen(fd, "wb") as fh:
+                torch.save(obj, fh)
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

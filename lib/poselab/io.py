@@ -1,12 +1,16 @@
-"""Small input/output helpers shared by the runner, the registry and the bench: the git commit, a timestamp and
-atomic JSON files."""
+"""Small input/output helpers shared by the runner, the registry and the bench: the git commit, a timestamp,
+atomic JSON files, and a full disk said as such (``DiskFull``: which filesystem, which file)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,11 +39,89 @@ def read_json(path: Path, default):
 
 
 def write_json(path: Path, data) -> None:
-    """Write JSON atomically (temporary file + rename)."""
+    """Write JSON atomically (temporary file + rename); a full disk is a ``DiskFull`` naming the file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=1, default=str)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with writing(path), os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=1, default=str)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class DiskFull(OSError):
+    """No space left where a file was being written; the message names the filesystem, its free space, the file and
+    what to do.  (Picklable, so that it reaches a notebook from a training worker unchanged.)"""
+
+    def __init__(self, message: str):
+        super().__init__(errno.ENOSPC, message)
+
+    def __str__(self) -> str:
+        return self.strerror
+
+    def __reduce__(self):
+        return type(self), (self.strerror,)
+
+
+# torch.save on a full disk raises RuntimeError("[enforce fail at inline_container.cc:...] . unexpected pos ...") or
+# "... file write failed", without an errno; such an error counts as a full disk when the filesystem has less than
+# this left (the half-written file still holds its bytes when it is checked).
+NEARLY_FULL = 1 << 20
+
+
+def _mount(path: Path) -> Path:
+    path = Path(os.path.abspath(path))
+    while not path.exists():
+        path = path.parent
+    while not os.path.ismount(path):
+        path = path.parent
+    return path
+
+
+def filesystem(path: Path) -> str:
+    """The filesystem ``path`` is on, for a message: its mount point, type and free space."""
+    mount = _mount(path)
+    kind = ""
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 2 and fields[1] == str(mount):
+                kind = fields[2]
+    except OSError:
+        pass
+    free = shutil.disk_usage(mount).free / 2**20
+    return f"{mount} ({kind + ', ' if kind else ''}{free:.1f} MB free)"
+
+
+def disk_full(path: Path) -> DiskFull:
+    return DiskFull(f"no space left on {filesystem(path)} writing {path}: free some space there (or write elsewhere: "
+                    "--reports-dir, --data-dir) and rerun; nothing half-written was kept")
+
+
+def is_disk_full(e: BaseException, path: Path) -> bool:
+    """Whether ``e``, raised while writing ``path``, means that its filesystem is full."""
+    if isinstance(e, OSError):
+        return e.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(e, RuntimeError) and ("unexpected pos" in str(e) or "write failed" in str(e)):
+        try:
+            return shutil.disk_usage(_mount(path)).free < NEARLY_FULL
+        except OSError:
+            return False
+    return False
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Around a write of ``path``: a full disk (any error that ``is_disk_full``) becomes a ``DiskFull`` naming it."""
+    try:
+        yield
+    except DiskFull:
+        raise
+    except (OSError, RuntimeError) as e:
+        if is_disk_full(e, path):
+            raise disk_full(path) from None
+        raise

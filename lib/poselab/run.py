@@ -6,7 +6,10 @@
 * A notebook is re-executed only when its inputs changed: the notebook itself, the
   ``poselab`` sources its imports reach (``poselab.code_digest``), the profile, seed and device,
   the data manifest, the synthetic data's generation fingerprints, the real data and the official checkpoints on disk,
-  or an upstream notebook.  ``--force`` re-executes regardless.
+  or an upstream notebook; or when what it left is no longer all there (a checkpoint it trained or loaded, a figure
+  or a table: ``poselab.outputs``).  ``--force`` re-executes the notebooks asked for regardless (all of them when
+  none is named); the ones upstream of them only when out of date.
+* Staging folders that an interrupted run left (``reports/.staging``) are removed when the next run starts.
 * Each notebook writes its figures and tables into a staging folder; they replace the
   previous ones only when the whole notebook succeeded.  On a failing cell the runner stops,
   names the notebook and the cell, and exits non-zero; the previous report stays as it was.
@@ -15,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
 import os
@@ -26,14 +30,19 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from poselab import machine, paths
+from poselab import eta, machine, paths
 from poselab.code_digest import digest, notebook_code, reachable_sources
 from poselab.data.manifest import ManifestError
-from poselab.io import git_commit, now, read_json, write_json
+from poselab.io import DiskFull, disk_full, git_commit, is_disk_full, now, read_json, write_json, writing
+from poselab.outputs import missing_output, used_runs
 from poselab.plan import NotebookInfo, discover, plan
 from poselab.profiles import get_profile
-from poselab.reporting.registry import ARTIFACTS, STATE, merge_stage
+from poselab.reporting.registry import ARTIFACTS, STATE, load_index, merge_stage
 from poselab.training.config import LIMIT_ENV
+from poselab.training.runs import USED_ENV
+
+STAGING = ".staging"  # reports/.staging/<id>-*/: a notebook's outputs until it has finished
+RUNS_USED = "runs-used.txt"  # in a notebook's staging folder: the finished runs it trained or loaded
 
 KERNEL_NAME = "poselab"
 
@@ -67,6 +76,8 @@ class DataState:
 
         h = hashlib.sha256(self.fixed.encode())
         for meta in sorted((Path(data_dir) / "synthetic" / profile).glob("*/meta.json")):
+            if ".partial" in meta.parent.name:  # a set another process is writing (poselab.data.synthetic.generate)
+                continue
             try:
                 h.update(content_digest(json.loads(meta.read_text()).get("files", {})).encode())
             except ValueError:
@@ -77,6 +88,20 @@ class DataState:
                 st = p.stat()
                 h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
         return h.hexdigest()
+
+
+def _out_of_date(todo: list[NotebookInfo], forced: set[str], settings: dict, codes: dict[str, str], data: str,
+                 records: dict[str, dict], reports_dir: Path) -> list[str]:
+    """The notebooks that will execute as things stand (what the estimate covers): forced, or their fingerprint or
+    executed notebook differ (lost outputs are found later, when each notebook is checked)."""
+    fps: dict[str, str] = {}
+    out = []
+    for nb in todo:
+        fp = fps[nb.id] = fingerprint(nb, settings, [fps[d] for d in sorted(nb.depends_on)], codes[nb.id] + data)
+        executed = reports_dir / "executed" / f"{nb.name}.ipynb"
+        if nb.id in forced or records[nb.id].get("fingerprint") != fp or not executed.exists():
+            out.append(nb.id)
+    return out
 
 
 def fingerprint(nb: NotebookInfo, settings: dict, upstream: list[str], shared: str) -> str:
@@ -110,10 +135,13 @@ class NotebookFailed(Exception):
     pass
 
 
-def one_line(e: BaseException) -> str:
-    """An error as one line (a permission error names its file and says what to do)."""
+def one_line(e: BaseException, where: Path | None = None) -> str:
+    """An error as one line (a permission error names its file and says what to do; so does a full disk, with the
+    filesystem: ``where`` is the folder written when the error does not name a file)."""
     if isinstance(e, PermissionError):
         return f"cannot write {e.filename}: permission denied (make the folder writable or use another --reports-dir)"
+    if isinstance(e, OSError) and not isinstance(e, DiskFull) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        e = disk_full(Path(e.filename or where or "."))
     return " ".join(str(e).split()) or type(e).__name__
 
 
@@ -121,13 +149,14 @@ def one_line(e: BaseException) -> str:
 USER_ERRORS = (NotebookFailed, ManifestError, ValueError, FileNotFoundError, PermissionError, OSError, RuntimeError)
 
 
-def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, progress: bool) -> tuple[float, dict]:
-    """Run one notebook via papermill into a staging area; merge on success.  Returns the seconds it took and the
-    report's index with its entries merged in."""
+def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str,
+            progress: bool | dict) -> tuple[float, dict, list[str]]:
+    """Run one notebook via papermill into a staging area; merge on success.  Returns the seconds it took, the
+    report's index with its entries merged in, and the finished runs (checkpoints) the notebook trained or loaded."""
     import papermill as pm
 
-    (reports_dir / ".staging").mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f"{nb.id}-", dir=reports_dir / ".staging"))  # never shared
+    (reports_dir / STAGING).mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f"{nb.id}-", dir=reports_dir / STAGING))  # never shared
     executed = reports_dir / "executed"
     executed.mkdir(parents=True, exist_ok=True)
     out = stage / f"{nb.name}.ipynb"
@@ -135,6 +164,7 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, prog
     # Progress bars inside the kernel would only add carriage-return noise to the executed notebook;
     # the kernel inherits this variable (tqdm reads it when it is imported there).
     os.environ["TQDM_DISABLE"] = "1"
+    os.environ[USED_ENV] = str(stage / RUNS_USED)  # the kernel and its training workers list the runs they use
     try:
         pm.execute_notebook(
             str(nb.path), str(out), parameters={**params, "stage_dir": str(stage)}, kernel_name=kernel,
@@ -142,15 +172,23 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, prog
         )
     except BaseException as e:
         if not isinstance(e, pm.PapermillExecutionError):  # interrupted or broken: leave the report as it was
+            full = not isinstance(e, DiskFull) and is_disk_full(e, stage)  # papermill saving the executed notebook
             shutil.rmtree(stage, ignore_errors=True)
             _remove_if_empty(stage.parent)
+            if full:
+                raise disk_full(out) from None
             raise
         failed = executed / "failed"
-        failed.mkdir(exist_ok=True)
-        if out.exists():
-            shutil.copy(out, failed / out.name)
+        try:
+            failed.mkdir(exist_ok=True)
+            if out.exists():
+                shutil.copy(out, failed / out.name)
+        except OSError:  # e.g. the disk is full: the error below says so; the copy is only a convenience
+            pass
         shutil.rmtree(stage, ignore_errors=True)
         _remove_if_empty(stage.parent)
+        if e.ename == DiskFull.__name__:  # its message names the file, the filesystem and the fix: one line
+            raise NotebookFailed(f"{e.evalue} (notebook {nb.name}, cell {e.cell_index})") from None
         first_line = next((ln for ln in (e.source or "").splitlines() if ln.strip()), "")
         raise NotebookFailed(
             f"notebook {nb.name} failed in cell {e.cell_index} of the executed notebook (execution count "
@@ -159,13 +197,48 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, prog
         ) from None
     finally:
         os.environ.pop("TQDM_DISABLE", None)
+        os.environ.pop(USED_ENV, None)
     seconds = time.perf_counter() - start
+    runs = used_runs(stage / RUNS_USED, reports_dir)
     index = merge_stage(stage, reports_dir, nb.id)
     os.replace(out, executed / out.name)
     (executed / "failed" / out.name).unlink(missing_ok=True)
     shutil.rmtree(stage, ignore_errors=True)
     _remove_if_empty(stage.parent)
-    return seconds, index
+    return seconds, index, runs
+
+
+def _records(state_dir: Path, todo: list[NotebookInfo]) -> dict[str, dict]:
+    records = {}
+    for nb in todo:
+        try:
+            records[nb.id] = read_json(state_dir / f"{nb.id}.json", {})
+        except ValueError:
+            records[nb.id] = {}  # an unreadable record: the notebook runs again
+    return records
+
+
+def expected_times(todo: list[NotebookInfo], will_run: list[str], profile: str, host: dict, state_dir: Path,
+                   records: dict[str, dict]) -> dict[str, eta.Estimate]:
+    """The estimate of each notebook in ``will_run`` (``poselab.eta``); the machine is calibrated only when a
+    notebook has no recorded time here and the reference covers the profile."""
+    reference = eta.load_reference()
+    found = {nid: eta.estimate(nid, profile, host, records, reference, None) for nid in will_run}
+    covered = reference.get("profiles", {}).get(profile, {})
+    if any(e.source == "none" and nid in covered for nid, e in found.items()):
+        calibration = eta.machine_calibration(state_dir, host)
+        found = {nid: eta.estimate(nid, profile, host, records, reference, calibration) for nid in will_run}
+    return found
+
+
+def clean_staging(reports_dir: Path) -> int:
+    """Remove the staging folders an interrupted run left (the caller holds the report's lock, so no run of this
+    folder is using them); how many there were."""
+    stale = [p for p in (Path(reports_dir) / STAGING).glob("*") if p.is_dir()]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    _remove_if_empty(Path(reports_dir) / STAGING)
+    return len(stale)
 
 
 def _set_env(name: str, value: str | None) -> None:
@@ -209,6 +282,11 @@ def run(
     reports_dir.mkdir(parents=True, exist_ok=True)
     available = discover(notebooks_dir or paths.notebooks_dir())
     todo = plan(notebooks, available)
+    forced: set[str] = set()
+    if force:  # the notebooks asked for (all when none is named), not those upstream of them
+        forced = {n.zfill(2) for n in notebooks} if notebooks else {n.id for n in todo}
+    if (stale := clean_staging(reports_dir)) > 0:
+        print(f"poselab: removed {stale} staging folder(s) that an interrupted run left in {reports_dir / STAGING}")
     kernel = ensure_kernel(reports_dir)
     # the kernels inherit these: every training run stops after that many steps; deterministic kernels on CUDA
     _set_env(LIMIT_ENV, None if limit_steps is None else str(limit_steps))
@@ -226,27 +304,48 @@ def run(
     if limit_steps is not None:
         print(f"LIMIT_STEPS={limit_steps}: every training run stops after {limit_steps} steps; the numbers exercise "
               "the code path, they are not results")
+    codes = {nb.id: source_hash(nb) for nb in todo}  # the runner does not change the sources: hashed once
+    records = _records(state_dir, todo)
+    will_run = _out_of_date(todo, forced, settings, codes, data.of(data_dir, prof.name), records, reports_dir)
+    expected = {} if limit_steps is not None else expected_times(todo, will_run, prof.name, host, state_dir, records)
+    if expected:
+        width = max(len(nb.name) for nb in todo)
+        print("expected wall time (this machine's recorded times, else a calibration of its speed):")
+        for nb in todo:
+            if nb.id in expected:
+                print(f"  {nb.name:<{width}}  {expected[nb.id].text()}")
+        if all(e.seconds is not None for e in expected.values()):
+            print(f"  {'in all':<{width}}  about {eta.minutes(sum(e.seconds for e in expected.values()))}")
     status = 0
     for k, nb in enumerate(todo, 1):
         upstream = [fps[d] for d in sorted(nb.depends_on)]
         # the data as it is now (an earlier notebook of this run may have generated it)
-        code = source_hash(nb)  # the runner does not change the sources: hashed once per notebook
+        code = codes[nb.id]
         fp = fps[nb.id] = fingerprint(nb, settings, upstream, code + data.of(data_dir, prof.name))
-        try:
-            state = read_json(state_dir / f"{nb.id}.json", {})
-        except ValueError:
-            state = {}  # an unreadable record: the notebook runs again
+        state = records[nb.id]
         executed = reports_dir / "executed" / f"{nb.name}.ipynb"
         head = f"[{k}/{len(todo)}] {nb.name}"
-        if not force and state.get("fingerprint") == fp and executed.exists():
-            print(f"{head}: up to date (ran {state.get('finished')}, {state.get('wall_seconds', 0):.1f} s), skipped")
-            continue
-        print(f"{head}: executing ...", flush=True)
+        why = "executing ..."
+        if nb.id not in forced and state.get("fingerprint") == fp and executed.exists():
+            lost = missing_output(reports_dir, nb.id, state, load_index(reports_dir))
+            if lost is None:
+                print(f"{head}: up to date (ran {state.get('finished')}, {state.get('wall_seconds', 0):.1f} s), "
+                      "skipped")
+                continue
+            why = f"{lost}: executing again ..."
+        guess = expected.get(nb.id, eta.Estimate(None, "none"))
+        left = [expected[n.id].seconds for n in todo[k - 1:] if n.id in expected]  # this one and those after it
+        if guess.seconds is not None:
+            why += f" (expected {guess.text()}; about {eta.minutes(sum(left))} left in all)" if None not in left \
+                else f" (expected {guess.text()})"
+        print(f"{head}: {why}", flush=True)
+        bar = {"desc": f"{nb.id} (expected {eta.minutes(guess.seconds)})"} if progress and guess.seconds else progress
         started = now()
         try:
-            seconds, index = execute(nb, params, reports_dir, kernel, progress)
+            seconds, index, runs = execute(nb, params, reports_dir, kernel, bar)
         except NotebookFailed as e:
-            print(f"{head}: FAILED\n  {e}", file=sys.stderr)
+            sep = "\n  " if "\n" in str(e) else ": "  # a failing cell names the executed notebook on a second line
+            print(f"{head}: FAILED{sep}{e}", file=sys.stderr)
             status = 1
             break
         # recorded with the data the notebook left (it may have generated it), so that a rerun finds it up to date
@@ -255,7 +354,9 @@ def run(
                   "started": started, "finished": now(), "wall_seconds": round(seconds, 2),
                   "git_commit": git_commit(paths.repo_root()), "title": nb.title,
                   "executed": f"executed/{nb.name}.ipynb", "machine": host, "limit_steps": limit_steps,
-                  "deterministic": settings["deterministic"]}
+                  "deterministic": settings["deterministic"], "runs": runs,
+                  "estimated_seconds": None if guess.seconds is None else round(guess.seconds, 1),
+                  "estimate_source": guess.source}
         write_json(state_dir / f"{nb.id}.json", record)
         index["runs"][nb.id] = record
         write_json(reports_dir / ARTIFACTS, index)
@@ -263,7 +364,8 @@ def run(
     if html and status == 0:
         from poselab.reporting.html import build_report
 
-        index_html = build_report(reports_dir, notebooks_dir or paths.notebooks_dir())
+        with writing(reports_dir / "html"):
+            index_html = build_report(reports_dir, notebooks_dir or paths.notebooks_dir())
         print(f"report: {index_html}")
     return status
 
@@ -356,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if a.debug or not isinstance(e, USER_ERRORS):
             raise
-        print(f"poselab: error: {one_line(e)}", file=sys.stderr)
+        print(f"poselab: error: {one_line(e, paths.reports_dir(a.reports_dir))}", file=sys.stderr)
         return 2 if isinstance(e, ReportLocked | ManifestError) else 1
 
 

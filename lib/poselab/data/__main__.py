@@ -6,11 +6,14 @@ pickled npz files into pickle-free copies, once."""
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
+from pathlib import Path
 
 from poselab import paths
 from poselab.data.manifest import PINNABLE, ManifestError, fetch, load_manifest, status_table
 from poselab.data.pretrained import check_checkpoint, load_checkpoints
+from poselab.io import DiskFull, disk_full
 from poselab.profiles import get_profile
 
 HINTS = {"not generated": "`python -m poselab.data --profile {profile}` generates it",
@@ -47,6 +50,23 @@ def convert(name: str, data_dir) -> int:
     return 0
 
 
+def _rehash_synthetic(data_dir, profile: str) -> list[str]:
+    """Every file of the profile's generated synthetic sets hashed again: the ones that differ from what was
+    written, as lines (``status --verify``)."""
+    import json
+
+    from poselab.data.integrity import problems
+
+    bad = []
+    for meta in sorted((data_dir / "synthetic" / profile).glob("*/meta.json")):
+        recorded = json.loads(meta.read_text()).get("files", {})
+        found = problems(meta.parent, recorded, rehash=True)
+        print(f"synthetic {meta.parent.name}: {len(recorded)} files hashed, "
+              + (f"{len(found)} differ" if found else "all as written"))
+        bad += [f"{meta.parent.name}/{line}" for line in found]
+    return bad
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m poselab.data", description=__doc__)
     ap.add_argument("command", nargs="?", default="generate", choices=["generate", "status", "fetch", "convert"])
@@ -55,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir")
     ap.add_argument("--workers", type=int, help="rendering processes (default: all cores, at most 2)")
     ap.add_argument("--force", action="store_true", help="regenerate even if up to date")
+    ap.add_argument("--verify", action="store_true",
+                    help="hash every file of the synthetic sets again, whatever its modification time (a damaged copy "
+                         "that kept its size and time is found and regenerated)")
     ap.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     a = ap.parse_args(argv)
     try:
@@ -66,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ManifestError, ValueError, OSError) as e:
         if a.debug:
             raise
+        if isinstance(e, OSError) and not isinstance(e, DiskFull) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            e = disk_full(Path(e.filename or paths.data_dir(a.data_dir)))
         print(f"poselab.data: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2 if isinstance(e, ManifestError | ValueError) else 1
 
@@ -84,9 +109,13 @@ def _main(ap: argparse.ArgumentParser, a: argparse.Namespace) -> int:
     if a.command == "generate":
         from poselab.data.synthetic.generate import ensure_synthetic
 
-        made = ensure_synthetic(data_dir, profile.data, profile.name, a.workers, force=a.force)
+        made = ensure_synthetic(data_dir, profile.data, profile.name, a.workers, force=a.force, verify=a.verify)
         for kind, folder in made.items():
-            print(f"synthetic {kind}: {folder}")
+            print(f"synthetic {kind}: {folder}" + (" (every file hashed: as written)" if a.verify else ""))
+    elif a.verify and (bad := _rehash_synthetic(data_dir, profile.name)):
+        print(f"error: {'; '.join(bad)}; `python -m poselab.data --profile {profile.name}` generates them again",
+              file=sys.stderr)
+        return 1
     rows = status_table(data_dir, profile.name)
     print(f"data sets under {data_dir} (profile {profile.name}):")
     _print(rows, profile.name)

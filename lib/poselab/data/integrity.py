@@ -3,7 +3,9 @@
 ``record(folder)`` lists every file of a freshly written set with its size and SHA-256 (stored in the set's
 ``meta.json``); ``problems(folder, recorded)`` names each file that is missing or differs.  Hashing is cached
 by (size, modification time) in ``folder/.hashes.json``, so checking an unchanged set reads no data; a file
-rewritten in place gets a new time and is hashed again.
+rewritten in place gets a new time and is hashed again.  A damaged copy that kept its size and time (``cp -p``, bit
+rot) passes that cache: ``problems(..., rehash=True)`` (``python -m poselab.data --verify``, ``make data VERIFY=1``)
+hashes every file regardless.
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ def _read_cache(folder: Path) -> dict:
         return {}
 
 
-def _digest(path: Path, rel: str, cache: dict) -> str:
+def _digest(path: Path, rel: str, cache: dict, rehash: bool = False) -> str:
     st = path.stat()
     hit = cache.get(rel)
-    if hit and hit["bytes"] == st.st_size and hit["mtime_ns"] == st.st_mtime_ns:
+    if not rehash and hit and hit["bytes"] == st.st_size and hit["mtime_ns"] == st.st_mtime_ns:
         return hit["sha256"]
     digest = file_hash(path)
     cache[rel] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
@@ -70,8 +72,9 @@ def record(folder: Path) -> dict[str, dict]:
     return out
 
 
-def problems(folder: Path, recorded: dict[str, dict]) -> list[str]:
-    """Every recorded file that is missing, has another size, or another SHA-256 (one line each)."""
+def problems(folder: Path, recorded: dict[str, dict], rehash: bool = False) -> list[str]:
+    """Every recorded file that is missing, has another size, or another SHA-256 (one line each); ``rehash``: every
+    file's bytes are read, whatever the cache of digests says."""
     folder = Path(folder)
     cache = _read_cache(folder)
     before = dict(cache)
@@ -82,7 +85,7 @@ def problems(folder: Path, recorded: dict[str, dict]) -> list[str]:
             found.append(f"{rel} is missing")
         elif p.stat().st_size != want["bytes"]:
             found.append(f"{rel} has {p.stat().st_size} bytes, {want['bytes']} were written")
-        elif _digest(p, rel, cache) != want["sha256"]:
+        elif _digest(p, rel, cache, rehash) != want["sha256"]:
             found.append(f"{rel} differs from what was written (sha256)")
     _write_cache(folder, cache, before)
     return found

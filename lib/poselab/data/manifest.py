@@ -253,9 +253,18 @@ def _validate_videopose3d_2d(path: Path, trusted: tuple[str, ...] = ()) -> str:
 
 
 def _validate_mpii_json(path: Path) -> str:
+    """Every person record checked (finite numbers), and every image it names present in ``images/``."""
     from poselab.data.mpii import check_people
 
-    return f"{check_people(json.loads(Path(path).read_text()))} people"
+    people = json.loads(Path(path).read_text())
+    n = check_people(people)
+    images = Path(path).parent.parent / "images"
+    if images.is_dir():
+        present = set(os.listdir(images))
+        absent = sorted({p["image"] for p in people} - present)
+        if absent:
+            raise ValueError(f"{len(absent)} image(s) it names are not in {images} (e.g. {absent[0]})")
+    return f"{n} people"
 
 
 def _validate_mpii_gt_valid(path: Path) -> str:
@@ -298,6 +307,24 @@ PINNABLE = ("videopose3d_3d", "videopose3d_2d")  # validators that read pickled 
 # --------------------------------------------------------------------------- status
 
 
+IMAGE_MAGIC = {".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",), ".png": (b"\x89PNG\r\n\x1a\n",)}
+
+
+def unreadable_images(files: list[Path]) -> list[Path]:
+    """The image files (by suffix) that are empty or do not start as their format does: a few bytes read of each,
+    so that a data set of 25,000 images is checked in seconds."""
+    bad = []
+    for p in files:
+        magic = IMAGE_MAGIC.get(p.suffix.lower())
+        if magic is None:
+            continue
+        with open(p, "rb") as fh:
+            head = fh.read(8)
+        if not head.startswith(magic):
+            bad.append(p)
+    return bad
+
+
 def md5sum(path: Path) -> str:
     return file_hash(path, "md5")
 
@@ -319,12 +346,15 @@ def check_dataset(ds: Dataset, data_dir: Path, profile: str = "default", verify:
     for f in ds.files:
         p = folder / f.path
         if f.kind == "dir":
-            count = sum(1 for _ in p.glob(f.glob)) if p.is_dir() else 0
-            if count < (min(f.min_count, 1) if fixture else f.min_count):
+            found = sorted(p.glob(f.glob)) if p.is_dir() else []
+            if len(found) < (min(f.min_count, 1) if fixture else f.min_count):
                 if not f.optional:
-                    missing.append(f"{f.path}/ ({count} of at least {f.min_count} {f.glob})")
+                    missing.append(f"{f.path}/ ({len(found)} of at least {f.min_count} {f.glob})")
                 continue
-            notes.append(f"{f.path}/: {count} files")
+            if verify and (bad := unreadable_images(found)):
+                return Status(ds.name, "corrupt", f"{f.path}/: {len(bad)} file(s) are empty or not images "
+                                                  f"(e.g. {bad[0].name}); fetch them again")
+            notes.append(f"{f.path}/: {len(found)} files")
             continue
         if not p.is_file():
             if not f.optional:

@@ -18,6 +18,7 @@ where both the left shoulder and the right hip are annotated; other people are l
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,10 +36,14 @@ FIX = "see the 'mpii' entry of data_manifest.yaml (python -m poselab.data status
 
 @lru_cache(maxsize=256)
 def _load_image(path: str) -> np.ndarray:
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:  # empty, truncated, not an image
+        raise ValueError(f"{path} cannot be read as an image ({' '.join(str(e).split())[:120]}); fetch that image "
+                         f"again: {FIX}") from None
 
 
 @dataclass
@@ -148,18 +153,23 @@ def check_people(items) -> int:
             raise ValueError(f"person {i} lacks the keys {sorted(missing)}")
         joints, vis, center = person["joints"], person["joints_vis"], person["center"]
         if not (isinstance(joints, list) and len(joints) == 16 and all(_is_point(p) for p in joints)):
-            raise ValueError(f"person {i}: 'joints' must be 16 [x, y] pairs")
-        if not (isinstance(vis, list) and len(vis) == 16 and all(isinstance(v, int | float) for v in vis)):
-            raise ValueError(f"person {i}: 'joints_vis' must be 16 numbers")
-        if not _is_point(center) or not isinstance(person["scale"], int | float) or person["scale"] <= 0:
-            raise ValueError(f"person {i}: 'center' must be [x, y] and 'scale' a positive number")
+            raise ValueError(f"person {i}: 'joints' must be 16 [x, y] pairs of finite numbers")
+        if not (isinstance(vis, list) and len(vis) == 16 and all(_is_number(v) for v in vis)):
+            raise ValueError(f"person {i}: 'joints_vis' must be 16 finite numbers")
+        if not _is_point(center) or not _is_number(person["scale"]) or person["scale"] <= 0:
+            raise ValueError(f"person {i}: 'center' must be [x, y] and 'scale' a positive number (finite, not NaN)")
         if not isinstance(person["image"], str):
             raise ValueError(f"person {i}: 'image' must be a file name")
     return len(items)
 
 
+def _is_number(value) -> bool:
+    """A finite int or float (JSON readers accept NaN and Infinity: an annotation must not hold them)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _is_point(value) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)
+    return isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value)
 
 
 class MPIISource:

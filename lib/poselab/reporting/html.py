@@ -156,6 +156,16 @@ def full_projections(reports_dir: Path) -> list[tuple[str, float, str]]:
     return [(r.device, float(r.value), str(r.time)) for r in latest.itertuples()]
 
 
+def _estimated(run: dict) -> str:
+    """A notebook's estimated wall time as the runner printed it before the run (``poselab.eta``), with its source
+    and its error against the actual time."""
+    est, actual = run.get("estimated_seconds"), run.get("wall_seconds")
+    if est is None:
+        return "-" if run else ""
+    error = f", {100 * (est - actual) / actual:+.0f} %" if actual else ""
+    return f"{est:.1f} s ({html.escape(run.get('estimate_source', '?'))}{error})"
+
+
 def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: dict | None = None) -> Path:
     """Write html/index.html from artifacts.json and the executed notebooks."""
 
@@ -210,10 +220,11 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
         state = ('<span class="ok">executed</span>' if r else '<span class="missing">not run</span>')
         rows.append([f"<td>{nid}</td>", f"<td>{name}</td>", f"<td>{state}</td>",
                      f"<td class='num'>{r.get('wall_seconds', 0):.1f} s</td>" if r else "<td></td>",
+                     f"<td class='num'>{_estimated(r)}</td>",
                      f"<td>{html.escape(r.get('profile', ''))}</td>", f"<td class='num'>{n_art}</td>",
                      f"<td>{html.escape(r.get('finished', ''))}</td>"])
-    parts.append("<h2>Notebooks</h2>" + _table(rows, ["#", "notebook", "status", "wall time", "profile",
-                                                        "artifacts", "finished"]))
+    parts.append("<h2>Notebooks</h2>" + _table(rows, ["#", "notebook", "status", "wall time", "estimated before",
+                                                        "profile", "artifacts", "finished"]))
 
     heads = sorted(index["headlines"], key=lambda h: h["notebook"])
     if heads:

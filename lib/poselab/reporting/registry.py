@@ -17,7 +17,7 @@ import re
 import warnings
 from pathlib import Path
 
-from poselab.io import git_commit, now, read_json, write_json
+from poselab.io import git_commit, now, read_json, write_json, writing
 
 ARTIFACTS = "artifacts.json"
 _ID = re.compile(r"^(?P<kind>[FT])(?P<nb>\d\d)\.(?P<n>\d+)$")
@@ -56,7 +56,8 @@ class Registry:
         self._check_id(artifact_id, "F")
         path = self.out_dir / "figures" / f"{artifact_id}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        with writing(path):
+            fig.savefig(path, dpi=dpi, bbox_inches="tight")
         entry = {"id": artifact_id, "kind": "figure", "path": f"figures/{artifact_id}.png",
                  "caption": caption, **self.meta, "created": now()}
         self._record("artifacts", [entry], lambda e: e["id"] == artifact_id)
@@ -69,7 +70,8 @@ class Registry:
         path.parent.mkdir(parents=True, exist_ok=True)
         if df.columns.nlevels > 1:  # one header row keeps the CSV readable by any tool
             df = df.set_axis([" · ".join(str(v) for v in col if str(v)) for col in df.columns], axis=1)
-        df.to_csv(path, index=index)
+        with writing(path):
+            df.to_csv(path, index=index)
         entry = {"id": artifact_id, "kind": "table", "path": f"tables/{artifact_id}.csv",
                  "caption": caption, "rows": len(df), **self.meta, "created": now()}
         self._record("artifacts", [entry], lambda e: e["id"] == artifact_id)

@@ -59,6 +59,8 @@ EXEMPT = {
     "poselab.training.code": "this declaration",
     "poselab.training.runs": "the run cache: where a finished run is stored",
     "poselab.training.distributed": "launching a run on several GPUs; the run's numbers are the loop's",
+    "poselab.training.memory": "how many runs train at once (by the memory each needs), not what a run computes",
+    "poselab.models.complexity": "counting multiply-accumulates, which orders the runs longest first, not their result",
     "poselab.data.integrity": "the sha256 of the data, which is in the key itself",
     "poselab.data.manifest": "checking that a real data set is on disk",
     "poselab.data.fixtures": "telling a fixture in a real layout from the real data set (its name in the tables)",

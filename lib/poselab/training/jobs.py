@@ -24,11 +24,13 @@ from poselab.data.pose2d import DataChoice, PoseData, pose_data
 from poselab.data.synthetic.config import SyntheticConfig
 from poselab.evaluation.pck import pckh_evaluator
 from poselab.models import build_model, model_modules
+from poselab.models.complexity import count_macs
 from poselab.processes import die_with_parent
 from poselab.training.code import pose2d_code
 from poselab.training.config import TrainConfig, with_step_limit
 from poselab.training.distributed import launch, requested_gpus, worker_process
 from poselab.training.loop import TrainResult, train_or_load
+from poselab.training.memory import available_bytes, parallel_runs, training_bytes
 from poselab.training.runs import FINAL, RunStore, run_key
 
 WORKER = "poselab.training.jobs"  # the module a torchrun process runs (``python -m``)
@@ -132,6 +134,27 @@ def train_model(job: TrainJob, device: str, progress: bool = True,
     return model.eval(), result
 
 
+def training_cost(job: TrainJob, data: PoseData) -> int:
+    """Multiply-accumulates of a run's forward passes over its schedule (its step limit included): what orders the
+    runs, longest first, not a time."""
+    with torch.device("meta"):
+        model = build_model(job.spec)
+    cfg = with_step_limit(job.cfg)
+    steps = cfg.epochs * -(-data.train_set.size // cfg.batch_size)
+    if cfg.max_steps is not None:
+        steps = min(steps, cfg.max_steps)
+    return count_macs(model, (3, job.input_size, job.input_size)) * steps * cfg.batch_size
+
+
+def _workers_that_fit(todo: list[TrainJob], workers: int) -> int:
+    """``workers``, or fewer when the available memory holds fewer of the largest run (said once)."""
+    fit, note = parallel_runs([training_bytes(j.spec, j.input_size, j.cfg.batch_size) for j in todo], workers,
+                              available_bytes())
+    if note:
+        print(note, flush=True)
+    return fit
+
+
 def _run_job(job: TrainJob, threads: int) -> str:
     """Worker: train one run to its final checkpoint (or find it finished); returns its status."""
     torch.set_num_threads(threads)
@@ -141,23 +164,30 @@ def _run_job(job: TrainJob, threads: int) -> str:
 def train_runs(jobs: list[TrainJob], device: str,
                workers: int | None = None) -> list[tuple[torch.nn.Module, TrainResult]]:
     """Train independent runs, on the CPU in ``workers`` processes of one thread each (small networks
-    use two single-threaded processes better than one process with two threads), else one by one;
-    then load every finished run.  Results do not depend on how the runs were distributed."""
+    use two single-threaded processes better than one process with two threads; fewer when the available memory
+    holds fewer of the largest run, with a line saying so), the costliest runs first so that no worker idles at the
+    end while one long run finishes; else one by one.  Then load every finished run.  Results do not depend on how
+    the runs were distributed."""
     gpus = requested_gpus() if str(device).startswith("cuda") else 1
     workers = workers or (1 if str(device).startswith("cuda") else min(2, os.cpu_count() or 1, len(jobs)))
     data = [job.pose_data() for job in jobs]  # once per job: for its key here and for loading it below
-    todo = [job for job, d in zip(jobs, data, strict=True)
+    todo = [(job, d) for job, d in zip(jobs, data, strict=True)
             if not (job.store.folder(job.name, job.key(d)) / FINAL).exists()]
     if gpus > 1:  # one run after the other, each on all the GPUs (torchrun, DistributedDataParallel)
-        for job in tqdm(todo, desc=f"training {len(todo)} runs on {gpus} GPUs"):
+        for job, _ in tqdm(todo, desc=f"training {len(todo)} runs on {gpus} GPUs"):
             launch(job, gpus, worker=WORKER)
-    elif workers > 1 and todo:  # each run in a process of its own, also when only some are left to train
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
-            futures = [pool.submit(_run_job, job, threads) for job in todo]
-            for f in tqdm(as_completed(futures), total=len(futures),
-                          desc=f"training {len(todo)} runs in {workers} processes"):
-                f.result()
+    else:
+        if workers > 1 and todo:
+            workers = _workers_that_fit([job for job, _ in todo], workers)
+        if workers > 1 and todo:  # each run in a process of its own, also when only some are left; the longest first
+            order = [job for job, _ in sorted(todo, key=lambda jd: -training_cost(*jd))]
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                     initializer=die_with_parent) as pool:
+                futures = [pool.submit(_run_job, job, threads) for job in order]
+                for f in tqdm(as_completed(futures), total=len(futures),
+                              desc=f"training {len(order)} runs in {workers} processes"):
+                    f.result()
     # loads the finished runs (or trains here when running one by one)
     return [train_model(job, device, data=d) for job, d in zip(jobs, data, strict=True)]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +34,17 @@ import numpy as np
 from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic, set_aside
 
 FINAL = "final.pt"  # a finished run, inside its <label>-<key> folder
+# A file the runner names for each notebook it executes: every finished run the notebook trains or loads is listed
+# there (one path a line, appended by any process), so that the runner can check later that they are all still there.
+USED_ENV = "POSELAB_RUNS_USED"
+
+
+def note_used(path: Path) -> None:
+    """List ``path`` (a finished run) in the runner's file of the runs the executing notebook used, if it names one."""
+    log = os.environ.get(USED_ENV)
+    if log:
+        with open(log, "a") as fh:  # one short line per write: appends from several processes do not interleave
+            fh.write(f"{Path(path).resolve()}\n")
 
 
 def run_key(*parts, arrays: Iterable[np.ndarray] = ()) -> str:
@@ -71,12 +83,15 @@ def finished_run(path: Path, key: str, move: bool = True, **expected) -> dict | 
     saved = readable_or_set_aside(path, move=move)
     if saved is None or saved.get("key") != key or any(saved.get(k) != v for k, v in expected.items()):
         return None
+    note_used(path)
     return saved
 
 
 def save_run(path: Path, key: str, **state) -> None:
     """Write a run's checkpoint (weights, history, what ran) atomically, under its key."""
     save_atomic({**state, "key": key}, path)
+    if Path(path).name == FINAL:
+        note_used(path)
 
 
 def _is_key(text: str) -> bool:

@@ -29,6 +29,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -56,6 +57,7 @@ from poselab.data.synthetic.skeleton import (
     place_on_ground,
     vary_appearance,
 )
+from poselab.io import writing
 
 FORMAT_VERSION = 3  # 2: the lifting set in the flat (pickle-free) npz layout; 3: every file's sha256 in meta.json
 SPLITS = {"train": (0, TRAIN_SUBJECTS), "val": (1, TEST_SUBJECTS)}
@@ -311,6 +313,14 @@ def _render_sequences(args) -> tuple[int, dict]:
     return s0 * k, ann
 
 
+def _reserve(path: Path) -> None:
+    """Allocate a memory-mapped file's blocks now: on a full disk this is an ENOSPC here (said as ``DiskFull``), where
+    a sparse file would kill the rendering workers with SIGBUS at their first write and leave the pool waiting."""
+    if hasattr(os, "posix_fallocate"):
+        with open(path, "r+b") as fh:
+            os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+
+
 def generate_split(
     folder: Path, cfg: ImageSetConfig, split: str, n: int, workers: int | None = None, progress: bool = True
 ) -> None:
@@ -320,6 +330,8 @@ def generate_split(
     s = cfg.image_size
     np.lib.format.open_memmap(folder / "images.npy", "w+", np.uint8, (n, s, s, 3)).flush()
     np.lib.format.open_memmap(folder / "masks.npy", "w+", np.uint8, (n, s, (s + 7) // 8)).flush()
+    for name in ("images.npy", "masks.npy"):
+        _reserve(folder / name)
     k = cfg.frames_per_sequence
     n_seq = -(-n // k)
     chunk = max(1, min(16, n_seq // 8 or 1))
@@ -365,9 +377,10 @@ def _fingerprint(kind: str, cfg) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def _is_current(folder: Path, fingerprint: str, progress: bool = True) -> bool:
+def _is_current(folder: Path, fingerprint: str, progress: bool = True, verify: bool = False) -> bool:
     """Whether ``folder`` holds the set ``fingerprint`` describes, every file as it was written (sizes and SHA-256
-    in meta.json); says why when a set on disk is no longer usable and is made again."""
+    in meta.json; ``verify``: every file hashed again, whatever its modification time); says why when a set on disk
+    is no longer usable and is made again."""
     meta_path = folder / "meta.json"
     if not meta_path.exists():
         return False
@@ -378,7 +391,7 @@ def _is_current(folder: Path, fingerprint: str, progress: bool = True) -> bool:
         return False
     if meta.get("fingerprint") != fingerprint or "files" not in meta:
         return False
-    bad = integrity.problems(folder, meta["files"])
+    bad = integrity.problems(folder, meta["files"], rehash=verify)
     if bad:
         _say(f"{folder}: {'; '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}: generating the set again", progress)
         return False
@@ -395,14 +408,18 @@ def content_fingerprint(folder: Path) -> str:
     return integrity.content_digest(json.loads((Path(folder) / "meta.json").read_text())["files"])
 
 
+PARTIAL = ".partial-"  # <set>.partial-<pid>-<random>: a set being written, by one process
+
+
 @contextmanager
 def _atomic_folder(folder: Path) -> Iterator[Path]:
-    """Build into a temporary sibling and swap it in only when complete."""
-    tmp = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    """Build into a uniquely named temporary sibling and swap it in only when complete (``data_lock`` keeps a second
+    process from building the same set meanwhile); a full disk is a ``DiskFull`` naming the set."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}{PARTIAL}{os.getpid()}-", dir=folder.parent))
     try:
-        yield tmp
+        with writing(folder):
+            yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -410,13 +427,55 @@ def _atomic_folder(folder: Path) -> Iterator[Path]:
     tmp.rename(folder)
 
 
+def remove_partial(base: Path) -> list[Path]:
+    """Remove the half-written sets that a killed generation left under ``base`` (call it holding ``data_lock``)."""
+    stale = sorted(p for p in Path(base).glob(f"*{PARTIAL}*") if p.is_dir())
+    stale += sorted(p for p in Path(base).glob("*.partial") if p.is_dir())  # the fixed name of earlier versions
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale
+
+
+@contextmanager
+def data_lock(base: Path, progress: bool = True) -> Iterator[None]:
+    """One generating process per data folder at a time: an exclusive lock on ``base/.lock`` (the holder's PID in it).
+    A second process waits for the first, then finds the set it wrote current and uses it."""
+    import fcntl
+
+    base = Path(base)
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            _say(f"waiting for another poselab process (PID {fh.read().strip() or '?'}) generating data in {base}",
+                 progress)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        for p in remove_partial(base):
+            _say(f"removed {p.name}, a set that an interrupted generation left half-written", progress)
+        yield
+
+
 def ensure_image_sets(
-    root: Path, cfg: ImageSetConfig, workers: int | None = None, progress: bool = True, force: bool = False
+    root: Path, cfg: ImageSetConfig, workers: int | None = None, progress: bool = True, force: bool = False,
+    verify: bool = False,
 ) -> Path:
-    """Generate the train/val image sets under ``root`` unless an identical set is there."""
+    """Generate the train/val image sets under ``root`` unless an identical set is there (``verify``: every file of
+    the set on disk hashed to tell)."""
     root = Path(root)
+    with data_lock(root.parent, progress):
+        return _image_sets(root, cfg, workers, progress, force, verify)
+
+
+def _image_sets(root: Path, cfg: ImageSetConfig, workers: int | None, progress: bool, force: bool,
+                verify: bool) -> Path:
     fp = _fingerprint("pose2d", cfg)
-    if not force and _is_current(root, fp, progress):
+    if not force and _is_current(root, fp, progress, verify):
         return root
     start = time.perf_counter()
     with _atomic_folder(root) as tmp:
@@ -472,7 +531,8 @@ def lifting_sequence(subject_name: str, action: str, take: int, cfg: LiftingSetC
     return joints + position[:, None, :]
 
 
-def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True, force: bool = False) -> Path:
+def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True, force: bool = False,
+                       verify: bool = False) -> Path:
     """Multi-view 2D/3D pose sequences with VideoPose3D's structure (H36M-17 joints), in the flat npz layout of
     ``poselab.data.pose_files`` (plain arrays, nothing pickled).
 
@@ -481,8 +541,13 @@ def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True,
     metadata; ``cameras.json``: the four cameras' intrinsics and extrinsics.
     """
     root = Path(root)
+    with data_lock(root.parent, progress):
+        return _lifting_set(root, cfg, progress, force, verify)
+
+
+def _lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool, force: bool, verify: bool) -> Path:
     fp = _fingerprint("lifting", cfg)
-    if not force and _is_current(root, fp, progress):
+    if not force and _is_current(root, fp, progress, verify):
         return root
     cams = lifting_rig()
     pos3d: dict = {}
@@ -513,12 +578,13 @@ def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True,
 
 
 def ensure_synthetic(data_dir: Path, cfg: SyntheticConfig, name: str, workers: int | None = None,
-                     progress: bool = True, force: bool = False) -> dict[str, Path]:
-    """Both synthetic sets of profile ``name`` under ``data_dir/synthetic/name``, made only if stale."""
+                     progress: bool = True, force: bool = False, verify: bool = False) -> dict[str, Path]:
+    """Both synthetic sets of profile ``name`` under ``data_dir/synthetic/name``, made only if stale (``verify``:
+    every file hashed to tell)."""
     base = Path(data_dir) / "synthetic" / name
     return {
-        "pose2d": ensure_image_sets(base / "pose2d", cfg.images, workers, progress, force),
-        "lifting": ensure_lifting_set(base / "lifting", cfg.lifting, progress, force),
+        "pose2d": ensure_image_sets(base / "pose2d", cfg.images, workers, progress, force, verify),
+        "lifting": ensure_lifting_set(base / "lifting", cfg.lifting, progress, force, verify),
     }
 
 

@@ -1,0 +1,153 @@
+"""How long each notebook will take, said before a run starts (``python -m poselab.run`` prints it).
+
+An estimate comes from, in this order:
+
+* **recorded**: this machine's own last time for the notebook on the profile (``reports/.state/NN.json``: the same CPU,
+  cores, instruction-set limits and device, no step limit);
+* **calibrated**: the reference times of ``eta_reference.json`` (one whole run of the profile on one machine, with
+  that machine's time for a fixed training workload) scaled by this machine's time for the same workload
+  (``calibrate``: 12 training steps of the default profile's 2-stack hourglass in one thread, a few seconds; kept
+  in ``reports/.state/calibration.json`` for the machine);
+* none, for a profile the reference does not cover and this machine has not run.
+
+The report's index shows each notebook's estimate beside its actual time, so the estimator's error is on record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REFERENCE = Path(__file__).with_name("eta_reference.json")
+CALIBRATION = "calibration.json"  # under reports/.state/
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float | None
+    source: str  # "recorded", "calibrated" or "none"
+
+    def text(self) -> str:
+        return "no estimate" if self.seconds is None else f"about {minutes(self.seconds)} ({self.source})"
+
+
+def minutes(seconds: float) -> str:
+    """'45 s', '3.5 min', '1 h 05 min'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+
+
+def same_machine(a: dict, b: dict) -> bool:
+    keys = ("cpu", "cpu_cores", "isa_limits", "gpu")
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def recorded(records: dict[str, dict], notebook: str, profile: str, host: dict) -> float | None:
+    """This machine's last recorded wall time of ``notebook`` on ``profile`` (without a step limit), or None."""
+    r = records.get(notebook)
+    if not r or r.get("profile") != profile or r.get("limit_steps") or not same_machine(r.get("machine", {}), host):
+        return None
+    return float(r["wall_seconds"])
+
+
+def estimate(notebook: str, profile: str, host: dict, records: dict[str, dict], reference: dict,
+             calibration: float | None) -> Estimate:
+    """The estimate for one notebook (see the module's docstring for the order of the sources)."""
+    if (seconds := recorded(records, notebook, profile, host)) is not None:
+        return Estimate(seconds, "recorded")
+    ref = reference.get("profiles", {}).get(profile, {}).get(notebook)
+    if ref is not None and calibration is not None and reference.get("calibration_seconds"):
+        return Estimate(ref * calibration / reference["calibration_seconds"], "calibrated")
+    return Estimate(None, "none")
+
+
+def calibrate(steps: int = 12) -> float:
+    """Seconds for ``steps`` training steps (forward, backward, RMSprop) of the default profile's 2-stack hourglass
+    on a batch of 16 64 x 64 images, in one thread: the work a default report is mostly made of.  Two steps are run
+    first and not counted (allocation, kernel selection)."""
+    import torch
+
+    from poselab.models.hourglass import StackedHourglass
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        model = StackedHourglass(2, width=64, n_joints=16, depth=2, stem=(32, 64)).to(memory_format=torch.channels_last)
+        opt = torch.optim.RMSprop(model.parameters(), lr=1e-3)
+        x = torch.randn(16, 3, 64, 64).to(memory_format=torch.channels_last)
+
+        def step():
+            loss = model(x).float().square().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        for _ in range(2):
+            step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        return time.perf_counter() - start
+    finally:
+        torch.set_num_threads(threads)
+
+
+def machine_calibration(state_dir: Path, host: dict) -> float:
+    """``calibrate()`` for this machine, measured once and kept in ``state_dir``."""
+    path = Path(state_dir) / CALIBRATION
+    try:
+        kept = json.loads(path.read_text())
+        if same_machine(kept.get("machine", {}), host):
+            return float(kept["seconds"])
+    except (OSError, ValueError, KeyError):
+        pass
+    from poselab.io import write_json
+
+    seconds = calibrate()
+    write_json(path, {"seconds": round(seconds, 3), "machine": host})
+    return seconds
+
+
+def load_reference(path: Path = REFERENCE) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_reference(reports_dir: Path, path: Path = REFERENCE) -> dict:
+    """Make ``eta_reference.json`` from a whole run's records in ``reports_dir`` (one profile, no step limit, one
+    machine) and this machine's calibration, measured now: run it on the machine of that run, with nothing else
+    running."""
+    from poselab.io import now, write_json
+
+    state = Path(reports_dir) / ".state"
+    runs = [json.loads(p.read_text()) | {"id": p.stem} for p in sorted(state.glob("[0-9][0-9].json"))]
+    profiles = {r["profile"] for r in runs}
+    if len(profiles) != 1 or any(r.get("limit_steps") for r in runs):
+        raise ValueError(f"{reports_dir}: the records are not one whole run of one profile without a step limit")
+    profile = profiles.pop()
+    reference = load_reference(path)
+    reference.setdefault("profiles", {})
+    old = reference.get("calibration_seconds")
+    seconds = calibrate()
+    if old:  # the other profiles' times, brought to this calibration
+        reference["profiles"] = {p: {k: v * seconds / old for k, v in times.items()}
+                                 for p, times in reference["profiles"].items()}
+    reference["profiles"][profile] = {r["id"]: round(r["wall_seconds"], 1) for r in runs}
+    reference |= {"calibration_seconds": round(seconds, 3), "machine": runs[0].get("machine"),
+                  "git_commit": runs[0].get("git_commit"), "written": now()}
+    write_json(path, reference)
+    return reference
+
+
+if __name__ == "__main__":  # python -m poselab.eta REPORTS_DIR: the reference from a clean run on this machine
+    import sys
+
+    print(json.dumps(write_reference(Path(sys.argv[1])), indent=1))
