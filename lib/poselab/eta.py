@@ -6,7 +6,7 @@ An estimate comes from, in this order:
   cores, instruction-set limits and device, no step limit);
 * **calibrated**: the reference times of ``eta_reference.json`` (one whole run of the profile on one machine, with
   that machine's time for a fixed training workload) scaled by this machine's time for the same workload
-  (``calibrate``: 12 training steps of the default profile's 2-stack hourglass in one thread, a few seconds; kept
+  (``calibrate``: 12 training steps of the default profile's 2-stack hourglass in one thread, 2-3 s; kept
   in ``reports/.state/calibration.json`` for the machine);
 * none, for a profile the reference does not cover and this machine has not run.
 
@@ -16,7 +16,6 @@ The report's index shows each notebook's estimate beside its actual time, so the
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,33 +66,23 @@ def estimate(notebook: str, profile: str, host: dict, records: dict[str, dict], 
 
 
 def calibrate(steps: int = 12) -> float:
-    """Seconds for ``steps`` training steps (forward, backward, RMSprop) of the default profile's 2-stack hourglass
-    on a batch of 16 64 x 64 images, in one thread: the work a default report is mostly made of.  Two steps are run
-    first and not counted (allocation, kernel selection)."""
+    """Seconds for ``steps`` training steps of the default profile's 2-stack hourglass on a batch of 16 64 x 64 images,
+    as one of notebook 02's workers trains it (one thread, float32, channels_last, RMSprop: ``bench.train_steps``):
+    the work a default report is mostly made of."""
     import torch
 
-    from poselab.models.hourglass import StackedHourglass
+    from poselab.bench import train_steps
+    from poselab.models import build_model
+    from poselab.profiles import get_profile
 
+    study = get_profile("default").hourglass
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         torch.manual_seed(0)
-        model = StackedHourglass(2, width=64, n_joints=16, depth=2, stem=(32, 64)).to(memory_format=torch.channels_last)
-        opt = torch.optim.RMSprop(model.parameters(), lr=1e-3)
-        x = torch.randn(16, 3, 64, 64).to(memory_format=torch.channels_last)
-
-        def step():
-            loss = model(x).float().square().mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        for _ in range(2):
-            step()
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        return time.perf_counter() - start
+        run = train_steps(build_model(study.spec(study.main_stacks)), study.input_size, study.train.batch_size,
+                          channels_last=study.train.channels_last, optimizer=study.train.optimizer)
+        return run(steps)
     finally:
         torch.set_num_threads(threads)
 

@@ -114,6 +114,14 @@ def is_disk_full(e: BaseException, path: Path) -> bool:
     return False
 
 
+def as_disk_full(e: BaseException, where: Path) -> BaseException:
+    """``e`` as a ``DiskFull`` when it is a full disk that names no filesystem (its file, else ``where``), else ``e``:
+    for the last line of a command, where the write that failed is no longer known."""
+    if isinstance(e, OSError) and not isinstance(e, DiskFull) and is_disk_full(e, where):
+        return disk_full(Path(e.filename or where))
+    return e
+
+
 @contextmanager
 def writing(path: Path) -> Iterator[None]:
     """Around a write of ``path``: a full disk (any error that ``is_disk_full``) becomes a ``DiskFull`` naming it."""

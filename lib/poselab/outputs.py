@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from poselab.checkpoints import CheckpointError, load_checkpoint, plain_reason, set_aside
-
-PNG = b"\x89PNG\r\n\x1a\n"
+from poselab.checkpoints import CheckpointError, plain_reason, set_aside
+from poselab.data.manifest import unreadable_images
+from poselab.training.runs import load_run_file
 
 
 def used_runs(log: Path, reports_dir: Path) -> list[str]:
@@ -35,9 +35,7 @@ def _checkpoint_problem(path: Path, shown: str) -> str | None:
     if not path.is_file():
         return f"its checkpoint {shown} is missing"
     try:
-        saved = load_checkpoint(path)
-        if "key" not in saved:
-            raise CheckpointError(f"{path} has no run key: not a poselab checkpoint")
+        load_run_file(path)
     except CheckpointError as e:
         moved = set_aside(path, plain_reason(e))
         return f"its checkpoint {shown} cannot be read (set aside as {moved.name}, with the reason beside it)"
@@ -48,9 +46,8 @@ def _artifact_problem(path: Path, shown: str) -> str | None:
     if not path.is_file() or path.stat().st_size == 0:
         return f"its output {shown} is missing" if not path.is_file() else f"its output {shown} is empty"
     if path.suffix == ".png":
-        with open(path, "rb") as fh:
-            if fh.read(len(PNG)) != PNG:
-                return f"its figure {shown} is not a PNG image"
+        if unreadable_images([path]):
+            return f"its figure {shown} is not a PNG image"
     elif path.suffix == ".csv":
         try:
             with open(path, newline="") as fh:

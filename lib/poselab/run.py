@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import hashlib
 import json
 import os
@@ -33,7 +32,7 @@ from pathlib import Path
 from poselab import eta, machine, paths
 from poselab.code_digest import digest, notebook_code, reachable_sources
 from poselab.data.manifest import ManifestError
-from poselab.io import DiskFull, disk_full, git_commit, is_disk_full, now, read_json, write_json, writing
+from poselab.io import DiskFull, as_disk_full, disk_full, git_commit, is_disk_full, now, read_json, write_json, writing
 from poselab.outputs import missing_output, used_runs
 from poselab.plan import NotebookInfo, discover, plan
 from poselab.profiles import get_profile
@@ -73,10 +72,11 @@ class DataState:
 
     def of(self, data_dir: Path, profile: str = "default") -> str:
         from poselab.data.integrity import content_digest
+        from poselab.data.synthetic.generate import is_partial
 
         h = hashlib.sha256(self.fixed.encode())
         for meta in sorted((Path(data_dir) / "synthetic" / profile).glob("*/meta.json")):
-            if ".partial" in meta.parent.name:  # a set another process is writing (poselab.data.synthetic.generate)
+            if is_partial(meta.parent):  # a set another process is writing
                 continue
             try:
                 h.update(content_digest(json.loads(meta.read_text()).get("files", {})).encode())
@@ -98,10 +98,16 @@ def _out_of_date(todo: list[NotebookInfo], forced: set[str], settings: dict, cod
     out = []
     for nb in todo:
         fp = fps[nb.id] = fingerprint(nb, settings, [fps[d] for d in sorted(nb.depends_on)], codes[nb.id] + data)
-        executed = reports_dir / "executed" / f"{nb.name}.ipynb"
-        if nb.id in forced or records[nb.id].get("fingerprint") != fp or not executed.exists():
+        if not _unchanged(nb, fp, records[nb.id], forced, reports_dir):
             out.append(nb.id)
     return out
+
+
+def _unchanged(nb: NotebookInfo, fp: str, record: dict, forced: set[str], reports_dir: Path) -> bool:
+    """Not forced, its inputs' fingerprint as recorded, and its executed notebook there (its other outputs are
+    checked by ``poselab.outputs.missing_output``)."""
+    executed = reports_dir / "executed" / f"{nb.name}.ipynb"
+    return nb.id not in forced and record.get("fingerprint") == fp and executed.exists()
 
 
 def fingerprint(nb: NotebookInfo, settings: dict, upstream: list[str], shared: str) -> str:
@@ -140,8 +146,7 @@ def one_line(e: BaseException, where: Path | None = None) -> str:
     filesystem: ``where`` is the folder written when the error does not name a file)."""
     if isinstance(e, PermissionError):
         return f"cannot write {e.filename}: permission denied (make the folder writable or use another --reports-dir)"
-    if isinstance(e, OSError) and not isinstance(e, DiskFull) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-        e = disk_full(Path(e.filename or where or "."))
+    e = as_disk_full(e, Path(where or "."))
     return " ".join(str(e).split()) or type(e).__name__
 
 
@@ -323,10 +328,9 @@ def run(
         code = codes[nb.id]
         fp = fps[nb.id] = fingerprint(nb, settings, upstream, code + data.of(data_dir, prof.name))
         state = records[nb.id]
-        executed = reports_dir / "executed" / f"{nb.name}.ipynb"
         head = f"[{k}/{len(todo)}] {nb.name}"
         why = "executing ..."
-        if nb.id not in forced and state.get("fingerprint") == fp and executed.exists():
+        if _unchanged(nb, fp, state, forced, reports_dir):
             lost = missing_output(reports_dir, nb.id, state, load_index(reports_dir))
             if lost is None:
                 print(f"{head}: up to date (ran {state.get('finished')}, {state.get('wall_seconds', 0):.1f} s), "

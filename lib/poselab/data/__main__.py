@@ -6,14 +6,12 @@ pickled npz files into pickle-free copies, once."""
 from __future__ import annotations
 
 import argparse
-import errno
 import sys
-from pathlib import Path
 
 from poselab import paths
 from poselab.data.manifest import PINNABLE, ManifestError, fetch, load_manifest, status_table
 from poselab.data.pretrained import check_checkpoint, load_checkpoints
-from poselab.io import DiskFull, disk_full
+from poselab.io import as_disk_full
 from poselab.profiles import get_profile
 
 HINTS = {"not generated": "`python -m poselab.data --profile {profile}` generates it",
@@ -89,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ManifestError, ValueError, OSError) as e:
         if a.debug:
             raise
-        if isinstance(e, OSError) and not isinstance(e, DiskFull) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-            e = disk_full(Path(e.filename or paths.data_dir(a.data_dir)))
+        e = as_disk_full(e, paths.data_dir(a.data_dir))
         print(f"poselab.data: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2 if isinstance(e, ManifestError | ValueError) else 1
 

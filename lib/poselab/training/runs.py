@@ -56,6 +56,16 @@ def run_key(*parts, arrays: Iterable[np.ndarray] = ()) -> str:
     return h.hexdigest()[:16]
 
 
+def load_run_file(path: Path, map_location: str = "cpu") -> dict:
+    """A poselab run file's contents; ``CheckpointError`` for one that cannot be read or that another program wrote
+    (every poselab run file carries its run key, None for a run without one)."""
+    saved = load_checkpoint(path, map_location)
+    if "key" not in saved:
+        raise CheckpointError(f"{path} holds a dict with the keys {sorted(saved)[:6]} but no run key: not a "
+                              "poselab checkpoint (written by another program?)")
+    return saved
+
+
 def readable_or_set_aside(path: Path, map_location: str = "cpu", move: bool = True) -> dict | None:
     """The checkpoint at ``path``, or None when there is none; a truncated or corrupt one (or one carrying more than
     weights, or a file another program wrote: no run key) is renamed out of the way with a note (``set_aside``) and
@@ -64,11 +74,7 @@ def readable_or_set_aside(path: Path, map_location: str = "cpu", move: bool = Tr
     if not Path(path).exists():
         return None
     try:
-        saved = load_checkpoint(path, map_location)
-        if "key" not in saved:  # every poselab run file carries its run key (None for a run without one)
-            raise CheckpointError(f"{path} holds a dict with the keys {sorted(saved)[:6]} but no run key: not a "
-                                  "poselab checkpoint (written by another program?)")
-        return saved
+        return load_run_file(path, map_location)
     except CheckpointError as e:
         if not move:
             return None

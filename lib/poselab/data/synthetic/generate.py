@@ -427,10 +427,16 @@ def _atomic_folder(folder: Path) -> Iterator[Path]:
     tmp.rename(folder)
 
 
+def is_partial(folder: Path) -> bool:
+    """Whether ``folder`` is a set being written (or left half-written): ``<set>.partial-…``, or ``<set>.partial`` as
+    earlier versions named it."""
+    name = Path(folder).name
+    return PARTIAL in name or name.endswith(".partial")
+
+
 def remove_partial(base: Path) -> list[Path]:
     """Remove the half-written sets that a killed generation left under ``base`` (call it holding ``data_lock``)."""
-    stale = sorted(p for p in Path(base).glob(f"*{PARTIAL}*") if p.is_dir())
-    stale += sorted(p for p in Path(base).glob("*.partial") if p.is_dir())  # the fixed name of earlier versions
+    stale = sorted(p for p in Path(base).iterdir() if p.is_dir() and is_partial(p))
     for p in stale:
         shutil.rmtree(p, ignore_errors=True)
     return stale
