@@ -42,11 +42,11 @@ gpu-check:  ## on a GPU machine (after `source .gpu/gpu-env.sh`, no venv needed)
 html: setup  ## re-export the HTML report from the executed notebooks
 	$(PY) -m poselab.reporting.html
 
-test: setup  ## every test, the notebooks executed end to end on the smoke profile included
-	$(PY) -m pytest
+test: setup  ## every test, the notebooks executed end to end on the smoke profile included (one worker per core)
+	$(PY) -m pytest -n auto --dist loadfile
 
 test-fast: setup  ## the unit tests only: no notebook is executed
-	$(PY) -m pytest -m "not notebook"
+	$(PY) -m pytest -n auto --dist loadfile -m "not notebook"
 
 bench: setup  ## speed measurements, written to reports/bench/bench.csv
 	$(PY) -m poselab.bench --out reports/bench/bench.csv $(if $(BENCH),--only $(BENCH))

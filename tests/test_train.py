@@ -177,3 +177,26 @@ def test_open_precision_settings_follow_the_measured_table():
     assert choose("cuda:0", "hourglass", 16) == choose("cuda", "hrnet", 32)
     assert not choose("cuda", "hourglass", 32).bf16 and choose("cuda", "hourglass", 64).bf16  # bf16 pays at 64
     assert choose("mps", "hourglass", 16).describe() == "float32"
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam"])
+def test_the_multi_tensor_optimiser_gives_the_per_tensor_loops_weights(optimizer):
+    from poselab.training.loop import make_optimizer
+
+    def trained(foreach: bool) -> torch.Tensor:
+        torch.manual_seed(0)
+        model = StackedHourglass(n_stacks=1, width=8, n_joints=16, depth=1, stem=(8, 8))
+        opt = make_optimizer(model, TrainConfig(optimizer=optimizer, lr=1e-3))
+        assert all(g["foreach"] for g in opt.param_groups)
+        if not foreach:  # the loop over tensors that torch runs on the CPU unless told otherwise
+            for g in opt.param_groups:
+                g["foreach"] = False
+        gen = torch.Generator().manual_seed(1)
+        x, y = torch.randn(4, 3, 32, 32, generator=gen), torch.rand(4, 16, 8, 8, generator=gen)
+        for _ in range(3):
+            opt.zero_grad()
+            heatmap_loss(model(x), y, torch.ones(4, 16)).sum().backward()
+            opt.step()
+        return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+    assert torch.equal(trained(True), trained(False))

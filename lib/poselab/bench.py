@@ -36,6 +36,19 @@ def device_name() -> str:
     return f"cpu ({os.cpu_count()} cores, {platform.machine()})"
 
 
+# What limits the kernels' instruction set: an AVX2 CPU is imitated on an AVX-512 one by all three (ATen's own
+# kernels, oneDNN's convolutions, MKL's matrix products); the imitation keeps the clock, caches and memory.
+ISA_ENV = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+
+
+def kernel_isa() -> str:
+    """The instruction set torch's CPU kernels use here, and any variable of ``ISA_ENV`` that limits it."""
+    import torch
+
+    limits = [f"{k}={os.environ[k]}" for k in ISA_ENV if os.environ.get(k)]
+    return f"CPU kernels {torch.backends.cpu.get_cpu_capability()}" + (f" ({', '.join(limits)})" if limits else "")
+
+
 def row(benchmark: str, variant: str, value: float, unit: str, n: int, seconds: float, note: str = "") -> dict:
     return {"benchmark": benchmark, "variant": variant, "device": device_name(), "value": round(value, 3),
             "unit": unit, "n": n, "seconds": round(seconds, 3), "note": note}
@@ -352,7 +365,7 @@ def gemm_timer(n: int = 1024, device: str = "cpu") -> Callable[[int], float]:
     return run
 
 
-def bench_efficiency(steps: int = 4, rounds: int = 3, threads: int = 1, gemm: int = 1024) -> list[dict]:
+def bench_efficiency(steps: int = 8, rounds: int = 5, threads: int = 1, gemm: int = 1024) -> list[dict]:
     """Training FLOP/s of every 2D model family at its ``default``-profile settings (input size, batch 16, optimiser,
     layout; ``threads`` torch threads, as each of the default report's training workers runs), this machine's float32
     GEMM FLOP/s in the same process with the same threads, and their ratio: a measure of training speed that can be
@@ -385,7 +398,7 @@ def bench_efficiency(steps: int = 4, rounds: int = 3, threads: int = 1, gemm: in
         torch.set_num_threads(before)
     per_round = {name: float(np.median(ts)) / steps for name, ts in seconds.items()}  # seconds per step / product
     gemm_rate = 2 * gemm**3 / per_round.pop("gemm")
-    note = f"{threads} torch thread(s), median of {rounds} rounds of {steps} steps"
+    note = f"{threads} torch thread(s), median of {rounds} rounds of {steps} steps; {kernel_isa()}"
     rows = [row("efficiency", f"float32 GEMM {gemm}x{gemm}", gemm_rate / 1e9, "GFLOP/s", steps * rounds,
                 sum(seconds["gemm"]), note)]
     for name, t in per_round.items():

@@ -226,8 +226,8 @@ def train_vae_gan(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig,
     g = torch.Generator().manual_seed(seed)
     enc, dec = (m.to(device) for m in build_vae(cfg))
     disc = Discriminator(h=cfg.hidden, n_blocks=cfg.disc_blocks).to(device)
-    opt_g = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=cfg.lr)
-    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr)
+    opt_g = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=cfg.lr, foreach=True)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, foreach=True)
     x_all = torch.as_tensor(train.inputs, device=device)
 
     def step(idx: torch.Tensor, epoch: float) -> dict[str, float]:
@@ -289,7 +289,7 @@ def train_supervised(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConf
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     enc, dec = (m.to(device) for m in build_vae(cfg))
-    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=cfg.lr)
+    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=cfg.lr, foreach=True)
     x_all = torch.as_tensor(train.inputs, device=device)
     y_all = torch.as_tensor(train.targets, device=device)
     stretch = cfg.epochs / cfg.supervised_epochs
