@@ -6,7 +6,7 @@ from poselab import eta
 
 HOST = {"cpu": "Xeon", "cpu_cores": 2, "gpu": None}
 OTHER = {"cpu": "EPYC", "cpu_cores": 2, "gpu": None}
-REFERENCE = {"calibration_seconds": 2.0, "profiles": {"default": {"02": 1000.0, "03": 40.0}}}
+REFERENCE = {"calibration_seconds": 2.0, "workload": eta.WORKLOAD, "profiles": {"default": {"02": 1000.0, "03": 40.0}}}
 
 
 def _record(seconds, profile="default", host=HOST, limit=None):
@@ -41,13 +41,21 @@ def test_the_calibration_is_measured_once_per_machine(tmp_path, monkeypatch):
     assert eta.machine_calibration(tmp_path, HOST) == 2.5
     assert eta.machine_calibration(tmp_path, HOST) == 2.5 and len(calls) == 1
     assert eta.machine_calibration(tmp_path, OTHER) == 2.5 and len(calls) == 2  # another machine: measured again
-    assert json.loads((tmp_path / eta.CALIBRATION).read_text())["machine"] == OTHER
+    kept = json.loads((tmp_path / eta.CALIBRATION).read_text())
+    assert kept["machine"] == OTHER and kept["workload"] == eta.WORKLOAD
+    (tmp_path / eta.CALIBRATION).write_text(json.dumps(kept | {"workload": "12 steps in one round"}))
+    assert eta.machine_calibration(tmp_path, OTHER) == 2.5 and len(calls) == 3  # another workload: measured again
+
+
+def test_a_reference_calibrated_on_another_workload_is_not_scaled():
+    other = REFERENCE | {"workload": "12 steps in one round"}
+    assert eta.estimate("02", "default", HOST, {}, other, 3.0) == eta.Estimate(None, "none")
 
 
 def test_the_calibration_workload_runs_and_the_shipped_reference_covers_the_default_profile():
-    assert eta.calibrate(steps=1) > 0
+    assert eta.calibrate(steps=1, rounds=2) > 0
     reference = eta.load_reference()
-    assert reference["calibration_seconds"] > 0
+    assert reference["calibration_seconds"] > 0 and reference["workload"] == eta.WORKLOAD
     assert set(reference["profiles"]["default"]) == {"01", "02", "03", "04", "05", "06", "07"}
 
 

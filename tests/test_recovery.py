@@ -325,3 +325,23 @@ def test_training_memory_is_estimated_from_the_network_and_sizes_the_workers():
     fit, note = parallel_runs([30 * gb], 2, 16 * gb)
     assert fit == 1 and "only 16.0 GB are available (it may swap" in note
     assert parallel_runs([30 * gb, 30 * gb], 2, None) == (2, None)  # unknown memory: as asked
+
+
+def test_a_current_set_is_used_without_waiting_for_the_data_lock(tiny_sets, capsys):
+    import fcntl
+    import threading
+
+    from conftest import TINY
+    from poselab.data.synthetic.generate import ensure_synthetic
+
+    base = tiny_sets["pose2d"].parent
+    data_dir = base.parents[1]
+    found = []
+    with open(base / ".lock", "a+") as held:  # another process generating or checking, as far as this one knows
+        fcntl.flock(held, fcntl.LOCK_EX)
+        reader = threading.Thread(target=lambda: found.append(ensure_synthetic(data_dir, TINY, "tiny")), daemon=True)
+        reader.start()
+        reader.join(timeout=30)
+        assert not reader.is_alive(), "a current set waited for the lock"
+    assert found == [tiny_sets]
+    assert "waiting for another poselab process" not in capsys.readouterr().out

@@ -6,8 +6,8 @@ An estimate comes from, in this order:
   cores, instruction-set limits and device, no step limit);
 * **calibrated**: the reference times of ``eta_reference.json`` (one whole run of the profile on one machine, with
   that machine's time for a fixed training workload) scaled by this machine's time for the same workload
-  (``calibrate``: 12 training steps of the default profile's 2-stack hourglass in one thread, 2-3 s; kept
-  in ``reports/.state/calibration.json`` for the machine);
+  (``calibrate``: the median of 5 rounds of 4 training steps of the default profile's 2-stack hourglass in one
+  thread, about 2 s; kept in ``reports/.state/calibration.json`` for the machine, with the workload it timed);
 * none, for a profile the reference does not cover and this machine has not run.
 
 The report's index shows each notebook's estimate beside its actual time, so the estimator's error is on record.
@@ -60,15 +60,24 @@ def estimate(notebook: str, profile: str, host: dict, records: dict[str, dict], 
     if (seconds := recorded(records, notebook, profile, host)) is not None:
         return Estimate(seconds, "recorded")
     ref = reference.get("profiles", {}).get(profile, {}).get(notebook)
-    if ref is not None and calibration is not None and reference.get("calibration_seconds"):
+    same_work = reference.get("workload") == WORKLOAD  # a reference calibrated on another workload cannot be scaled
+    if ref is not None and calibration is not None and reference.get("calibration_seconds") and same_work:
         return Estimate(ref * calibration / reference["calibration_seconds"], "calibrated")
     return Estimate(None, "none")
 
 
-def calibrate(steps: int = 12) -> float:
+# What ``calibrate`` times; a calibration kept for another workload is measured again.
+WORKLOAD = "median of 5 rounds of 4 training steps, default 2-stack hourglass, 1 thread"
+
+
+def calibrate(steps: int = 4, rounds: int = 5) -> float:
     """Seconds for ``steps`` training steps of the default profile's 2-stack hourglass on a batch of 16 64 x 64 images,
     as one of notebook 02's workers trains it (one thread, float32, channels_last, RMSprop: ``bench.train_steps``):
-    the work a default report is mostly made of."""
+    the work a default report is mostly made of.  The median of ``rounds`` rounds (about 2 s in all), so that one
+    disturbed round does not move the estimate: a single 12-step round varied by 15 % between two runs of one
+    machine."""
+    import statistics
+
     import torch
 
     from poselab.bench import train_steps
@@ -82,24 +91,24 @@ def calibrate(steps: int = 12) -> float:
         torch.manual_seed(0)
         run = train_steps(build_model(study.spec(study.main_stacks)), study.input_size, study.train.batch_size,
                           channels_last=study.train.channels_last, optimizer=study.train.optimizer)
-        return run(steps)
+        return statistics.median(run(steps) for _ in range(rounds))
     finally:
         torch.set_num_threads(threads)
 
 
 def machine_calibration(state_dir: Path, host: dict) -> float:
-    """``calibrate()`` for this machine, measured once and kept in ``state_dir``."""
+    """``calibrate()`` for this machine, measured once and kept in ``state_dir`` (with its ``WORKLOAD``)."""
     path = Path(state_dir) / CALIBRATION
     try:
         kept = json.loads(path.read_text())
-        if same_machine(kept.get("machine", {}), host):
+        if same_machine(kept.get("machine", {}), host) and kept.get("workload") == WORKLOAD:
             return float(kept["seconds"])
     except (OSError, ValueError, KeyError):
         pass
     from poselab.io import write_json
 
     seconds = calibrate()
-    write_json(path, {"seconds": round(seconds, 3), "machine": host})
+    write_json(path, {"seconds": round(seconds, 4), "machine": host, "workload": WORKLOAD})
     return seconds
 
 
@@ -130,7 +139,7 @@ def write_reference(reports_dir: Path, path: Path = REFERENCE) -> dict:
         reference["profiles"] = {p: {k: v * seconds / old for k, v in times.items()}
                                  for p, times in reference["profiles"].items()}
     reference["profiles"][profile] = {r["id"]: round(r["wall_seconds"], 1) for r in runs}
-    reference |= {"calibration_seconds": round(seconds, 3), "machine": runs[0].get("machine"),
+    reference |= {"calibration_seconds": round(seconds, 4), "workload": WORKLOAD, "machine": runs[0].get("machine"),
                   "git_commit": runs[0].get("git_commit"), "written": now()}
     write_json(path, reference)
     return reference
