@@ -13,6 +13,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.poselab-installed
+# one pytest worker per core; a file's tests (and its module fixtures) on one worker
+PYTEST := $(PY) -m pytest -n auto --dist loadfile
 
 .PHONY: setup data notebooks report check-full gpu-check html test test-fast bench lab lint clean
 
@@ -43,10 +45,10 @@ html: setup  ## re-export the HTML report from the executed notebooks
 	$(PY) -m poselab.reporting.html
 
 test: setup  ## every test, the notebooks executed end to end on the smoke profile included (one worker per core)
-	$(PY) -m pytest -n auto --dist loadfile
+	$(PYTEST)
 
 test-fast: setup  ## the unit tests only: no notebook is executed
-	$(PY) -m pytest -n auto --dist loadfile -m "not notebook"
+	$(PYTEST) -m "not notebook"
 
 bench: setup  ## speed measurements, written to reports/bench/bench.csv
 	$(PY) -m poselab.bench --out reports/bench/bench.csv $(if $(BENCH),--only $(BENCH))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poselab.io import git_commit, now
+from poselab.machine import isa_limits
 
 if TYPE_CHECKING:
     import torch
@@ -34,19 +35,6 @@ def device_name() -> str:
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
     return f"cpu ({os.cpu_count()} cores, {platform.machine()})"
-
-
-# What limits the kernels' instruction set: an AVX2 CPU is imitated on an AVX-512 one by all three (ATen's own
-# kernels, oneDNN's convolutions, MKL's matrix products); the imitation keeps the clock, caches and memory.
-ISA_ENV = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
-
-
-def kernel_isa() -> str:
-    """The instruction set torch's CPU kernels use here, and any variable of ``ISA_ENV`` that limits it."""
-    import torch
-
-    limits = [f"{k}={os.environ[k]}" for k in ISA_ENV if os.environ.get(k)]
-    return f"CPU kernels {torch.backends.cpu.get_cpu_capability()}" + (f" ({', '.join(limits)})" if limits else "")
 
 
 def row(benchmark: str, variant: str, value: float, unit: str, n: int, seconds: float, note: str = "") -> dict:
@@ -398,7 +386,9 @@ def bench_efficiency(steps: int = 8, rounds: int = 5, threads: int = 1, gemm: in
         torch.set_num_threads(before)
     per_round = {name: float(np.median(ts)) / steps for name, ts in seconds.items()}  # seconds per step / product
     gemm_rate = 2 * gemm**3 / per_round.pop("gemm")
-    note = f"{threads} torch thread(s), median of {rounds} rounds of {steps} steps; {kernel_isa()}"
+    limits = ", ".join(f"{k}={v}" for k, v in isa_limits().items())
+    note = (f"{threads} torch thread(s), median of {rounds} rounds of {steps} steps; CPU kernels "
+            f"{torch.backends.cpu.get_cpu_capability()}" + (f" (limited by {limits})" if limits else ""))
     rows = [row("efficiency", f"float32 GEMM {gemm}x{gemm}", gemm_rate / 1e9, "GFLOP/s", steps * rounds,
                 sum(seconds["gemm"]), note)]
     for name, t in per_round.items():

@@ -67,10 +67,11 @@ def estimate(notebook: str, profile: str, host: dict, records: dict[str, dict], 
 
 
 # What ``calibrate`` times; a calibration kept for another workload is measured again.
-WORKLOAD = "median of 5 rounds of 4 training steps, default 2-stack hourglass, 1 thread"
+STEPS, ROUNDS = 4, 5
+WORKLOAD = f"median of {ROUNDS} rounds of {STEPS} training steps, default 2-stack hourglass, 1 thread"
 
 
-def calibrate(steps: int = 4, rounds: int = 5) -> float:
+def calibrate(steps: int = STEPS, rounds: int = ROUNDS) -> float:
     """Seconds for ``steps`` training steps of the default profile's 2-stack hourglass on a batch of 16 64 x 64 images,
     as one of notebook 02's workers trains it (one thread, float32, channels_last, RMSprop: ``bench.train_steps``):
     the work a default report is mostly made of.  The median of ``rounds`` rounds (about 2 s in all), so that one

@@ -3,7 +3,7 @@
 Recorded with every notebook run (``reports/artifacts.json``) and shown on the report's index, so
 that a number can be traced to the hardware and precision that produced it.  The vector extensions
 are read from ``/proc/cpuinfo`` (Linux; elsewhere only torch's view); ``torch_capability`` is the
-instruction set torch's CPU kernels dispatch to, which ``ATEN_CPU_CAPABILITY`` can lower.
+instruction set torch's CPU kernels dispatch to, which the variables of ``ISA_ENV`` can lower.
 """
 
 from __future__ import annotations
@@ -47,6 +47,16 @@ def vector_extensions(flags: frozenset[str] | set[str] | None = None) -> list[st
     return [name for flag, name in EXTENSIONS.items() if flag in flags]
 
 
+# What lowers the instruction set of torch's CPU kernels: ATen's own, oneDNN's convolutions, MKL's matrix products.
+# All three imitate an AVX2 CPU on an AVX-512 one (the clock, caches and memory stay this machine's).
+ISA_ENV = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+
+
+def isa_limits() -> dict[str, str]:
+    """The variables of ``ISA_ENV`` set in this process, by name."""
+    return {k: os.environ[k] for k in ISA_ENV if k in os.environ}
+
+
 def describe() -> dict:
     """CPU model, vector extensions, torch's CPU capability, threads and bf16 support, and the GPU if any."""
     import torch
@@ -62,8 +72,7 @@ def describe() -> dict:
         "bf16_native_cpu": _bf16_native(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
-    limits = {k: os.environ[k] for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA") if k in os.environ}
-    if limits:
+    if limits := isa_limits():
         info["isa_limits"] = limits
     return info
 

@@ -467,12 +467,12 @@ def data_lock(base: Path, progress: bool = True) -> Iterator[None]:
         yield
 
 
-def _current_unlocked(root: Path, fingerprint: str, force: bool, verify: bool) -> bool:
-    """Whether the set at ``root`` is current, checked without ``data_lock`` and silently: a set is only ever swapped
-    in whole (``_atomic_folder``), so a reader sees the old one or the new one.  The lock is for generating; without
-    this, the training workers that every notebook starts queued on it one by one to find the data current, each
-    saying it waited for another process generating data."""
-    return not (force or verify) and _is_current(root, fingerprint, progress=False)
+def _current_unlocked(root: Path, kind: str, cfg, force: bool, verify: bool) -> bool:
+    """Whether the ``kind`` set of ``cfg`` at ``root`` is current, checked without ``data_lock`` and silently: a set
+    is only ever swapped in whole (``_atomic_folder``), so a reader sees the old one or the new one.  The lock is for
+    generating; without this, the training workers that every notebook starts queued on it one by one to find the
+    data current, each saying it waited for another process generating data."""
+    return not (force or verify) and _is_current(root, _fingerprint(kind, cfg), progress=False)
 
 
 def ensure_image_sets(
@@ -482,7 +482,7 @@ def ensure_image_sets(
     """Generate the train/val image sets under ``root`` unless an identical set is there (``verify``: every file of
     the set on disk hashed to tell)."""
     root = Path(root)
-    if _current_unlocked(root, _fingerprint("pose2d", cfg), force, verify):
+    if _current_unlocked(root, "pose2d", cfg, force, verify):
         return root
     with data_lock(root.parent, progress):
         return _image_sets(root, cfg, workers, progress, force, verify)
@@ -557,7 +557,7 @@ def ensure_lifting_set(root: Path, cfg: LiftingSetConfig, progress: bool = True,
     metadata; ``cameras.json``: the four cameras' intrinsics and extrinsics.
     """
     root = Path(root)
-    if _current_unlocked(root, _fingerprint("lifting", cfg), force, verify):
+    if _current_unlocked(root, "lifting", cfg, force, verify):
         return root
     with data_lock(root.parent, progress):
         return _lifting_set(root, cfg, progress, force, verify)
