@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from poselab import eta
 
 HOST = {"cpu": "Xeon", "cpu_cores": 2, "gpu": None}
@@ -52,11 +54,66 @@ def test_a_reference_calibrated_on_another_workload_is_not_scaled():
     assert eta.estimate("02", "default", HOST, {}, other, 3.0) == eta.Estimate(None, "none")
 
 
-def test_the_calibration_workload_runs_and_the_shipped_reference_covers_the_default_profile():
+def test_the_calibration_workload_runs_and_the_shipped_references_cover_the_default_profile():
     assert eta.calibrate(steps=1, rounds=2) > 0
-    reference = eta.load_reference()
-    assert reference["calibration_seconds"] > 0 and reference["workload"] == eta.WORKLOAD
-    assert set(reference["profiles"]["default"]) == {"01", "02", "03", "04", "05", "06", "07"}
+    references = eta.load_reference()["references"]
+    assert {r["machine"]["torch_capability"] for r in references} >= {"AVX2", "AVX512"}  # one per kernel set
+    for reference in references:
+        assert reference["calibration_seconds"] > 0 and reference["workload"] == eta.WORKLOAD
+        assert set(reference["profiles"]["default"]) == {"01", "02", "03", "04", "05", "06", "07"}
+
+
+AVX512 = {"calibration_seconds": 1.0, "workload": eta.WORKLOAD, "machine": {"torch_capability": "AVX512"},
+          "profiles": {"default": {"02": 800.0, "06": 500.0}}}
+AVX2 = {"calibration_seconds": 2.0, "workload": eta.WORKLOAD, "machine": {"torch_capability": "AVX2"},
+        "profiles": {"default": {"02": 1400.0, "06": 900.0}}}
+
+
+def test_the_reference_measured_with_this_machines_kernels_is_used():
+    both = {"references": [AVX512, AVX2]}
+    assert eta.reference_for({"torch_capability": "AVX2"}, both) is AVX2
+    assert eta.reference_for({"torch_capability": "AVX512"}, both) is AVX512
+    assert eta.reference_for({"torch_capability": "DEFAULT"}, both) is AVX512  # none alike: the first
+    assert eta.reference_for({"torch_capability": "AVX2"}, {}) == {}
+    # the kernels change the mix: an AVX2 machine as fast as the AVX2 reference gets its times, not 1.75x 800 s
+    host = {"torch_capability": "AVX2"}
+    assert eta.estimate("02", "default", host, {}, eta.reference_for(host, both), 2.0) == \
+        eta.Estimate(1400.0, "calibrated")
+
+
+def _whole_run(reports, host, times, limit=None):
+    state = reports / ".state"
+    state.mkdir(parents=True)
+    for nid, seconds in times.items():
+        (state / f"{nid}.json").write_text(json.dumps(_record(seconds, host=host, limit=limit) | {"git_commit": "abc"}))
+    return state
+
+
+def test_a_whole_run_replaces_the_reference_of_its_kernels_and_keeps_the_others(tmp_path, monkeypatch):
+    monkeypatch.setattr(eta, "calibrate", lambda: 4.0)
+    host = {"cpu": "EPYC", "cpu_cores": 2, "gpu": None, "torch_capability": "AVX2"}
+    path = tmp_path / "reference.json"
+    path.write_text(json.dumps({"references": [AVX512, AVX2 | {"profiles": {"smoke": {"02": 10.0}}}]}))
+    state = _whole_run(tmp_path / "run", host, {"02": 1365.2, "06": 875.9})
+    (state / eta.CALIBRATION).write_text(json.dumps({"seconds": 3.0, "machine": host, "workload": eta.WORKLOAD}))
+    entry = eta.write_reference(tmp_path / "run", path)
+    written = eta.load_reference(path)["references"]
+    assert written[0] == AVX512 and written[1] == entry and len(written) == 2
+    assert entry["calibration_seconds"] == 3.0  # the run's own calibration, measured at its start
+    assert entry["profiles"] == {"default": {"02": 1365.2, "06": 875.9}, "smoke": {"02": 15.0}}  # smoke: rescaled
+    assert entry["machine"] == host and entry["git_commit"] == "abc"
+    (state / eta.CALIBRATION).unlink()
+    assert eta.write_reference(tmp_path / "run", path)["calibration_seconds"] == 4.0  # none kept: measured now
+
+
+def test_a_reference_is_made_only_from_one_whole_run_on_one_machine(tmp_path):
+    _whole_run(tmp_path / "limited", HOST, {"02": 3.0}, limit=2)
+    with pytest.raises(ValueError, match="step limit"):
+        eta.write_reference(tmp_path / "limited", tmp_path / "reference.json")
+    state = _whole_run(tmp_path / "mixed", HOST, {"02": 1200.0})
+    (state / "06.json").write_text(json.dumps(_record(800.0, host=OTHER)))
+    with pytest.raises(ValueError, match="more than one machine"):
+        eta.write_reference(tmp_path / "mixed", tmp_path / "reference.json")
 
 
 def test_the_runner_prints_the_estimate_from_recorded_times(tmp_path, monkeypatch, capsys):
@@ -68,6 +125,6 @@ def test_the_runner_prints_the_estimate_from_recorded_times(tmp_path, monkeypatc
     monkeypatch.setattr(eta, "calibrate", lambda: 1.0)
     found = runner.expected_times(todo, [nb.id for nb in todo], "default", HOST, tmp_path, records)
     assert found[todo[0].id] == eta.Estimate(600.0, "recorded")
-    reference = eta.load_reference()
+    reference = eta.reference_for(HOST)
     want = reference["profiles"]["default"][todo[1].id] / reference["calibration_seconds"]
     assert found[todo[1].id] == eta.Estimate(want, "calibrated")

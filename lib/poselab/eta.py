@@ -7,7 +7,10 @@ An estimate comes from, in this order:
 * **calibrated**: the reference times of ``eta_reference.json`` (one whole run of the profile on one machine, with
   that machine's time for a fixed training workload) scaled by this machine's time for the same workload
   (``calibrate``: the median of 5 rounds of 4 training steps of the default profile's 2-stack hourglass in one
-  thread, about 2 s; kept in ``reports/.state/calibration.json`` for the machine, with the workload it timed);
+  thread, about 2 s; kept in ``reports/.state/calibration.json`` for the machine, with the workload it timed).
+  The file holds one reference per instruction set of torch's CPU kernels (AVX2, AVX512, ...), and the one measured
+  with this machine's is used (``reference_for``): the kernels change which notebooks cost most (AVX2 kernels made
+  notebook 02 1.24x slower on one Xeon but left 05-07 within 5 %), which no single scale can follow;
 * none, for a profile the reference does not cover and this machine has not run.
 
 The report's index shows each notebook's estimate beside its actual time, so the estimator's error is on record.
@@ -114,16 +117,30 @@ def machine_calibration(state_dir: Path, host: dict) -> float:
 
 
 def load_reference(path: Path = REFERENCE) -> dict:
+    """The whole reference file: ``{"references": [one whole run per kernel instruction set, ...]}``."""
     try:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return {}
 
 
+def _kernels(reference: dict) -> str | None:
+    return reference.get("machine", {}).get("torch_capability")
+
+
+def reference_for(host: dict, references: dict | None = None) -> dict:
+    """The reference run whose CPU kernels had ``host``'s instruction set (``torch_capability``), else the first;
+    {} when the file holds none.  ``references`` is the file's content (default: the shipped file)."""
+    runs = (load_reference() if references is None else references).get("references", [])
+    same = [r for r in runs if _kernels(r) == host.get("torch_capability")]
+    return (same or runs or [{}])[0]
+
+
 def write_reference(reports_dir: Path, path: Path = REFERENCE) -> dict:
-    """Make ``eta_reference.json`` from a whole run's records in ``reports_dir`` (one profile, no step limit, one
-    machine) and this machine's calibration, measured now: run it on the machine of that run, with nothing else
-    running."""
+    """Put a whole run's records in ``reports_dir`` (one profile, no step limit, one machine) into
+    ``eta_reference.json`` as the reference for that machine's kernel instruction set, replacing the one measured
+    with the same kernels (the others are kept).  Its calibration is the one the run measured at its start, kept in
+    ``reports_dir/.state``; else it is measured now, which needs the machine of that run with nothing else running."""
     from poselab.io import now, write_json
 
     state = Path(reports_dir) / ".state"
@@ -131,22 +148,28 @@ def write_reference(reports_dir: Path, path: Path = REFERENCE) -> dict:
     profiles = {r["profile"] for r in runs}
     if len(profiles) != 1 or any(r.get("limit_steps") for r in runs):
         raise ValueError(f"{reports_dir}: the records are not one whole run of one profile without a step limit")
-    profile = profiles.pop()
-    reference = load_reference(path)
-    reference.setdefault("profiles", {})
-    old = reference.get("calibration_seconds")
-    seconds = calibrate()
-    if old:  # the other profiles' times, brought to this calibration
-        reference["profiles"] = {p: {k: v * seconds / old for k, v in times.items()}
-                                 for p, times in reference["profiles"].items()}
-    reference["profiles"][profile] = {r["id"]: round(r["wall_seconds"], 1) for r in runs}
-    reference |= {"calibration_seconds": round(seconds, 4), "workload": WORKLOAD, "machine": runs[0].get("machine"),
-                  "git_commit": runs[0].get("git_commit"), "written": now()}
-    write_json(path, reference)
-    return reference
+    profile, host = profiles.pop(), runs[0].get("machine", {})
+    if any(not same_machine(r.get("machine", {}), host) for r in runs):
+        raise ValueError(f"{reports_dir}: the records come from more than one machine")
+    seconds = machine_calibration(state, host)
+    file = load_reference(path)
+    same = [r for r in file.get("references", []) if _kernels(r) == host.get("torch_capability")]
+    others = [r for r in file.get("references", []) if r not in same]
+    entry = same[0] if same else {}
+    old, times = entry.get("calibration_seconds"), entry.get("profiles", {})
+    if old and entry.get("workload") == WORKLOAD:  # the other profiles' times, brought to this calibration
+        times = {p: {k: round(v * seconds / old, 1) for k, v in t.items()} for p, t in times.items()}
+    else:
+        times = {}
+    times[profile] = {r["id"]: round(r["wall_seconds"], 1) for r in runs}
+    entry = {"profiles": times, "calibration_seconds": round(seconds, 4), "workload": WORKLOAD, "machine": host,
+             "git_commit": runs[0].get("git_commit"), "written": now()}
+    file = {"references": [*others, entry]}
+    write_json(path, file)
+    return entry
 
 
-if __name__ == "__main__":  # python -m poselab.eta REPORTS_DIR: the reference from a clean run on this machine
+if __name__ == "__main__":  # python -m poselab.eta REPORTS_DIR: the reference from a clean whole run (its kernels')
     import sys
 
     print(json.dumps(write_reference(Path(sys.argv[1])), indent=1))

@@ -227,7 +227,7 @@ def expected_times(todo: list[NotebookInfo], will_run: list[str], profile: str, 
                    records: dict[str, dict]) -> dict[str, eta.Estimate]:
     """The estimate of each notebook in ``will_run`` (``poselab.eta``); the machine is calibrated only when a
     notebook has no recorded time here and the reference covers the profile."""
-    reference = eta.load_reference()
+    reference = eta.reference_for(host)  # measured with this machine's kernel instruction set
     found = {nid: eta.estimate(nid, profile, host, records, reference, None) for nid in will_run}
     covered = reference.get("profiles", {}).get(profile, {})
     if any(e.source == "none" and nid in covered for nid, e in found.items()):
