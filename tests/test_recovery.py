@@ -251,12 +251,13 @@ print("generated")
 """
 
 
-def _generator(data_dir):
+def _generator(data_dir, out=None):
+    """A generating process; its output piped, or written to the open file ``out``."""
     import subprocess
     import sys
 
     return subprocess.Popen([sys.executable, "-c", GENERATE, str(data_dir)], cwd=Path(__file__).parent,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE if out is None else out, stderr=subprocess.STDOUT, text=True)
 
 
 def test_two_generations_into_one_data_folder_take_turns_and_both_succeed(tmp_path):
@@ -267,17 +268,22 @@ def test_two_generations_into_one_data_folder_take_turns_and_both_succeed(tmp_pa
     base = tmp_path / "synthetic" / "tiny"
     base.mkdir(parents=True)
     (base / "pose2d.partial-999-stale").mkdir()  # what a killed generation left
-    with open(base / ".lock", "a+") as held:
+    log = tmp_path / "first.log"
+    waiting = f"waiting for another poselab process (PID {os.getpid()}) generating data in {base}"
+    with open(base / ".lock", "a+") as held, open(log, "w") as out:
         fcntl.flock(held, fcntl.LOCK_EX)
         held.write(str(os.getpid()))
         held.flush()
-        first = _generator(tmp_path)
-        time.sleep(3)
-        assert first.poll() is None  # waiting for the lock, not failing
+        first = _generator(tmp_path, out)
+        deadline = time.monotonic() + 120  # however long its imports take on a slow machine
+        while waiting not in log.read_text() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert first.poll() is None, log.read_text()  # waiting for the lock, not failing
     second = _generator(tmp_path)
-    out1, out2 = first.communicate(timeout=300)[0], second.communicate(timeout=300)[0]
+    first.wait(timeout=300)
+    out1, out2 = log.read_text(), second.communicate(timeout=300)[0]
     assert first.returncode == 0 and second.returncode == 0, out1 + out2
-    assert f"waiting for another poselab process (PID {os.getpid()}) generating data in {base}" in out1
+    assert waiting in out1
     assert "removed pose2d.partial-999-stale, a set that an interrupted generation left half-written" in out1 + out2
     assert sorted(p.name for p in base.iterdir()) == [".lock", "lifting", "pose2d"]
 
