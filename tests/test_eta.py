@@ -63,6 +63,33 @@ def test_the_calibration_workload_runs_and_the_shipped_references_cover_the_defa
         assert set(reference["profiles"]["default"]) == {"01", "02", "03", "04", "05", "06", "07"}
 
 
+def _timed(monkeypatch, times):
+    """``calibrate`` with its rounds taking ``times`` seconds, one after the other; returns the rounds it timed."""
+    from poselab import bench
+
+    timed = []
+
+    def fake_train_steps(*args, **kwargs):
+        def run(steps):
+            timed.append(times[len(timed)])
+            return timed[-1]
+        return run
+
+    monkeypatch.setattr(bench, "train_steps", fake_train_steps)
+    return timed
+
+
+def test_a_calibration_disturbed_for_several_rounds_takes_more_rounds(monkeypatch):
+    timed = _timed(monkeypatch, [0.5, 0.52, 0.51, 0.5, 0.53] + [9.0] * 20)
+    assert eta.calibrate() == 0.51 and len(timed) == eta.ROUNDS  # rounds that agree: five, as always
+    timed = _timed(monkeypatch, [0.5, 0.8, 0.8, 0.8, 0.52] + [0.5] * 20)
+    assert eta.calibrate() == 0.5 and len(timed) > eta.ROUNDS  # three disturbed rounds no longer set the median
+    assert sum(timed) <= eta.BUDGET
+    timed = _timed(monkeypatch, [1.0, 3.0] * 20)
+    eta.calibrate()
+    assert sum(timed) <= eta.BUDGET + 3.0  # a machine that never settles: stopped by the budget
+
+
 AVX512 = {"calibration_seconds": 1.0, "workload": eta.WORKLOAD, "machine": {"torch_capability": "AVX512"},
           "profiles": {"default": {"02": 800.0, "06": 500.0}}}
 AVX2 = {"calibration_seconds": 2.0, "workload": eta.WORKLOAD, "machine": {"torch_capability": "AVX2"},
