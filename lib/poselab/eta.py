@@ -83,7 +83,7 @@ def calibrate(steps: int = STEPS, rounds: int = ROUNDS, budget: float = BUDGET) 
     the work a default report is mostly made of.  The median of ``rounds`` rounds (about 2 s in all), so that one
     disturbed round does not move the estimate: a single 12-step round varied by 15 % between two runs of one
     machine.  While the rounds differ by more than ``SPREAD``x, more are timed, up to ``budget`` seconds in all, so
-    that a disturbance lasting several rounds does not set the median either: on a 2-core EPYC three of five rounds
+    that a disturbance lasting several rounds does not set the median either: on a 2-core EPYC a median of five rounds
     once read 0.80 s against 0.48-0.57 s before and after, and that notebook's estimate came out 69 % high."""
     import statistics
 
