@@ -132,16 +132,16 @@ def load_reference(path: Path = REFERENCE) -> dict:
         return {}
 
 
-def _kernels(reference: dict) -> str | None:
-    return reference.get("machine", {}).get("torch_capability")
+def _same_kernels(reference: dict, host: dict) -> bool:
+    """Whether ``reference`` was measured with ``host``'s CPU kernel instruction set (torch's capability)."""
+    return reference.get("machine", {}).get("torch_capability") == host.get("torch_capability")
 
 
 def reference_for(host: dict, references: dict | None = None) -> dict:
     """The reference run whose CPU kernels had ``host``'s instruction set (``torch_capability``), else the first;
     {} when the file holds none.  ``references`` is the file's content (default: the shipped file)."""
     runs = (load_reference() if references is None else references).get("references", [])
-    same = [r for r in runs if _kernels(r) == host.get("torch_capability")]
-    return (same or runs or [{}])[0]
+    return ([r for r in runs if _same_kernels(r, host)] or runs or [{}])[0]
 
 
 def write_reference(reports_dir: Path, path: Path = REFERENCE) -> dict:
@@ -161,8 +161,8 @@ def write_reference(reports_dir: Path, path: Path = REFERENCE) -> dict:
         raise ValueError(f"{reports_dir}: the records come from more than one machine")
     seconds = machine_calibration(state, host)
     file = load_reference(path)
-    same = [r for r in file.get("references", []) if _kernels(r) == host.get("torch_capability")]
-    others = [r for r in file.get("references", []) if r not in same]
+    same = [r for r in file.get("references", []) if _same_kernels(r, host)]
+    others = [r for r in file.get("references", []) if not _same_kernels(r, host)]
     entry = same[0] if same else {}
     old, times = entry.get("calibration_seconds"), entry.get("profiles", {})
     if old and entry.get("workload") == WORKLOAD:  # the other profiles' times, brought to this calibration
