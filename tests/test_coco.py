@@ -2,6 +2,7 @@
 layout (one RLE person, one polygon person, a crowd region, a person without keypoints)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import torch
 
 from poselab.data import coco
 from poselab.data.dataset import ImageSet
+from poselab.data.feeding import OWN, Feeding
 from poselab.data.fixtures import is_fixture, write_coco
 
 
@@ -42,8 +44,10 @@ def test_the_crop_box_convention():
     assert np.allclose(center, [25.0, 60.0]) and np.allclose(size, [75.0, 100.0])
     center, size = coco.crop_box(np.array([0.0, 0.0, 90.0, 60.0]))  # too wide: heightened to 120
     assert np.allclose(size, [112.5, 150.0])
-    m = coco.crop_matrix(center, size, (256, 192))
-    assert np.allclose(coco.image_to_crop(center, m), [95.5, 127.5])
+    m, _, _ = OWN.crop_maps(center, size[0], (256, 192))
+    assert np.allclose(coco.image_to_crop(center, m), [95.5, 127.5])  # poselab's own: the centre pixel
+    hrnet, _, _ = Feeding(crop="warp-affine").crop_maps(center, size[0], (256, 192))
+    assert np.allclose(coco.image_to_crop(center, hrnet), [96.0, 128.0])  # HRNet's get_affine_transform: (W/2, H/2)
     assert np.allclose(coco.crop_to_image(coco.image_to_crop([[3.0, 4.0]], m), m), [[3.0, 4.0]])
 
 
@@ -53,7 +57,7 @@ def test_a_scale_one_crop_of_the_mask_is_pycocotools_own_anntomask(coco_root, pe
     p = coco.person_instances(annotations).people[person]
     full = annotations.annToMask(annotations.loadAnns(p.ann_id)[0]).astype(bool)
     out_hw, shift = (20, 16), np.array([3, 5])
-    m = coco.crop_matrix(shift + [(16 - 1) / 2, (20 - 1) / 2], np.array([16.0, 20.0]), out_hw)  # scale 1, offset 3, 5
+    m, _, _ = OWN.crop_maps(shift + [(16 - 1) / 2, (20 - 1) / 2], 16.0, out_hw)  # scale 1, offset 3, 5
     crop = coco.warp(torch.from_numpy(full).float()[None], m, out_hw, mode="nearest")[0] > 0.5
     assert np.array_equal(crop.numpy(), full[5:25, 3:19])
     assert np.array_equal(coco.person_mask(annotations, p), full)
@@ -122,3 +126,74 @@ def test_a_missing_or_malformed_file_is_one_line_naming_it(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"")
     with pytest.raises(coco.COCOError, match="broken.jpg: not a readable image"):
         coco.read_image(tmp_path / "broken.jpg")
+
+
+# ----------------------------------------------------------------------------------------- issue 37: bad annotations
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("field, value, said", [
+    ("bbox", [NAN, 5.0, 40.0, 60.0], "bbox [nan, 5.0, 40.0, 60.0] must be [x, y, width, height] of finite numbers"),
+    ("bbox", [5.0, 5.0, INF, 60.0], "bbox [5.0, 5.0, inf, 60.0] must be"),
+    ("bbox", [-10.0, -10.0, -5.0, -5.0], "x and y >= 0, width and height > 0"),  # was ZeroDivisionError in the crop
+    ("keypoints", [NAN] * 51, "keypoints must be 51 finite numbers, x, y and a visibility 0, 1 or 2 for each of 17"),
+    ("keypoints", [0.0] * 50, "for each of 17 joints (it has 50 values)"),  # was a bare reshape
+    ("segmentation", {"size": [80, 64], "counts": "zzzz!!"}, "its segmentation is an RLE: its counts string is not"),
+    ("segmentation", {"size": [80, 64], "counts": ""}, "its segmentation is an RLE whose runs are not whole numbers"),
+    ("segmentation", {"size": [80, 64], "counts": [300, 4]}, "runs are not whole numbers >= 0 adding up to 80 x 64"),
+    ("segmentation", {"size": [5, 5], "counts": [25]}, "RLE of size [5, 5], not the image's [height, width] [80, 64]"),
+    ("segmentation", "garbage", "its segmentation is neither a list of polygons nor an RLE"),
+    ("segmentation", [[1, 2, 3, 4]], "a polygon that is not a list of at least three x, y pairs"),
+    ("segmentation", [[5.0, 5.0, NAN, 5.0, 45.0, 65.0]], "a polygon that is not a list of at least three x, y pairs"),
+    ("segmentation", [[5.0, 5.0, 1e12, 5.0, 45.0, 65.0]], "a polygon far outside the image"),  # pycocotools: OOM
+    ("image_id", 99, "its image_id or category_id is not one of the file's"),
+], ids=["nan-box", "inf-box", "negative-box", "nan-keypoints", "50-keypoints", "rle-junk", "rle-empty", "rle-long",
+        "rle-size", "segm-string", "short-polygon", "nan-polygon", "far-polygon", "no-image"])
+def test_each_annotation_is_checked_and_a_bad_one_named_with_its_file(tmp_path, field, value, said):
+    """Before pycocotools reads it (a NaN or far polygon makes it allocate without bound; a junk RLE string reads
+    outside its buffer), every annotation is checked: one line naming the file, the annotation and the image."""
+    from poselab.data.manifest import VALIDATORS
+
+    kp = np.stack([np.linspace(10, 40, 17), np.linspace(5, 60, 17), np.full(17, 2.0)], 1)
+    ann = {"id": 1, "image_id": 7, "category_id": 1, "iscrowd": 0, "area": 900.0, "bbox": [5.0, 5.0, 40.0, 60.0],
+           "keypoints": kp.ravel().tolist(), "segmentation": [[5.0, 5.0, 45.0, 5.0, 45.0, 65.0, 5.0, 65.0]]}
+    data = {"images": [{"id": 7, "file_name": "x.jpg", "width": 64, "height": 80}],
+            "categories": [{"id": 1, "name": "person", "keypoints": [f"k{j}" for j in range(17)]}],
+            "annotations": [ann]}
+    path = tmp_path / "person_keypoints_val2017.json"
+    path.write_text(json.dumps(data))
+    assert coco.check_annotations(data) == 1 and coco.load_annotations(path).getAnnIds() == [1]
+    path.write_text(json.dumps({**data, "annotations": [{**ann, field: value}]}))  # NaN and Infinity as JSON allows
+    where = f"^{re.escape(str(path))}: annotation 1 \\(image (7|99)\\): "
+    with pytest.raises(coco.COCOError, match=where + ".*" + re.escape(said)) as caught:
+        coco.load_annotations(path)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ValueError, match=re.escape(said)):  # python -m poselab.data status: "corrupt", this line
+        VALIDATORS["coco_keypoints_json"](path)
+
+
+def test_compressed_rle_counts_are_read_as_pycocotools_writes_them():
+    from pycocotools import mask as rle
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        h, w = rng.integers(1, 30, 2)
+        mask = rng.random((h, w)) < rng.random()
+        runs = coco.rle_counts(rle.encode(np.asfortranarray(mask.astype(np.uint8)))["counts"].decode())
+        flat = np.repeat(np.arange(len(runs)) % 2, runs).astype(bool)  # runs alternate 0, 1, 0, ... column-major
+        assert np.array_equal(flat.reshape(w, h).T, mask)
+
+
+def test_status_finds_an_image_that_the_annotations_name_missing(tiny_sets, tmp_path):
+    from poselab.data.manifest import check_dataset, load_manifest
+
+    root = write_coco(tmp_path / "coco", ImageSet(tiny_sets["pose2d"], "val"), n=3)
+    entry = load_manifest()["coco_keypoints"]
+    assert check_dataset(entry, tmp_path).state == "verified"
+    (root / "val2017" / "000000000002.jpg").unlink()
+    status = check_dataset(entry, tmp_path)  # a usable part of val2017 (notebook 05 runs on the others), not verified
+    assert status.state == "partial"
+    assert (f"1 of the 3 images it names are not in {root / 'val2017'} (e.g. 000000000002.jpg): the study runs on "
+            "the people of the other 2") in status.detail

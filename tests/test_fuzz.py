@@ -103,3 +103,63 @@ def test_flat_pose_files_round_trip(pos3d):
         for s, takes in pos3d.items():
             for t, a in takes.items():
                 assert got[s][t].shape == a.shape and got[s][t].dtype == a.dtype
+
+
+numbers = st.floats(-30, 60) | st.sampled_from([float("nan"), float("inf"), -1e12, 1e12, 0.0]) | st.integers(-3, 3)
+
+
+def _compressed(bits: list[bool]) -> dict:
+    from pycocotools import mask as rle
+
+    code = rle.encode(np.asfortranarray(np.array(bits, np.uint8).reshape(20, 16)))
+    return {"size": code["size"], "counts": code["counts"].decode()}
+
+
+# valid annotations, each with at most one field damaged: those that pass reach pycocotools, the others are named
+polygons = st.lists(st.lists(st.tuples(st.floats(-16, 32), st.floats(-20, 40)), min_size=3, max_size=5).map(
+    lambda points: [v for p in points for v in p]), min_size=1, max_size=2)
+runs = st.lists(st.integers(0, 80), max_size=6).filter(lambda c: sum(c) <= 320).map(
+    lambda c: {"size": [20, 16], "counts": [*c, 320 - sum(c)]})
+VALID = st.fixed_dictionaries({
+    "id": st.integers(1, 9), "image_id": st.just(1), "category_id": st.just(1), "iscrowd": st.integers(0, 1),
+    "area": st.floats(0, 300),
+    "bbox": st.tuples(st.floats(0, 15), st.floats(0, 19), st.floats(0.1, 20), st.floats(0.1, 20)).map(list),
+    "keypoints": st.lists(st.tuples(st.floats(-5, 25), st.floats(-5, 25), st.integers(0, 2)), min_size=17,
+                          max_size=17).map(lambda kp: [v for p in kp for v in p]),
+    "segmentation": polygons | runs | st.lists(st.booleans(), min_size=320, max_size=320).map(_compressed),
+})
+DAMAGED = {
+    "image_id": st.integers(2, 3) | values,
+    "area": numbers | values,
+    "bbox": st.lists(numbers, min_size=3, max_size=5) | values,
+    "keypoints": st.lists(numbers | st.integers(0, 3), min_size=50, max_size=52) | values,
+    "segmentation": st.lists(st.lists(numbers, max_size=10), max_size=2) | values
+    | st.fixed_dictionaries({"size": st.sampled_from([[20, 16], [16, 20], [3]]),
+                             "counts": st.lists(st.integers(-2, 200), max_size=5)
+                             | st.text("0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`aboz!", max_size=8)}),
+}
+annotations = VALID.flatmap(lambda ann: st.sampled_from([None, None, None, *DAMAGED]).flatmap(
+    lambda field: st.just(ann) if field is None else DAMAGED[field].map(lambda v: {**ann, field: v})))
+
+
+@SETTINGS
+@given(st.lists(annotations, min_size=1, max_size=2))
+def test_coco_annotations_are_valid_for_pycocotools_or_a_value_error(anns):
+    """What ``check_annotations`` lets through, pycocotools indexes and draws (a NaN or far polygon would make it
+    allocate without bound, a junk RLE string read outside its buffer: they must be refused first)."""
+    from poselab.data import coco
+
+    data = {"images": [{"id": 1, "file_name": "a.jpg", "width": 16, "height": 20}],
+            "categories": [{"id": 1, "name": "person", "keypoints": [f"k{j}" for j in range(17)]}],
+            "annotations": anns}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "person_keypoints_val2017.json"
+        path.write_text(json.dumps(data))
+        try:
+            annotations = coco.load_annotations(path)
+        except coco.COCOError as e:
+            assert str(e).startswith(f"{path}: ") and "\n" not in str(e)
+            return
+        for ann in annotations.dataset["annotations"]:
+            assert annotations.annToMask(ann).shape == (20, 16)
+        coco.person_instances(annotations)

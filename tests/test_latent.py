@@ -106,3 +106,71 @@ def test_the_hook_returns_the_documented_shape(tiny_sets):
     model.bottleneck().register_forward_hook(lambda m, i, o: seen.update(out=o.detach()) or None)
     model.eval()(ds[0]["image"][None])
     np.testing.assert_allclose(feats.x[0], seen["out"].reshape(-1).numpy(), rtol=1e-5, atol=1e-6)
+
+
+# --- the decisions of notebook 04 (poselab.studies.latent.tables) -----------------------------------------------
+
+
+def _seed_clusters(x: np.ndarray, seed: int, complete: np.ndarray, actions: np.ndarray, ks=range(2, 6)):
+    """A ``SeedClusters`` from features ``x`` (every sample in both sets, for brevity)."""
+    from types import SimpleNamespace
+
+    from poselab.studies.latent.experiment import ClusterResult, SeedClusters
+
+    sweep = k_sweep(x, ks=ks, restarts=2, seed=seed, progress=False)
+    members = np.arange(len(x))
+    result = ClusterResult("random", members, sweep, x[:, :2], 0.5, None, {})
+    full = ClusterResult("fully annotated", members, sweep, x[:, :2], 0.5, None, {})
+    feats = SimpleNamespace(annotated=np.repeat(complete[:, None], 3, axis=1))
+    return SeedClusters(seed, feats, actions, x[:, :2], 0.5, result, full)
+
+
+def _blobs(k: int, n: int, spread: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, 6)) * 10
+    return np.concatenate([c + rng.normal(size=(n, 6)) * spread for c in centres])
+
+
+def test_k_two_is_supported_only_when_it_leads_beyond_the_spread_in_every_replicate():
+    from poselab import findings as fd
+    from poselab.studies.latent import tables as lt
+
+    labels = np.repeat([0, 1], 60)
+    two = {s: _seed_clusters(_blobs(2, 60, 1.0, s), s, labels, labels.astype(str)) for s in (0, 1, 2)}
+    assert lt.picks_two(two).verdict == fd.SUPPORTS
+    assert lt.has_structure(two).verdict == fd.SUPPORTS  # well-separated blobs: silhouettes far above 0.25
+    three = {s: _seed_clusters(_blobs(3, 40, 1.0, s), s, np.repeat([0, 1, 1], 40), np.repeat(["a", "b", "c"], 40))
+             for s in (0, 1)}
+    assert lt.picks_two(three).verdict == fd.DOES_NOT
+    noise = {s: _seed_clusters(np.random.default_rng(s).normal(size=(120, 6)), s, labels, labels.astype(str))
+             for s in (0, 1)}
+    f = lt.has_structure(noise)
+    assert f.verdict == fd.DOES_NOT and "no substantial structure" in f.ours  # Kaufman and Rousseeuw: <= 0.25
+    near = lt.picks_two(noise)
+    assert near.verdict in (fd.UNRESOLVED, fd.DOES_NOT)  # Gaussian noise: no K leads K = 2 by much, or it loses
+    table = lt.structure_table(two)
+    assert list(table.index.names) == ["sample set", "seed"] and len(table) == 6
+    assert table[lt.READING].iloc[0] in ("strong structure", "reasonable structure")
+
+
+def test_the_silhouette_scale_is_kaufman_and_rousseeuws():
+    from poselab.studies.latent.tables import kaufman_rousseeuw
+
+    assert kaufman_rousseeuw(0.8) == "strong structure" and kaufman_rousseeuw(0.6) == "reasonable structure"
+    assert kaufman_rousseeuw(0.3).startswith("weak") and kaufman_rousseeuw(0.25) == "no substantial structure"
+    assert kaufman_rousseeuw(0.11) == "no substantial structure"
+
+
+def test_the_associations_are_judged_on_the_ami_interval_of_every_seed():
+    from poselab import findings as fd
+    from poselab.studies.latent import tables as lt
+
+    complete = np.repeat([0, 1], 60)
+    aligned = {s: _seed_clusters(_blobs(2, 60, 1.0, s), s, complete, complete.astype(str)) for s in (0, 1)}
+    amis = lt.ami_intervals(aligned)
+    assert lt.follows_completeness(amis).verdict == fd.SUPPORTS and lt.follows_motion(amis).verdict == fd.SUPPORTS
+    shuffled = np.random.default_rng(5).permutation(complete)
+    unrelated = {s: _seed_clusters(_blobs(2, 60, 1.0, s), s, shuffled, shuffled.astype(str)) for s in (0, 1)}
+    f = lt.follows_completeness(lt.ami_intervals(unrelated))
+    assert f.verdict in (fd.DOES_NOT, fd.UNRESOLVED) and "[" in f.ours
+    assert len(lt.ami_table(amis)) == 2

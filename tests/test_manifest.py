@@ -90,7 +90,8 @@ def test_structure_validators_on_fixtures_in_the_real_formats(tmp_path):
     (root / "annot" / "valid.json").write_text(json.dumps([
         {"image": "015601864.jpg", "center": [594.0, 257.0], "scale": 3.021,
          "joints": [[620.0, 394.0]] * 16, "joints_vis": [1] * 16}]))
-    (root / "kp.json").write_text(json.dumps({"images": [{"id": 1}], "annotations": [],
+    (root / "kp.json").write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}],
+                                              "annotations": [],
                                               "categories": [{"id": 1, "keypoints": ["nose"]}]}))
     pos3d = {"S1": {"Walking": np.zeros((5, 32, 3))}}
     np.savez(root / "d3.npz", positions_3d=np.array(pos3d, dtype=object))
@@ -181,3 +182,27 @@ def test_manual_data_sets_cannot_be_fetched(tmp_path):
     m = load_manifest(_write(tmp_path, {"fixture": _entry()}))
     with pytest.raises(ManifestError, match="cannot be downloaded"):
         fetch(m["fixture"], tmp_path)
+
+
+@pytest.mark.parametrize("root, said", [
+    ("mpii/{user}", "root 'mpii/{user}' may hold only the placeholder {profile}"),  # was a 22-line KeyError
+    ("mpii/{", "root 'mpii/{' may hold only the placeholder {profile}"),  # was an error naming no entry
+    ("mpii/{0}", "root 'mpii/{0}' may hold only the placeholder {profile}"),
+    ("{profile}/../../etc", "root '{profile}/../../etc' must be a relative path inside the data directory"),
+])
+def test_root_templates_hold_only_the_profile_and_stay_inside_the_data(tmp_path, root, said):
+    with pytest.raises(ManifestError) as e:
+        load_manifest(_write(tmp_path, {"mpii_copy": _entry(root=root)}))
+    assert str(e.value).startswith(f"data set 'mpii_copy': {said}")
+    assert load_manifest(_write(tmp_path, {"x": _entry(root="synthetic/{profile}/x")}))["x"].folder(
+        tmp_path, "smoke") == tmp_path / "synthetic" / "smoke" / "x"
+
+
+@pytest.mark.parametrize("glob", ["../../../../../../etc/*", "/etc/*", "**/../../*"])
+def test_a_glob_is_checked_like_a_path(tmp_path, glob):
+    """A pattern reaching out of the data set's folder counted the files there (145 under /etc)."""
+    entry = _entry(files=[{"path": "images", "kind": "dir", "glob": glob}])
+    with pytest.raises(ManifestError) as e:
+        load_manifest(_write(tmp_path, {"mpii_copy": entry}))
+    assert str(e.value).startswith(f"data set 'mpii_copy': glob of 'images' {glob!r} must be a relative path inside "
+                                   "the data directory")

@@ -20,7 +20,9 @@ def test_the_official_row_beside_the_published_one(tiny_sets, tmp_path):
     write_fixture(load_checkpoints()[official.NAME], tmp_path)
     ck = official.available(place)
     assert ck is not None
-    t = official.official_row(place, ck)
+    t, gate = official.official_row(place, ck)
     assert list(t.columns) == list(official.PUBLISHED) and len(t) == 2
+    # random weights score far below the published 90.3: the accuracy gate fails and says why
+    assert gate is not None and "under 80%" in gate and "0.903" in gate
     assert "fixture" in t.index[0] and t.iloc[1]["Mean"] == 90.3
     assert ((t.iloc[0] >= 0) & (t.iloc[0] <= 100)).all()

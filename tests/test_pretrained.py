@@ -64,3 +64,28 @@ def test_placing_a_checkpoint_changes_what_the_runner_fingerprints(tmp_path):
     assert state.of(tmp_path, "smoke") == before
     write_fixture(declared.load_checkpoints()["hourglass_reference_2"], tmp_path)
     assert state.of(tmp_path, "smoke") != before  # notebooks 03 and 04 then re-execute and use it
+
+
+def test_an_official_hourglass_file_that_does_not_fit_names_the_tensor_and_shapes(tmp_path):
+    """The reference hourglass's layout reports what differs as the HRNet layout does (it was a bare 'Error(s) in
+    loading state_dict for StackedHourglass:' for a wrong shape, an AttributeError for {'state_dict': 5})."""
+    ck = declared.load_checkpoints()["hourglass_reference_2"]
+    path = write_fixture(ck, tmp_path)
+    saved = torch.load(path, weights_only=True)
+    key = "model.module.outs.1.conv.weight"
+    saved["state_dict"][key] = torch.zeros(3, 1, 1, 1)
+    torch.save(saved, path)
+    from poselab.models import build_model
+
+    shape = tuple(build_model(ck.model).state_dict()["outs.1.conv.weight"].shape)
+    said = (f"{path} (hourglass_reference_2): checkpoint does not match the model:\n  1 shape mismatches:\n"
+            f"    outs.1.conv.weight: checkpoint (3, 1, 1, 1), model {shape}")
+    with pytest.raises(CheckpointMismatchError) as caught:
+        load_pretrained(ck, tmp_path)
+    assert str(caught.value) == said
+    for junk in ({"state_dict": 5}, {"state_dict": {"outs.1.conv.weight": "not a tensor"}}):
+        torch.save(junk, path)
+        with pytest.raises(CheckpointMismatchError) as caught:
+            load_pretrained(ck, tmp_path)
+        assert str(caught.value) == (f"{path} (hourglass_reference_2): not a state dict: expected a mapping of "
+                                     "parameter names to tensors")

@@ -105,3 +105,69 @@ def test_knobs_replace_only_what_they_set_and_name_what_changed(capsys):
         with_knobs(study, stack=[1])
     with pytest.raises(ValueError, match="main_stacks=2"):
         HourglassStudy(stacks=(1,), main_stacks=2)
+
+
+# ----------------------------------------------------------------------------------------- issue 37: knob values
+
+SMOKE = PROFILES["smoke"]
+
+
+@pytest.mark.parametrize("settings, knobs, said", [
+    ("poseig", {"images": 0}, "images=0 (PoseIGStudy.images): must be a whole number >= 1"),
+    ("skips", {"samples": -5}, "samples=-5 (SkipStudy.samples): must be a whole number >= 1"),
+    ("latent", {"samples": -5}, "samples=-5 (LatentStudy.samples): must be a whole number above the largest K (4)"),
+    ("latent", {"ks": [10, 2]}, "k_range=(10, 2) (LatentStudy.ks): must be [K from, K to], whole numbers with 2 <= K "
+                                "from <= K to"),
+    ("latent", {"restarts": 0}, "restarts=0 (LatentStudy.restarts): must be a whole number >= 1"),
+    ("lifting", {"hypotheses": -1}, "hypotheses=-1 (LiftingConfig.hypotheses): must be a whole number >= 1"),
+    ("lifting", {"embedding_samples": 0}, "embedded=0 (LiftingConfig.embedding_samples): must be a whole number"),
+    ("hourglass", {"seeds": "[1]"}, "seeds='[1]' (HourglassStudy.seeds): must be a list of whole numbers, not a "
+                                    "string (the profile's value: (0, 1))"),
+    ("hourglass", {"qualitative": 2.5}, "shown=2.5 (HourglassStudy.qualitative): must be a whole number, not a "
+                                        "decimal number"),
+    ("hrnet", {"seeds": [0, -1]}, "seeds=(0, -1) (HRNetStudy.seeds): must be one or more different seeds"),
+    ("skips", {"scales": [True]}, "scales=[True] (SkipStudy.scales): must be a list of whole numbers or None"),
+    ("poseig", {"main": 5}, "model=5 (PoseIGStudy.main): must be a string, not a whole number"),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 12 else None)
+def test_every_knob_value_is_checked_where_it_enters(settings, knobs, said, capsys):
+    """A value out of range or of the wrong type is one line naming the knob, the value and what is allowed (it was
+    an IndexError, a KeyError: 'K', an AttributeError, 'need at least one array to stack' deep in the notebook)."""
+    import re
+
+    from poselab.notebook import with_knobs
+
+    with pytest.raises(ValueError, match="^" + re.escape(said)) as caught:
+        with_knobs(getattr(SMOKE, settings), **knobs)
+    assert "\n" not in str(caught.value) and "knobs:" not in capsys.readouterr().out  # nothing said to be changed
+
+
+def test_person_and_model_knobs_of_notebook_05(tmp_path):
+    from types import SimpleNamespace
+
+    import numpy as np
+    import torch
+
+    from poselab.data.joints import MPII16
+    from poselab.notebook import with_knobs
+    from poselab.studies.poseig.attribute import Samples
+    from poselab.studies.poseig.experiment import chosen_person, compared_models
+    from poselab.training.runs import RunStore
+
+    annotated = np.ones((4, 16), bool)
+    annotated[0, 3] = False
+    people = Samples(torch.zeros(4, 3, 8, 8), torch.zeros(4, 8, 8, dtype=torch.bool), torch.zeros(4, 16, 2), annotated,
+                     np.ones(4), np.arange(4), MPII16)
+    assert chosen_person(people, None) == 1  # the first fully annotated one
+    assert chosen_person(people, 3) == 3 and chosen_person(people, np.int64(0)) == 0
+    for bad in (999, -1, 1.0, True, "2"):  # -1 was silently the last person
+        with pytest.raises(ValueError, match=f"^person={bad!r}: must be the index of one of the 4 people explained, a "
+                                             "whole number from 0 to 3 \\(or None"):
+            chosen_person(people, bad)
+    place = SimpleNamespace(data_dir=tmp_path, device="cpu", seed=0, profile_name="smoke", synthetic=SMOKE.data,
+                            runs=RunStore(tmp_path / "runs"))
+    study = with_knobs(SMOKE.poseig, main="resnet-999")
+    with pytest.raises(ValueError, match="^model='resnet-999': must be one of the models compared: hourglass-1, "
+                                         "hourglass-2, hrnet as designed, .*, integral \\(hourglass-1\\), "
+                                         "simplebaseline$"):
+        compared_models(place, study, SMOKE.hourglass, SMOKE.hrnet)  # before any model is loaded or trained
+    assert not (tmp_path / "runs").exists()

@@ -3,6 +3,7 @@ that is otherwise up to date, left-over staging folders, ``--force`` on one note
 two small notebooks: one trains (saves) a run, the next loads it from the run store."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -351,3 +352,100 @@ def test_a_current_set_is_used_without_waiting_for_the_data_lock(tiny_sets, caps
         assert not reader.is_alive(), "a current set waited for the lock"
     assert found == [tiny_sets]
     assert "waiting for another poselab process" not in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------------- issue 37
+
+
+@pytest.mark.notebook
+def test_a_deleted_index_is_rebuilt_and_a_stale_failed_copy_removed(two):
+    """Deleting reports/artifacts.json left every notebook 'up to date' and the report empty; now the index is rebuilt
+    from the notebooks' records, said in one line, and a notebook found up to date drops its old failed copy."""
+    reports, args = two
+    before = json.loads((reports / "artifacts.json").read_text())
+    (reports / "artifacts.json").unlink()
+    failed = reports / "executed" / "failed" / "01_train.ipynb"
+    failed.parent.mkdir()
+    failed.write_text("{}")  # what an earlier failing run left
+    again = _run(*args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"poselab: {reports / 'artifacts.json'} was missing and has been rebuilt from {reports / '.state'}" \
+        in again.stdout
+    assert "01_train: up to date" in again.stdout and "02_load: up to date" in again.stdout
+    after = json.loads((reports / "artifacts.json").read_text())
+    assert [a["id"] for a in after["artifacts"]] == ["F01.1"] and after["headlines"] == before["headlines"]
+    assert not failed.exists()
+
+
+def test_a_set_made_again_re_executes_the_notebooks_that_read_it(tiny_sets, tmp_path):
+    """Outputs computed while a file was damaged with its time kept stayed 'up to date' after `make data VERIFY=1`
+    restored its bytes (the recorded digests are the same): the data fingerprint now changes with the set's making."""
+    import os
+    import shutil
+
+    from conftest import TINY
+    from poselab.data.synthetic.generate import ensure_image_sets
+    from poselab.run import DataState
+
+    root = tmp_path / "synthetic" / "tiny" / "pose2d"
+    shutil.copytree(tiny_sets["pose2d"], root)
+    state = DataState()
+    clean = state.of(tmp_path, "tiny")
+    target = root / "val" / "images.npy"
+    st = target.stat()
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert state.of(tmp_path, "tiny") == clean  # damaged, unseen: the notebooks compute on it
+    ensure_image_sets(root, TINY.images, workers=1, progress=False, verify=True)  # make data VERIFY=1
+    assert target.read_bytes()[-1] != data[-1]  # the bytes as written again
+    assert state.of(tmp_path, "tiny") != clean  # so the notebooks run again on them
+
+
+def test_nan_or_inf_in_the_official_validation_truth_is_named(tiny_sets, tmp_path):
+    """An infinite head box dropped a person from PCKh without a word; NaN joints passed `status` as verified."""
+    import numpy as np
+    from scipy.io import loadmat, savemat
+
+    from poselab.data.dataset import ImageSet
+    from poselab.data.fixtures import write_mpii
+    from poselab.data.manifest import check_dataset, load_manifest
+    from poselab.data.mpii import read_gt_valid
+
+    pose2d = tiny_sets["pose2d"]
+    root = write_mpii(tmp_path / "mpii", ImageSet(pose2d, "train"), ImageSet(pose2d, "val"), n_train=4, n_val=3)
+    path = root / "annot" / "gt_valid.mat"
+    good = {k: v for k, v in loadmat(str(path)).items() if not k.startswith("__")}
+    assert len(read_gt_valid(path).joints) == 3
+    for name, index, value, said in (("headboxes_src", (0, 0, 1), np.inf, "headboxes_src of person 1 (of 3; 1 in all) "
+                                      "must be a finite head box of positive size"),
+                                     ("pos_gt_src", (2, 0, 2), np.nan, "pos_gt_src of person 2 (of 3; 1 in all) must "
+                                      "be finite coordinates for each annotated joint"),
+                                     ("jnt_missing", (2, 0), np.nan, "jnt_missing of person 0 (of 3; 1 in all) must be "
+                                      "0 or 1 for each joint")):
+        bad = {k: v.copy() for k, v in good.items()}
+        bad[name][index] = value
+        if name == "pos_gt_src":
+            bad["jnt_missing"][index[0], index[2]] = 0  # an annotated joint
+        savemat(str(path), bad)
+        with pytest.raises(ValueError, match=f"^{re.escape(f'{path}: {said}')}: not the official"):
+            read_gt_valid(path)
+        status = check_dataset(load_manifest()["mpii"], tmp_path)
+        assert status.state == "corrupt" and said in status.detail
+    savemat(str(path), good)
+    assert check_dataset(load_manifest()["mpii"], tmp_path).state == "verified"
+
+
+def test_a_corrupt_generated_set_is_generated_again_not_fetched(tiny_sets, tmp_path, capsys):
+    import shutil
+
+    from poselab.data.__main__ import main
+
+    lifting = tmp_path / "synthetic" / "smoke" / "lifting"
+    shutil.copytree(tiny_sets["lifting"], lifting)
+    (lifting / "data_3d_synth.npz").write_bytes(b"not an npz")
+    assert main(["status", "--profile", "smoke", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert ("error: corrupt generated data set(s): synthetic_lifting; `python -m poselab.data --profile smoke "
+            "--verify` (make data PROFILE=smoke VERIFY=1) generates them again") in err and "fetch" not in err

@@ -18,7 +18,7 @@ def test_the_reference_hourglass_is_dissected_like_ours(tiny_sets, tmp_path):
     write_fixture(load_checkpoints()[REFERENCE], tmp_path)
     ref = reference_dissected(place, 2, "03")
     assert ref is not None and len(ref.dataset) == 2 and ref.dataset.size == 256
-    assert "fixture" in ref.describe() and "0.885" in ref.describe()
+    assert "fixture" in ref.describe() and "0.883" in ref.describe()  # the repository README's 2HG figure
     ablation = skip_ablation(ref.model, ref.dataset, ref.source, "mpii16", "cpu", scales=(0,))
     assert 0 <= ablation.off.pckh <= 1 and ablation.resolution(0) == "64x64"
     feats = extract_features(ref.model, ref.dataset, "cpu")

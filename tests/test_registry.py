@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import matplotlib
 
@@ -132,3 +133,108 @@ def test_exported_notebooks_fold_their_code_and_hide_machine_paths(tmp_path):
     assert "show code" in page and ".jp-CodeCell .jp-Cell-inputWrapper{display:none}" in page
     # the executed notebook keeps the real paths for JupyterLab
     assert str(root / "data") in (tmp_path / "reports" / "executed" / "01_data_prep.ipynb").read_text()
+
+
+# ----------------------------------------------------------------------------------------- issue 37: a lost index
+
+
+def _report_of_03(report):
+    """A report in which notebook 03 left a figure, a table and a headline, and the runner its record."""
+    stage = report / "stage"
+    r = reg.Registry("03", stage, "smoke", "cpu", 0)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    r.save_figure(fig, "F03.1", "a line")
+    r.save_table(pd.DataFrame({"a": [1, 2]}), "T03.1", "two rows")
+    r.headline("PCKh", 0.5)
+    index = reg.merge_stage(stage, report, "03")
+    record = {"title": "skips", "wall_seconds": 3.0, "artifacts": ["F03.1", "T03.1"]}
+    write_json(report / reg.STATE / "03.json", record)
+    index["runs"]["03"] = record
+    write_json(report / reg.ARTIFACTS, index)
+    return index, record
+
+
+@pytest.mark.parametrize("damage", [None, "{}", "null", "[]", '{"artifacts": 5}',
+                                    '{"artifacts": [{"notebook": "03", "kind": "figure", "id": "F03.1", '
+                                    '"path": "../../etc/passwd"}], "headlines": [], "trainings": [], "findings": [], '
+                                    '"runs": {}}'],
+                         ids=["deleted", "empty-mapping", "null", "list", "artifacts-a-number", "path-outside"])
+def test_a_missing_or_wrong_typed_index_is_rebuilt_from_the_notebook_records(tmp_path, damage):
+    """Deleting artifacts.json (or leaving valid JSON that is not an index) rebuilds it from reports/.state: the report
+    keeps every figure, table and headline (it was read as empty, every notebook 'up to date', an empty report)."""
+    from poselab.outputs import missing_output
+
+    before, record = _report_of_03(tmp_path)
+    path = tmp_path / reg.ARTIFACTS
+    if damage is None:
+        path.unlink()
+    else:
+        path.write_text(damage)
+    with pytest.warns(UserWarning, match="artifacts.json was (missing|a JSON|without|with an artifact).* rebuilt from"):
+        index = reg.load_index(tmp_path)
+    assert index == before and json.loads(path.read_text()) == before
+    assert missing_output(tmp_path, "03", record, index) is None
+    html = build_index(tmp_path).read_text()
+    assert "F03.1.png" in html and "T03.1.csv" in html and "PCKh" in html
+
+
+def test_an_index_rebuilt_without_a_notebooks_entries_re_executes_it(tmp_path):
+    """Lost with the records it is rebuilt from, a notebook's outputs are missed by name: it runs again."""
+    from poselab.outputs import missing_output
+
+    _, record = _report_of_03(tmp_path)
+    (tmp_path / reg.ARTIFACTS).unlink()
+    (tmp_path / reg.STATE / "03.index.json").unlink()
+    with pytest.warns(UserWarning, match="rebuilt"):
+        index = reg.load_index(tmp_path)
+    assert index["artifacts"] == [] and index["runs"]["03"] == record
+    assert missing_output(tmp_path, "03", record, index) == ("its output F03.1 is no longer listed in the report's "
+                                                             "index (artifacts.json)")
+    fresh = tmp_path / "new"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a new report has nothing to rebuild: empty, silently
+        assert reg.load_index(fresh) == reg.empty_index()
+
+
+def test_a_merge_that_fails_part_way_keeps_the_previous_outputs_and_index(tmp_path, monkeypatch):
+    """With reports/tables read-only the merge of a re-executed notebook fails; its previous figures were deleted
+    before (F03.1 gone while artifacts.json still listed it).  Now the old files are moved aside first and put back."""
+    import errno
+    import os
+
+    from poselab.run import one_line
+
+    report = tmp_path / "report"
+    before, _ = _report_of_03(report)
+    old_png, old_csv = (report / "figures" / "F03.1.png").read_bytes(), (report / "tables" / "T03.1.csv").read_bytes()
+    old_part = (report / reg.STATE / "03.index.json").read_text()
+    stage = tmp_path / "stage"
+    r = reg.Registry("03", stage, "smoke", "cpu", 0)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    r.save_figure(fig, "F03.1", "another line")
+    r.save_figure(fig, "F03.2", "a new figure")
+    r.save_table(pd.DataFrame({"a": [1, 2, 3]}), "T03.1", "three rows")
+    replace = os.replace
+
+    def read_only_tables(src, dst):  # nothing moves into or out of a read-only folder
+        if report / "tables" in (Path(src).parent, Path(dst).parent):
+            raise OSError(errno.EROFS, "Read-only file system", str(src), None, str(dst))
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", read_only_tables)
+    with pytest.raises(OSError) as caught:
+        reg.merge_stage(stage, report, "03")
+    assert one_line(caught.value) == (f"cannot write {report / 'tables' / 'T03.1.csv'}: read-only file system (make "
+                                      "the folder writable or use another --reports-dir)")
+    assert (report / "figures" / "F03.1.png").read_bytes() == old_png
+    assert (report / "tables" / "T03.1.csv").read_bytes() == old_csv
+    assert not (report / "figures" / "F03.2.png").exists()
+    assert reg.load_index(report) == before and (report / reg.STATE / "03.index.json").read_text() == old_part
+    monkeypatch.undo()
+    index = reg.merge_stage(stage, report, "03")  # writable again: a plain rerun merges
+    assert [a["id"] for a in index["artifacts"]] == ["F03.1", "F03.2", "T03.1"]
+    assert len(pd.read_csv(report / "tables" / "T03.1.csv")) == 3

@@ -393,3 +393,58 @@ def test_gpus_is_validated_and_says_it_does_nothing_without_cuda(monkeypatch):
     monkeypatch.setenv(GPUS_ENV, "abc")
     with pytest.raises(ValueError, match="GPUS='abc'.*positive whole number"):
         gpus_note("cpu")
+
+
+# ----------------------------------------------------------------------------------------- issue 37: bad files
+
+
+@pytest.mark.parametrize("junk, error", [(b"hello world\n", "KeyError: 101"),
+                                         (b"root:x:0:0:root:/root:/bin/bash\n", "IndexError"),  # /etc/passwd
+                                         (b"", "EOFError")], ids=["text", "passwd", "empty"])
+def test_junk_bytes_in_a_checkpoint_are_set_aside_by_the_up_to_date_check(tmp_path, junk, error):
+    """torch's weights-only unpickler raises KeyError or IndexError on junk: still a ``CheckpointError`` naming the
+    file, so that the runner sets it aside with its note and the notebook trains it again, instead of a traceback."""
+    from poselab.outputs import missing_output
+
+    path = tmp_path / "checkpoints" / "hourglass-2-k" / "final.pt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(junk)
+    with pytest.raises(CheckpointError, match=f"final.pt cannot be read as a poselab checkpoint \\({error}"):
+        load_checkpoint(path)
+    why = missing_output(tmp_path, "02", {"runs": ["checkpoints/hourglass-2-k/final.pt"]}, {"artifacts": []})
+    assert why.startswith("its checkpoint checkpoints/hourglass-2-k/final.pt cannot be read (set aside as final.pt.")
+    assert not path.exists()
+    note = next(path.parent.glob("final.pt.corrupt-*.txt")).read_text()
+    assert note.startswith("final.pt was set aside: ") and f"checkpoint ({error}" in note
+
+
+def test_a_finished_run_copied_over_the_unfinished_one_is_set_aside_and_training_restarts(tiny_sets, tmp_path):
+    """A run file with the run key but not what a resumed run reads (``final.pt`` copied over ``last.pt``, or
+    ``{'key': ..., 'state_dict': {}, 'epoch': 3}``) is set aside with its note, not trusted (was KeyError: 'config')."""
+    import shutil
+
+    from poselab.models.hourglass import StackedHourglass
+    from poselab.training.loop import TrainConfig, train_or_load
+    from test_train import _sets
+
+    train_set, _ = _sets(tiny_sets)
+    cfg = TrainConfig(epochs=1, batch_size=8)
+
+    def model():
+        torch.manual_seed(0)
+        return StackedHourglass(1, width=8, n_joints=16, depth=1, stem=(4, 8))
+
+    run = tmp_path / "run"
+    first = train_or_load(model(), train_set, cfg, run, "k", progress=False)
+    shutil.copy(run / "final.pt", run / "last.pt")
+    (run / "final.pt").unlink()
+    with pytest.warns(UserWarning, match=r"last.pt holds a run key but not 'optimizer', 'epoch', 'config'.*set aside"):
+        again = train_or_load(model(), train_set, cfg, run, "k", progress=False)
+    assert again.status == "finished" and again.history["loss"].tolist() == first.history["loss"].tolist()
+    assert "not the checkpoint expected here" in next(run.glob("last.pt.corrupt-*.txt")).read_text()
+    for name in ("last.pt", "final.pt"):  # a foreign dict that carries the run key, in either place
+        for old in ("last.pt", "final.pt"):
+            (run / old).unlink(missing_ok=True)
+        torch.save({"key": "k", "state_dict": {}, "epoch": 3}, run / name)
+        with pytest.warns(UserWarning, match=f"{name} holds a run key but not 'model'"):
+            assert train_or_load(model(), train_set, cfg, run, "k", progress=False).status == "finished"

@@ -82,7 +82,10 @@ def test_the_hourglass_notebooks_register_their_artifacts_and_runs(smoke):
     assert all(t["precision"].startswith("float32") and t["step limit"] is None for t in trainings.values())
     assert index["runs"]["02"]["machine"]["torch_threads"] >= 1
     executed = (reports / "executed" / "03_skip_ablation.ipynb").read_text()
-    assert "from notebook 02 (run hourglass-2-" in executed  # the dissected run, named by its key
+    assert "from notebook 02, seeds [0, 1] (run hourglass-2-" in executed  # every seed dissected, named by its key
+    assert "run hourglass-2-seed1-" in executed
+    t044 = (reports / "tables" / "T04.4.csv").read_text()
+    assert "seed 0" in t044 and "seed 1" in t044  # notebook 04 clusters every seed's latent space
 
 
 @pytest.mark.notebook
@@ -115,6 +118,12 @@ def test_the_ledger_and_the_index_cite_by_author_and_year(smoke):
     shorts = [r.short for r in REFERENCES.values()]
     assert {f["notebook"] for f in index["findings"]} == {"02", "03", "04", "05", "06", "07"}
     assert all(any(f["source"].startswith(s) for s in shorts) for f in index["findings"])
+    from poselab.findings import UNRESOLVED, VERDICTS
+
+    for f in index["findings"]:  # every quantitative verdict carries its interval and names its test
+        assert f["verdict"] in VERDICTS and f["test"], f
+        assert re.search(r"\[[^\]]+, [^\]]+\]|no interval|binomial p", f["ours"]), f
+        assert f["verdict"] != UNRESOLVED or f["resolve"], f
     claims = {f["claim"] for f in index["findings"] if f["notebook"] == "07"}
     assert "The error grows from the inner joints to the limb ends" in claims  # notebook 07's per-joint claim
     page = (reports / "html" / "index.html").read_text()

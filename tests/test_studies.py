@@ -120,8 +120,8 @@ def test_stack_verdict_uses_the_seed_spread():
     assert hg_tables.stack_verdict(_seed_runs(many, few), study).verdict == "does not support"
     single = replace(study, seeds=(0,))
     one = hg_tables.stack_verdict({(1, 0): _evaluation(0.7), (2, 0): _evaluation(0.75)}, single)
-    assert one.verdict == "supports" and np.isnan(one.p) and "one run per variant" in one.sentence
-    text = markdown(hg_tables.findings(v, table, study, "synthetic"))
+    assert one.verdict == "not resolved" and np.isnan(one.p) and "one run per variant" in one.sentence
+    text = markdown([hg_tables.stack_finding(v, study, "synthetic")])
     assert "**supports**" in text and "0.800 ± 0.010" in text
 
 

@@ -19,7 +19,7 @@ from poselab.io import writing
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be read: truncated, corrupt, or carrying more than weights (a pickle payload)."""
+    """A checkpoint that cannot be read: truncated, corrupt, junk, or carrying more than weights (a pickle payload)."""
 
 
 def save_atomic(obj, path: Path) -> None:
@@ -56,11 +56,12 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     path = Path(path)
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
-    except (FileNotFoundError, PermissionError):
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, AttributeError,
-            OSError) as e:  # a truncated zip ends in OSError (EINVAL) inside torch's reader
-        raise CheckpointError(f"{path} cannot be read as a poselab checkpoint ({plain_reason(e)})") from None
+    except Exception as e:  # noqa: BLE001 (any bytes: junk ends in KeyError or IndexError inside torch's unpickler)
+        said = isinstance(e, pickle.UnpicklingError | RuntimeError | EOFError | zipfile.BadZipFile | OSError)
+        reason = plain_reason(e) if said else f"{type(e).__name__}: {plain_reason(e)}"  # "KeyError: 101"
+        raise CheckpointError(f"{path} cannot be read as a poselab checkpoint ({reason})") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path} holds a {type(obj).__name__}, not a poselab checkpoint")
     return obj
@@ -87,3 +88,38 @@ def strip_prefixes(state: dict, prefixes: tuple[str, ...] = WRAPPER_PREFIXES) ->
             key = key[len(hit) :]
         clean[key] = value
     return clean
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's keys or shapes do not match the model; the message lists every difference."""
+
+
+def official_state_dict(obj: object) -> dict[str, torch.Tensor]:
+    """The model weights inside a loaded official checkpoint.
+
+    Accepts a plain state dict (the released ``pose_hrnet_*.pth`` files and ``final_state.pth``) or a training
+    ``checkpoint.pth`` (a dict with ``state_dict``); removes the ``module.`` and ``model.`` prefixes
+    that DataParallel and wrapper modules add.
+    """
+    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise CheckpointMismatchError("not a state dict: expected a mapping of parameter names to tensors")
+    return strip_prefixes(obj)
+
+
+def check_state_dict(model: torch.nn.Module, state: dict[str, torch.Tensor], limit: int = 20) -> None:
+    """Raise ``CheckpointMismatchError`` listing missing keys, unexpected keys and shape mismatches (the first
+    ``limit`` of each, with counts) unless ``state`` fits ``model`` exactly."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [f"{k}: checkpoint {tuple(state[k].shape)}, model {tuple(v.shape)}"
+              for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    problems = []
+    for title, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)):
+        if items:
+            more = f"\n    ... and {len(items) - limit} more" if len(items) > limit else ""
+            problems.append(f"  {len(items)} {title}:\n    " + "\n    ".join(items[:limit]) + more)
+    if problems:
+        raise CheckpointMismatchError("checkpoint does not match the model:\n" + "\n".join(problems))

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass, fields, replace
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 
+from poselab import findings as fd
 from poselab import paths
 from poselab.profiles import Profile, get_profile
 from poselab.reporting import registry as reg
@@ -72,6 +75,8 @@ class Context:
     reports_dir: Path
     registry: reg.Registry
     interactive: bool = False  # run outside the runner: writes only under reports/interactive/
+    found: list = field(default_factory=list)  # the findings decided so far (``verdict``)
+    unresolved_because: tuple[str, str] | None = None  # (why, what would resolve it): see ``gate``
 
     @property
     def profile_name(self) -> str:
@@ -103,9 +108,29 @@ class Context:
 
     def findings(self, found: list) -> None:
         """Record the study's findings (``poselab.findings.Finding``) for the report's ledger."""
-        from dataclasses import asdict
-
         self.registry.findings([asdict(f) for f in found])
+
+    def gate(self, why: str, resolve: str) -> None:
+        """From now on every verdict of this notebook is "not resolved" because of ``why`` (a checkpoint that fails
+        its accuracy gate), with what would resolve it."""
+        self.unresolved_because = (why, resolve)
+
+    def verdict(self, finding: fd.Finding) -> None:
+        """Record one finding for the ledger (with the notebook's others decided so far) and show its verdict under
+        the table that decides it (not resolved after a failed ``gate``)."""
+        from IPython.display import Markdown, display
+
+        if self.unresolved_because:
+            (finding,) = fd.not_resolved([finding], *self.unresolved_because)
+        self.found = [f for f in self.found if f.claim != finding.claim] + [finding]  # a cell run twice replaces
+        self.findings(self.found)
+        display(Markdown(fd.markdown([finding])))
+
+    def summary(self) -> None:
+        """The notebook's closing list: every verdict it decided, each with its test and interval."""
+        from IPython.display import Markdown, display
+
+        display(Markdown(fd.markdown(self.found) if self.found else "No claim was decided in this run."))
 
     def record_trainings(self, results: dict) -> None:
         """Record how each model was trained (label -> an object with ``summary()``: precision, threads, ...)."""
@@ -162,15 +187,62 @@ def start(
     return ctx
 
 
+def _fits(value, hint) -> bool:
+    """Whether ``value`` is of the declared type ``hint`` (the types of a study's settings: whole numbers, numbers,
+    strings, booleans, tuples of them, ``X | None``); a bool is not a number."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_fits(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_fits(v, a) for v, a in zip(value, args, strict=True))
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+def _kind(hint) -> str:
+    """A declared type in words, for a message."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_kind(a) for a in args)
+    if typing.get_origin(hint) is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_kind(args[0]).removeprefix('a ')}s"
+        if len(set(args)) == 1:
+            return f"a list of {len(args)} {_kind(args[0]).removeprefix('a ')}s"
+        return f"a list of {len(args)}: " + ", ".join(_kind(a) for a in args)
+    return {int: "a whole number", float: "a number", str: "a string", bool: "a bool",
+            type(None): "None"}.get(hint, getattr(hint, "__name__", str(hint)))
+
+
 def with_knobs(settings, **knobs):
     """``settings`` (a study's frozen dataclass) with each knob that is not None put in place of the profile's value;
-    lists become tuples (papermill passes lists).  Prints what changed, so an executed notebook says it."""
+    lists become tuples (papermill passes lists).  A knob of another type than its setting declares, or a value the
+    settings refuse (their ``__post_init__``), is one ``ValueError`` line naming the knob, its value and what is
+    allowed.  Prints what changed, so an executed notebook says it."""
     names = {f.name for f in fields(settings)}
     unknown = [k for k in knobs if k not in names]
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown} of {type(settings).__name__}; its settings: {sorted(names)}")
     changed = {k: tuple(v) if isinstance(v, list) else v for k, v in knobs.items() if v is not None}
+    hints = typing.get_type_hints(type(settings))
+    for k, v in changed.items():
+        if not _fits(v, hints[k]):
+            knob = getattr(settings, "KNOBS", {}).get(k, k)
+            given = "" if isinstance(v, tuple) else ", not a decimal number" if isinstance(v, float) \
+                else f", not {_kind(type(v))}"  # '[1]': a string, not a list
+            raise ValueError(f"{knob}={knobs[k]!r} ({type(settings).__name__}.{k}): must be {_kind(hints[k])}{given} "
+                             f"(the profile's value: {getattr(settings, k)!r})")
     changed = {k: v for k, v in changed.items() if v != getattr(settings, k)}
+    out = replace(settings, **changed)  # the settings check the values (``poselab.studies.require``)
     if changed:
         print("knobs: " + ", ".join(f"{k}={v!r} (profile: {getattr(settings, k)!r})" for k, v in changed.items()))
-    return replace(settings, **changed)
+    return out

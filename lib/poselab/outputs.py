@@ -1,9 +1,10 @@
 """What a finished notebook left in the report, and whether it is all still there: the runner's up-to-date test.
 
 Under the runner every finished run a notebook trains or loads is listed in a file (``poselab.training.runs.USED_ENV``);
-the runner records that list with the notebook (``used_runs``).  A notebook whose inputs are unchanged is skipped only
-when ``missing_output`` finds each of its recorded checkpoints, figures and tables on disk and readable; a checkpoint
-that no longer loads is set aside (as the trainers do) so that the re-executed notebook trains it again.
+the runner records that list with the notebook (``used_runs``), and the ids of the figures and tables it left.  A
+notebook whose inputs are unchanged is skipped only when ``missing_output`` finds each of its recorded checkpoints,
+figures and tables listed in the report's index, on disk and readable; a checkpoint that no longer loads is set aside
+(as the trainers do) so that the re-executed notebook trains it again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from poselab.checkpoints import CheckpointError, plain_reason, set_aside
 from poselab.data.manifest import unreadable_images
+from poselab.reporting.registry import ARTIFACTS
 from poselab.training.runs import load_run_file
 
 
@@ -61,14 +63,18 @@ def _artifact_problem(path: Path, shown: str) -> str | None:
 
 def missing_output(reports_dir: Path, notebook: str, record: dict, index: dict) -> str | None:
     """Why a notebook's recorded outputs are not all there (the first problem, as a phrase), or None when every
-    checkpoint in ``record["runs"]`` loads and every figure and table ``index`` lists for it is readable."""
+    checkpoint in ``record["runs"]`` loads, every figure and table ``index`` lists for it is readable, and the index
+    still lists every one in ``record["artifacts"]`` (the ids the notebook left when it ran)."""
     reports_dir = Path(reports_dir)
     for rel in record.get("runs", []):
         path = Path(rel) if Path(rel).is_absolute() else reports_dir / rel
         if (why := _checkpoint_problem(path, rel)) is not None:
             return why
-    for entry in index.get("artifacts", []):
-        if entry.get("notebook") == notebook:
-            if (why := _artifact_problem(reports_dir / entry["path"], entry["path"])) is not None:
-                return why
+    listed = [entry for entry in index.get("artifacts", []) if entry.get("notebook") == notebook]
+    for entry in listed:
+        if (why := _artifact_problem(reports_dir / entry["path"], entry["path"])) is not None:
+            return why
+    lost = sorted(set(record.get("artifacts", [])) - {entry.get("id") for entry in listed})
+    if lost:  # the index was lost with the records it is rebuilt from
+        return f"its output {lost[0]} is no longer listed in the report's index ({ARTIFACTS})"
     return None

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,9 +55,10 @@ def source_hash(nb: NotebookInfo) -> str:
 
 class DataState:
     """Hash of the manifest, the synthetic-data generator, the recorded digests of the profile's synthetic sets on
-    disk, and the size and modification time of real data on disk.  A notebook that reads the data re-executes when
-    any of them changes, even if its own imports never reach the generator.  What cannot change during a run (the
-    manifest, the generator's source) is read once; ``of(data_dir, profile)`` reads what notebooks may write."""
+    disk and when each was written, and the size and modification time of real data on disk.  A notebook that reads
+    the data re-executes when any of them changes, even if its own imports never reach the generator.  What cannot
+    change during a run (the manifest, the generator's source) is read once; ``of(data_dir, profile)`` reads what
+    notebooks may write."""
 
     def __init__(self):
         from poselab.data.manifest import load_manifest
@@ -80,7 +83,10 @@ class DataState:
                 continue
             try:
                 h.update(content_digest(json.loads(meta.read_text()).get("files", {})).encode())
-            except ValueError:
+                # when the set was written: a set made again (e.g. found damaged by `make data VERIFY=1`) re-executes
+                # the notebooks that read it, although its recorded digests are the same
+                h.update(str(meta.stat().st_mtime_ns).encode())
+            except (ValueError, OSError):  # not JSON, or swapped for a new set while read
                 h.update(b"unreadable")
         for rel in self.real:
             p = Path(data_dir) / rel
@@ -142,10 +148,12 @@ class NotebookFailed(Exception):
 
 
 def one_line(e: BaseException, where: Path | None = None) -> str:
-    """An error as one line (a permission error names its file and says what to do; so does a full disk, with the
-    filesystem: ``where`` is the folder written when the error does not name a file)."""
-    if isinstance(e, PermissionError):
-        return f"cannot write {e.filename}: permission denied (make the folder writable or use another --reports-dir)"
+    """An error as one line (a permission error or a read-only file system names its file and says what to do; so
+    does a full disk, with the filesystem: ``where`` is the folder written when the error does not name a file)."""
+    if isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        target = e.filename2 or e.filename or where  # a file moved into the report: where it was going
+        why = "read-only file system" if e.errno == errno.EROFS else "permission denied"
+        return f"cannot write {target}: {why} (make the folder writable or use another --reports-dir)"
     e = as_disk_full(e, Path(where or "."))
     return " ".join(str(e).split()) or type(e).__name__
 
@@ -211,6 +219,16 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str,
     shutil.rmtree(stage, ignore_errors=True)
     _remove_if_empty(stage.parent)
     return seconds, index, runs
+
+
+def report_index(reports_dir: Path) -> dict:
+    """The report's index (``load_index``); that it was missing or damaged and rebuilt is said in one line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        index = load_index(reports_dir)
+    for w in caught:
+        print(f"poselab: {w.message}", flush=True)
+    return index
 
 
 def _records(state_dir: Path, todo: list[NotebookInfo]) -> dict[str, dict]:
@@ -331,10 +349,12 @@ def run(
         head = f"[{k}/{len(todo)}] {nb.name}"
         why = "executing ..."
         if _unchanged(nb, fp, state, forced, reports_dir):
-            lost = missing_output(reports_dir, nb.id, state, load_index(reports_dir))
+            lost = missing_output(reports_dir, nb.id, state, report_index(reports_dir))
             if lost is None:
                 print(f"{head}: up to date (ran {state.get('finished')}, {state.get('wall_seconds', 0):.1f} s), "
                       "skipped")
+                # a failure since (of other inputs, or forced) is no longer what the report shows
+                (reports_dir / "executed" / "failed" / f"{nb.name}.ipynb").unlink(missing_ok=True)
                 continue
             why = f"{lost}: executing again ..."
         guess = expected.get(nb.id, eta.Estimate(None, "none"))
@@ -359,6 +379,7 @@ def run(
                   "git_commit": git_commit(paths.repo_root()), "title": nb.title,
                   "executed": f"executed/{nb.name}.ipynb", "machine": host, "limit_steps": limit_steps,
                   "deterministic": settings["deterministic"], "runs": runs,
+                  "artifacts": sorted(a["id"] for a in index["artifacts"] if a["notebook"] == nb.id),
                   "estimated_seconds": None if guess.seconds is None else round(guess.seconds, 1),
                   "estimate_source": guess.source}
         write_json(state_dir / f"{nb.id}.json", record)

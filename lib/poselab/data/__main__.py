@@ -121,10 +121,16 @@ def _main(ap: argparse.ArgumentParser, a: argparse.Namespace) -> int:
     width = max((len(ck.name) for ck, _, _ in checkpoints), default=0)
     for ck, state, detail in checkpoints:
         print(f"  {ck.name:<{width}}  {state:<13} {ck.file}: {detail}")
-    corrupt = [ds.name for ds, st in rows if st.state == "corrupt"] + [ck.name for ck, s, _ in checkpoints
-                                                                       if s == "corrupt"]
+    made = [ds.name for ds, st in rows if st.state == "corrupt" and ds.kind == "generated"]
+    corrupt = [ds.name for ds, st in rows if st.state == "corrupt" and ds.kind != "generated"] + [
+        ck.name for ck, s, _ in checkpoints if s == "corrupt"]
+    if made:
+        print(f"error: corrupt generated data set(s): {', '.join(made)}; `python -m poselab.data --profile "
+              f"{profile.name} --verify` (make data PROFILE={profile.name} VERIFY=1) generates them again",
+              file=sys.stderr)
     if corrupt:
         print(f"error: corrupt data set(s): {', '.join(corrupt)}; delete and fetch them again", file=sys.stderr)
+    if made or corrupt:
         return 1
     return 0
 

@@ -4,8 +4,10 @@ The people are selected as the SimpleBaseline and HRNet code selects them from t
 (``COCODataset._load_coco_keypoint_annotation_kernal``): non-crowd person annotations of an image, the box clipped
 to the image and kept only with a positive area, and only people with at least one annotated keypoint.  Their crop
 follows the same codebases' box convention: the box is widened or heightened to the crop's aspect (0.75 for
-256x192, width over height), then enlarged 1.25 times, and resampled to the crop, its centre at the crop's centre.
-Coordinates are taken as pixel centres (x = j is the centre of column j), as everywhere in poselab.
+256x192, width over height), then enlarged 1.25 times (``_box2cs``), and resampled to the crop as the network that
+reads it was trained (``poselab.data.feeding``: for the official checkpoints HRNet's ``get_affine_transform``, the box
+centre at crop pixel (W / 2, H / 2)).  Coordinates are taken as pixel centres (x = j is the centre of column j), as
+everywhere in poselab and in those codebases.
 
 The person's mask is its own segmentation (polygon or RLE) rasterised by pycocotools' ``annToMask`` and warped
 into the crop with the same affine map (nearest neighbour).  The authors of PoseIG mask every person in the crop;
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from poselab.data.feeding import OWN, Feeding
 from poselab.data.transforms import transform_points
 
 ASPECT = 192 / 256  # crop width over height (SimpleBaseline and HRNet at 256x192)
@@ -48,7 +52,8 @@ def _pycocotools():
 
 def load_annotations(path: str | Path):
     """A ``pycocotools.coco.COCO`` of an annotation file; ``COCOError`` naming the file if it is missing, not JSON,
-    or not a COCO keypoint file."""
+    or not a COCO keypoint file, and naming the file and the annotation for one that is not valid
+    (``check_annotations``)."""
     COCO, _ = _pycocotools()
     path = Path(path)
     if not path.is_file():
@@ -57,9 +62,10 @@ def load_annotations(path: str | Path):
         data = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise COCOError(f"{path}: not JSON ({e})") from None
-    missing = [k for k in ("images", "annotations", "categories") if k not in data]
-    if missing:
-        raise COCOError(f"{path}: not a COCO annotation file (no {', '.join(missing)})")
+    try:
+        check_annotations(data)  # before pycocotools reads a box, a keypoint or a mask of it
+    except ValueError as e:
+        raise COCOError(f"{path}: {e}") from None
     coco = COCO()
     coco.dataset = data
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress lines
@@ -67,6 +73,104 @@ def load_annotations(path: str | Path):
     if not coco.getCatIds(catNms=["person"]):
         raise COCOError(f"{path}: has no 'person' category")
     return coco
+
+
+def _numbers(values, n: int | None = None) -> bool:
+    """A list of (``n``) finite numbers (JSON readers accept NaN and Infinity: an annotation must not hold them)."""
+    return isinstance(values, list) and (n is None or len(values) == n) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+
+
+def rle_counts(counts: str) -> list[int]:
+    """The run lengths of a compressed COCO RLE string (``rleFrString`` of pycocotools' maskApi.c: 6-bit groups from
+    '0', five bits of value each and a continuation bit, each run after the second stored as the difference to the
+    run two before); ``ValueError`` for a string that is not one."""
+    runs, p = [], 0
+    while p < len(counts):
+        x = k = 0
+        more = True
+        while more:
+            c = ord(counts[p]) - 48 if p < len(counts) else -1
+            if not 0 <= c < 64:
+                raise ValueError("its counts string is not a compressed RLE")
+            x |= (c & 0x1F) << 5 * k
+            more = bool(c & 0x20)
+            p, k = p + 1, k + 1
+            if not more and c & 0x10:
+                x |= -1 << 5 * k
+        runs.append(x + runs[-2] if len(runs) > 2 else x)
+    return runs
+
+
+def _segmentation_problem(segm, height: int, width: int) -> str | None:
+    """What is wrong with a segmentation for an image of ``height`` x ``width``, or None: polygons (a list of lists of
+    at least three x, y pairs, finite and within one image size of the image: pycocotools rasterises them at their
+    size) or an RLE of the image's size (uncompressed counts or a compressed string) whose runs cover the image."""
+    if isinstance(segm, list):
+        if not segm:
+            return "no polygon"
+        for poly in segm:
+            if not _numbers(poly) or len(poly) < 6 or len(poly) % 2:
+                return "a polygon that is not a list of at least three x, y pairs of finite numbers"
+            xs, ys = poly[0::2], poly[1::2]
+            if min(xs) < -width or max(xs) > 2 * width or min(ys) < -height or max(ys) > 2 * height:
+                return "a polygon far outside the image"
+        return None
+    if not isinstance(segm, dict):
+        return "neither a list of polygons nor an RLE"
+    if segm.get("size") != [height, width]:
+        return f"an RLE of size {segm.get('size')!r}, not the image's [height, width] [{height}, {width}]"
+    counts = segm.get("counts")
+    try:
+        runs = rle_counts(counts) if isinstance(counts, str) else counts
+    except ValueError as e:
+        return f"an RLE: {e}"
+    if not (isinstance(runs, list) and all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in runs)
+            and sum(runs) == height * width):
+        return f"an RLE whose runs are not whole numbers >= 0 adding up to {height} x {width} pixels"
+    return None
+
+
+def check_annotations(data) -> int:
+    """The number of annotations in a parsed COCO annotation file, every image and annotation checked before
+    pycocotools reads them: ``ValueError`` naming the first bad one by its id and what it must be.  An annotation
+    needs an image and a category of the file, a bbox [x, y, width, height] of finite numbers with x, y >= 0 and a
+    positive width and height, keypoints (where given) of 3 finite numbers (x, y, visibility 0/1/2) per joint of its
+    category, and a segmentation that pycocotools can draw (``_segmentation_problem``)."""
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), list)
+                                             for k in ("images", "annotations", "categories")):
+        raise ValueError("not a COCO annotation file (no 'images', 'annotations' and 'categories' lists)")
+    sizes = {}
+    for im in data["images"]:
+        size = [im.get(k) for k in ("height", "width")] if isinstance(im, dict) else []
+        if not (size and all(isinstance(v, int) and v > 0 for v in size) and isinstance(im.get("file_name"), str)
+                and isinstance(im.get("id"), int)):
+            raise ValueError(f"image {im.get('id') if isinstance(im, dict) else im!r}: needs an id, a file_name and "
+                             "a positive width and height")
+        sizes[im["id"]] = size
+    joints = {c["id"]: len(c.get("keypoints") or []) for c in data["categories"]
+              if isinstance(c, dict) and isinstance(c.get("id"), int)}
+    for ann in data["annotations"]:
+        if not isinstance(ann, dict) or not isinstance(ann.get("id"), int):
+            raise ValueError(f"annotation {str(ann)[:60]}: not an annotation with an id")
+        where = f"annotation {ann['id']} (image {ann.get('image_id')!r})"
+        if not (isinstance(ann.get("image_id"), int) and ann["image_id"] in sizes
+                and isinstance(ann.get("category_id"), int) and ann["category_id"] in joints):
+            raise ValueError(f"{where}: its image_id or category_id is not one of the file's images or categories")
+        box = ann.get("bbox")
+        if not (_numbers(box, 4) and box[0] >= 0 and box[1] >= 0 and box[2] > 0 and box[3] > 0):
+            raise ValueError(f"{where}: bbox {box!r} must be [x, y, width, height] of finite numbers, x and y >= 0, "
+                             "width and height > 0")
+        n, kp = joints[ann["category_id"]], ann.get("keypoints")
+        if n and kp is not None and not (_numbers(kp, 3 * n) and all(v in (0, 1, 2) for v in kp[2::3])):
+            shown = f"{len(kp)} values" if isinstance(kp, list) else repr(kp)[:40]
+            raise ValueError(f"{where}: keypoints must be {3 * n} finite numbers, x, y and a visibility 0, 1 or 2 for "
+                             f"each of {n} joints (it has {shown})")
+        if "area" in ann and not (_numbers([ann["area"]]) and ann["area"] >= 0):
+            raise ValueError(f"{where}: area {ann['area']!r} must be a finite number >= 0")
+        if (why := _segmentation_problem(ann.get("segmentation"), *sizes[ann["image_id"]])) is not None:
+            raise ValueError(f"{where}: its segmentation is {why}")
+    return len(data["annotations"])
 
 
 @dataclass
@@ -111,17 +215,6 @@ def crop_box(box: np.ndarray, aspect: float = ASPECT, enlarge: float = ENLARGE) 
     return center, np.array([w, h]) * enlarge
 
 
-def crop_matrix(center: np.ndarray, size: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
-    """3x3 affine from image pixels to crop pixels: the box of ``size`` (w, h) around ``center`` onto an
-    ``out_hw`` (height, width) crop, box centre on crop centre ((W - 1) / 2, (H - 1) / 2)."""
-    out_h, out_w = out_hw
-    s = out_w / float(size[0])
-    m = np.eye(3)
-    m[0, 0] = m[1, 1] = s
-    m[:2, 2] = np.array([(out_w - 1) / 2, (out_h - 1) / 2]) - s * np.asarray(center, float)
-    return m
-
-
 def warp(image: torch.Tensor, matrix: np.ndarray, out_hw: tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
     """Resample (C, H, W) through ``matrix`` (image -> crop) into (C, out_h, out_w); zero outside the image."""
     c, h, w = image.shape
@@ -132,7 +225,7 @@ def warp(image: torch.Tensor, matrix: np.ndarray, out_hw: tuple[int, int], mode:
     src = torch.stack([u, v, torch.ones_like(u)], -1) @ torch.from_numpy(inv[:2].T)  # (out_h, out_w, 2) image px
     grid = torch.stack([2 * src[..., 0] / (w - 1) - 1 if w > 1 else src[..., 0] * 0,
                         2 * src[..., 1] / (h - 1) - 1 if h > 1 else src[..., 1] * 0], -1)
-    out = F.grid_sample(image[None].float(), grid[None].float(), mode=mode, padding_mode="zeros", align_corners=True)
+    out = F.grid_sample(image[None].double(), grid[None], mode=mode, padding_mode="zeros", align_corners=True)  # exact
     return out[0].to(image.dtype)
 
 
@@ -197,7 +290,7 @@ def read_image(path: Path) -> np.ndarray:
 @dataclass
 class Crops:
     """People cropped: images (N, 3, H, W) in [0, 1], masks (N, H, W) bool, joints (N, 17, 2) crop pixels, annotated
-    (N, 17), the crop matrices (N, 3, 3) image -> crop, and the people."""
+    (N, 17), the crop matrices (N, 3, 3) image -> crop, the people, and how the crops were cut (``feeding``)."""
 
     images: torch.Tensor
     masks: torch.Tensor
@@ -205,15 +298,20 @@ class Crops:
     annotated: np.ndarray
     matrices: np.ndarray
     people: list[Person]
+    feeding: Feeding = OWN
 
 
 def crop_people(coco, image_dir: Path, people: list[Person], out_hw: tuple[int, int] = (256, 192),
-                mask: str = "person") -> Crops:
-    """Every person's crop (bilinear), mask (nearest) and joints in crop pixels; the box brought to the crop's aspect
-    (0.75 for the codebases' 256x192, where it is the person's ``center`` and ``crop_size``)."""
+                mask: str = "person", feeding: Feeding = OWN) -> Crops:
+    """Every person's crop (bilinear), mask (nearest) and joints in crop pixels, cut as ``feeding`` says; the box
+    brought to the crop's aspect (0.75 for the codebases' 256x192, where it is the person's ``center`` and
+    ``crop_size``)."""
+    if feeding.crop == "window-resize":
+        raise ValueError("COCO people are cropped by an affine warp; the window-resize crop is the MPII hourglass's")
     images, masks, joints, matrices = [], [], [], []
     for p in people:
-        m = crop_matrix(*crop_box(p.box, out_hw[1] / out_hw[0]), out_hw)
+        center, size = crop_box(p.box, out_hw[1] / out_hw[0])
+        m, _, _ = feeding.crop_maps(center, float(size[0]), out_hw)
         image = torch.from_numpy(read_image(Path(image_dir) / p.file_name)).permute(2, 0, 1).float() / 255
         images.append(warp(image, m, out_hw))
         full = torch.from_numpy(person_mask(coco, p, mask)).float()[None]
@@ -221,7 +319,7 @@ def crop_people(coco, image_dir: Path, people: list[Person], out_hw: tuple[int, 
         joints.append(image_to_crop(p.joints, m))
         matrices.append(m)
     return Crops(torch.stack(images), torch.stack(masks), torch.as_tensor(np.stack(joints), dtype=torch.float32),
-                 np.stack([p.visibility > 0 for p in people]), np.stack(matrices), list(people))
+                 np.stack([p.visibility > 0 for p in people]), np.stack(matrices), list(people), feeding)
 
 
 def keypoint_results(people: list[Person], joints: np.ndarray, scores: np.ndarray | None = None) -> list[dict]:

@@ -28,7 +28,7 @@ _ENTRY_KEYS = {
     "required": {"title", "kind", "acquisition", "root", "licence", "used_by", "files"},
     "optional": {"description", "homepage", "archives", "instructions", "generator"},
 }
-_FILE_KEYS = {"path", "kind", "glob", "min_count", "md5", "sha256", "validate", "optional"}
+_FILE_KEYS = {"path", "kind", "glob", "min_count", "md5", "sha256", "validate", "optional", "partial"}
 _HEX = set("0123456789abcdef")
 _ARCHIVE_KEYS = {"url", "file", "md5", "bytes", "extract_to", "checksum_note"}
 
@@ -52,6 +52,11 @@ class FileSpec:
     sha256: tuple[str, ...] = ()
     validate: str | None = None
     optional: bool = False
+    partial: bool = False  # a folder with fewer files than min_count (but some) is a usable part of the data set
+
+
+class PartialData(ValueError):
+    """A file or folder that is a usable part of its data set (a subset of val2017, say): reported as "partial"."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,17 @@ def _safe_relative(entry: str, what: str, path: str) -> str:
     return path
 
 
+def _safe_root(entry: str, root: str) -> str:
+    """A root that may hold ``{profile}`` (the only placeholder) and is a relative path inside the data directory for
+    every profile name."""
+    try:
+        root.format(profile="default")
+    except (KeyError, IndexError, ValueError, AttributeError):  # {user}, {0}, a lone '{', {profile.x}
+        raise ManifestError(entry, f"root {root!r} may hold only the placeholder {{profile}}",
+                            "write it like synthetic/{profile}/pose2d, or without braces") from None
+    return _safe_relative(entry, "root", root)  # a profile's name holds no '/' or '..
+
+
 def _check_keys(entry: str, where: str, got: dict, allowed: set, required: set = frozenset()) -> None:
     unknown = set(got) - allowed
     if unknown:
@@ -124,7 +140,7 @@ _TYPES = {
               "files": list, "description": str, "homepage": str, "archives": list, "instructions": str,
               "generator": str},
     "file": {"path": str, "kind": str, "glob": str, "min_count": int, "md5": str, "sha256": (str, list),
-             "validate": str, "optional": bool},
+             "validate": str, "optional": bool, "partial": bool},
     "archive": {"url": str, "file": str, "md5": str, "bytes": int, "extract_to": str, "checksum_note": str},
 }
 
@@ -167,6 +183,7 @@ def _parse_entry(name: str, raw: dict) -> Dataset:
         if f.get("kind", "file") not in ("file", "dir"):
             raise ManifestError(name, f"file {f['path']!r}: kind must be 'file' or 'dir'", "fix the kind")
         _safe_relative(name, "file path", f["path"])
+        _safe_relative(name, f"glob of {f['path']!r}", f.get("glob", "*"))  # a pattern reaching out counts files there
         if f.get("md5") is not None and not _is_hex(f["md5"], 32):
             raise ManifestError(name, f"md5 of {f['path']!r} is not 32 hex digits", "fix the checksum")
         pinned = f.get("sha256") or []
@@ -195,7 +212,7 @@ def _parse_entry(name: str, raw: dict) -> Dataset:
         title=raw["title"],
         kind=raw["kind"],
         acquisition=raw["acquisition"],
-        root=_safe_relative(name, "root", raw["root"]),
+        root=_safe_root(name, raw["root"]),
         licence=" ".join(str(raw["licence"]).split()),
         used_by=tuple(str(u) for u in raw["used_by"]),  # type-checked above
         files=tuple(files),
@@ -283,14 +300,42 @@ def _validate_mpii_release(path: Path) -> str:
     return f"{sum(len(b) for b in boxes.values())} head boxes in {len(boxes)} images"
 
 
+# The released person_keypoints_val2017.json (no digest of the extracted file is published; the archive's MD5 is, and
+# ``fetch`` checks it): 5,000 images, whose people HRNet's COCODataset keeps 6,352 of (non-crowd, a box with area,
+# at least one keypoint; "=> load 6352 samples" in the logs of its tools/test.py with the ground-truth boxes).
+COCO_VAL2017 = {"images": 5000, "people": 6352}
+
+
 def _validate_coco_keypoints(path: Path) -> str:
+    """Every annotation checked (``poselab.data.coco.check_annotations``); val2017's file against the released one's
+    pinned counts (``COCO_VAL2017``: another file is a subset, "partial"); and the images it names present in the
+    split's folder beside ``annotations/`` (``val2017/``): some absent is "partial" (the study runs on the others)."""
+    from poselab.data.coco import check_annotations, load_annotations, person_instances
+    from poselab.data.fixtures import is_fixture
+
     data = json.loads(path.read_text())
-    for key in ("images", "annotations", "categories"):
-        if key not in data:
-            raise ValueError(f"no {key!r} list")
+    check_annotations(data)
     if not any(c.get("keypoints") for c in data["categories"]):
         raise ValueError("no keypoint category (is this a person_keypoints file?)")
-    return f"{len(data['images'])} images, {len(data['annotations'])} people"
+    split = Path(path).stem.rsplit("_", 1)[-1]  # person_keypoints_val2017 -> val2017
+    note = f"{len(data['images'])} images, {len(data['annotations'])} person annotations"
+    partial = []
+    if split == "val2017" and not is_fixture(Path(path).parent.parent):
+        kept = len(person_instances(load_annotations(path)).people)
+        counts = {"images": len(data["images"]), "people": kept}
+        if counts != COCO_VAL2017:
+            partial.append(f"not the released val2017 file ({counts['images']} images and {kept} evaluable people "
+                           f"against its {COCO_VAL2017['images']} and {COCO_VAL2017['people']}): a subset")
+    images = Path(path).parent.parent / split
+    if images.is_dir():
+        names = {im["file_name"] for im in data["images"]}
+        absent = sorted(names - set(os.listdir(images)))
+        if absent:
+            partial.append(f"{len(absent)} of the {len(names)} images it names are not in {images} (e.g. "
+                           f"{absent[0]}): the study runs on the people of the other {len(names) - len(absent)}")
+    if partial:
+        raise PartialData(f"{note}; " + "; ".join(partial))
+    return note
 
 
 VALIDATORS = {
@@ -332,7 +377,7 @@ def md5sum(path: Path) -> str:
 @dataclass
 class Status:
     name: str
-    state: str  # verified | present | missing | corrupt | not generated | unconverted (a pickled file, not opened)
+    state: str  # verified | present | partial | missing | corrupt | not generated | unconverted (pickled, not opened)
     detail: str
 
 
@@ -342,18 +387,21 @@ def check_dataset(ds: Dataset, data_dir: Path, profile: str = "default", verify:
 
     folder = ds.folder(data_dir, profile)
     fixture = ds.kind == "real" and is_fixture(folder)  # a small set in the real layout (poselab.data.fixtures)
-    missing, notes = [], ["a fixture in the real layout, not the real data set"] if fixture else []
+    missing, partial, notes = [], [], ["a fixture in the real layout, not the real data set"] if fixture else []
     for f in ds.files:
         p = folder / f.path
         if f.kind == "dir":
             found = sorted(p.glob(f.glob)) if p.is_dir() else []
             if len(found) < (min(f.min_count, 1) if fixture else f.min_count):
-                if not f.optional:
+                if f.partial and found:
+                    partial.append(f"{f.path}/: {len(found)} of {f.min_count} {f.glob}")
+                elif not f.optional:
                     missing.append(f"{f.path}/ ({len(found)} of at least {f.min_count} {f.glob})")
                 continue
             if verify and (bad := unreadable_images(found)):
+                again = "generate them again" if ds.kind == "generated" else "fetch them again"
                 return Status(ds.name, "corrupt", f"{f.path}/: {len(bad)} file(s) are empty or not images "
-                                                  f"(e.g. {bad[0].name}); fetch them again")
+                                                  f"(e.g. {bad[0].name}); {again}")
             notes.append(f"{f.path}/: {len(found)} files")
             continue
         if not p.is_file():
@@ -370,11 +418,15 @@ def check_dataset(ds: Dataset, data_dir: Path, profile: str = "default", verify:
                 notes.append(f"{f.path}: {validator(p, f.sha256) if f.validate in PINNABLE else validator(p)}")
             except UnsafeFileError as e:
                 return Status(ds.name, "unconverted", str(e))
+            except PartialData as e:
+                partial.append(f"{f.path}: {e}")
             except Exception as e:  # any parse problem means the file is not what we expect
                 return Status(ds.name, "corrupt", f"{f.path}: {e}")
     if missing:
         state = "not generated" if ds.kind == "generated" else "missing"
         return Status(ds.name, state, "missing: " + ", ".join(missing))
+    if partial:
+        return Status(ds.name, "partial", "; ".join([*partial, *notes]) + " (a usable part of the data set)")
     return Status(ds.name, "verified" if verify else "present", "; ".join(notes) or "all files present")
 
 

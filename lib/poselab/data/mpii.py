@@ -72,8 +72,20 @@ def read_gt_valid(path: Path) -> ValidationTruth:
     if pos.shape != (16, 2, n) or miss.shape != (16, n) or boxes.shape != (2, 2, n):
         raise ValueError(f"{path}: shapes pos_gt_src {pos.shape}, jnt_missing {miss.shape}, headboxes_src "
                          f"{boxes.shape}; expected (16, 2, N), (16, N), (2, 2, N)")
-    return ValidationTruth(np.transpose(pos, (2, 0, 1)).astype(float) - 1.0, np.transpose(miss) == 0,
-                           np.transpose(boxes, (2, 0, 1)).astype(float))
+    truth = ValidationTruth(np.transpose(pos, (2, 0, 1)).astype(float) - 1.0, np.transpose(miss) == 0,
+                            np.transpose(boxes, (2, 0, 1)).astype(float))
+    # NaN or Inf would drop a person or a joint from PCKh without a word (an infinite head size scores nothing)
+    bad_joint = ~np.isfinite(truth.joints).all(-1) & truth.annotated
+    bad_box = ~np.isfinite(truth.head_boxes).all((1, 2))
+    bad_box[~bad_box] = mpii_head_size(truth.head_boxes[~bad_box]) <= 0
+    bad_miss = ~np.isin(miss, (0, 1)).all(0)
+    for name, bad, must in (("jnt_missing", bad_miss, "0 or 1 for each joint"),
+                            ("pos_gt_src", bad_joint.any(1), "finite coordinates for each annotated joint"),
+                            ("headboxes_src", bad_box, "a finite head box of positive size")):
+        if bad.any():
+            raise ValueError(f"{path}: {name} of person {int(np.argmax(bad))} (of {n}; {int(bad.sum())} in all) "
+                             f"must be {must}: not the official gt_valid.mat, or damaged; {FIX}")
+    return truth
 
 
 def _items(value) -> list:
@@ -181,6 +193,7 @@ class MPIISource:
     """
 
     convention = MPII16
+    annotation_origin = 1  # the files' coordinates are 1-based (0-based here): ``poselab.data.feeding``
 
     def __init__(self, root: Path, split: str = "valid"):
         self.root, self.split = Path(root), split

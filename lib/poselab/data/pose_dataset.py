@@ -15,10 +15,11 @@ import torch
 from torch.utils.data import BatchSampler, Dataset, RandomSampler
 
 from poselab.data.dataset import ImageSet
+from poselab.data.feeding import OWN, Feeding
 from poselab.data.joints import INTERNAL_INDEX, JointSet, get_convention
 from poselab.data.synthetic.render import VISIBLE
-from poselab.data.transforms import Augment, crop_matrix, sampling_theta, transform_points, warp, warp_batch
-from poselab.heatmaps import gaussian_targets, input_to_heatmap
+from poselab.data.transforms import Augment, sampling_theta, transform_points, warp, warp_batch
+from poselab.heatmaps import gaussian_targets
 from poselab.metrics import segment_size
 
 
@@ -74,11 +75,18 @@ class HeatmapDataset(Dataset):
     input pixels; ``matrix`` (3, 3) source -> input; ``index``.  With ``augment`` the crop is
     randomly rotated, rescaled and mirrored (left/right joints swapped); the randomness is a
     function of (seed, epoch, index), so any number of loader workers gives the same samples.
+
+    ``feeding``: how the network the items are for was fed in training (``poselab.feeding``): the crop's convention
+    and where its heatmap cells sit (an official checkpoint's; default this report's own).  ``joints``, ``matrix``
+    and the targets are then in that network's input frame.
     """
 
     def __init__(self, source: PoseSource, input_size: int, stride: int = 4, sigma: float | None = None,
-                 augment: Augment | None = None, seed: int = 0, indices: np.ndarray | None = None):
-        self.source, self.size, self.stride = source, input_size, stride
+                 augment: Augment | None = None, seed: int = 0, indices: np.ndarray | None = None,
+                 feeding: Feeding = OWN):
+        self.source, self.size, self.stride, self.feeding = source, input_size, stride, feeding
+        self.origin = getattr(source, "annotation_origin", 0)
+        self.dtype = torch.float32 if feeding == OWN else torch.float64
         self.hm = input_size // stride
         self.sigma = sigma if sigma is not None else max(1.0, 2.0 * self.hm / 64)
         self.augment, self.seed, self.epoch = augment, seed, 0
@@ -93,9 +101,17 @@ class HeatmapDataset(Dataset):
     def __len__(self) -> int:
         return len(self.indices)
 
-    def matrix(self, i: int, rng: np.random.Generator | None = None) -> tuple[np.ndarray, bool]:
+    def crop(self, i: int, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, object, bool]:
+        """(frame, pixels, window, flip) of source item ``i`` (``Feeding.crop_maps``)."""
         rotation, scale, flip = self.augment.sample(rng) if (self.augment and rng is not None) else (0.0, 1.0, False)
-        return crop_matrix(self.centers[i], self.box_sides[i] * scale, self.size, rotation, flip), flip
+        size = (self.size, self.size)
+        return (*self.feeding.crop_maps(self.centers[i], self.box_sides[i] * scale, size, rotation, flip,
+                                        self.origin), flip)
+
+    def matrix(self, i: int, rng: np.random.Generator | None = None) -> tuple[np.ndarray, bool]:
+        """The map from source pixels to the input frame, and whether the item is mirrored."""
+        frame, _, _, flip = self.crop(i, rng)
+        return frame, flip
 
     def rng(self, i: int) -> np.random.Generator | None:
         """The augmentation draws of source item ``i`` in the current epoch (None without augmentation)."""
@@ -110,8 +126,8 @@ class HeatmapDataset(Dataset):
         wanted on; None reads them from the source (CPU).
         """
         idx = self.indices[np.asarray(positions)]
-        mats, flips = zip(*(self.matrix(int(i), self.rng(int(i))) for i in idx), strict=True)
-        m = np.stack(mats)
+        frames, pixels, windows, flips = zip(*(self.crop(int(i), self.rng(int(i))) for i in idx), strict=True)
+        m = np.stack(frames)
         flip = np.array(flips, bool)
         if images is None:
             images = torch.from_numpy(np.stack([np.asarray(self.source.image(int(i))) for i in idx]))
@@ -120,32 +136,35 @@ class HeatmapDataset(Dataset):
             picked = images[torch.as_tensor(idx, device=images.device)]
         device = picked.device
         src = picked.permute(0, 3, 1, 2).float() / 255
-        theta = torch.as_tensor(sampling_theta(m, src.shape[-2], src.shape[-1]), dtype=torch.float32, device=device)
+        theta = torch.as_tensor(sampling_theta(np.stack(pixels), src.shape[-2], src.shape[-1]), dtype=torch.float32,
+                                device=device)
+        window = None if windows[0] is None else torch.as_tensor(np.stack(windows), device=device)
         joints = np.einsum("bij,bkj->bki", m[:, :2, :2], self.all_joints[idx]) + m[:, None, :2, 2]
         ann = self.all_annotated[idx].copy()
         joints[flip], ann[flip] = joints[flip][:, self.flip_perm], ann[flip][:, self.flip_perm]
         joints_t = torch.as_tensor(joints, dtype=torch.float32, device=device)
-        hm_joints = input_to_heatmap(joints_t, self.stride)
+        hm_joints = self.feeding.input_to_heatmap(joints_t, self.stride)
         inside = ((hm_joints >= -0.5) & (hm_joints <= self.hm - 0.5)).all(-1)
         weight = torch.as_tensor(ann, device=device) & inside
-        return {"image": warp_batch(src, theta, self.size),
+        return {"image": warp_batch(src, theta, self.size, window),
                 "heatmaps": gaussian_targets(hm_joints, weight.float(), (self.hm, self.hm), self.sigma),
                 "weight": weight.float(), "joints": joints_t, "matrix": torch.as_tensor(m),
                 "flipped": torch.as_tensor(flip), "index": torch.as_tensor(idx)}
 
     def __getitem__(self, k: int) -> dict:
         i = int(self.indices[k])
-        m, flip = self.matrix(i, self.rng(i))
-        image = torch.tensor(self.source.image(i)).permute(2, 0, 1).float() / 255  # copies: sources may be read-only
+        m, pixels, window, flip = self.crop(i, self.rng(i))
+        # copies: sources may be read-only; an official checkpoint's crop in float64, as exact as its reference's
+        image = torch.tensor(self.source.image(i)).permute(2, 0, 1).to(self.dtype) / 255
         joints = transform_points(self.all_joints[i], m)
         ann = self.all_annotated[i].copy()
         if flip:
             joints, ann = joints[self.flip_perm], ann[self.flip_perm]
-        hm_joints = input_to_heatmap(torch.as_tensor(joints, dtype=torch.float32), self.stride)
+        hm_joints = self.feeding.input_to_heatmap(torch.as_tensor(joints, dtype=torch.float32), self.stride)
         inside = ((hm_joints >= -0.5) & (hm_joints <= self.hm - 0.5)).all(-1)
         weight = torch.as_tensor(ann) & inside
         heatmaps = gaussian_targets(hm_joints[None], weight[None].float(), (self.hm, self.hm), self.sigma)[0]
-        return {"image": warp(image, m, self.size), "heatmaps": heatmaps, "weight": weight.float(),
+        return {"image": warp(image, pixels, self.size, window).float(), "heatmaps": heatmaps, "weight": weight.float(),
                 "joints": torch.as_tensor(joints, dtype=torch.float32), "matrix": torch.as_tensor(m),
                 "flipped": flip, "index": i}
 

@@ -3,7 +3,12 @@
 Each entry names the file (relative to the data directory), where to get it, its licence, the layout of its state
 dict (``LAYOUTS``), the network it holds (a ``poselab.models.build_model`` spec) and its input size, the data set it was
 trained on, its sha256 where one is published (else ``null`` with a note saying so), the published accuracy to quote
-beside ours, and the notebooks that use it.  Nothing is downloaded: the model zoos are behind web drives, so the user
+beside ours (text, and ``published_score`` as a number), how its codebase fed it (``feeding``:
+``poselab.data.feeding``, each value with the reference code it comes from), and the notebooks that use it.
+
+The accuracy gate: a checkpoint that scores less than ``GATE`` times its published figure on the crops a study uses
+was not loaded or fed as it was trained (or is not the published file), so no verdict may rest on it
+(``Checkpoint.gate``).  Nothing is downloaded: the model zoos are behind web drives, so the user
 places the files; a study uses a checkpoint when its file is present.  Loading is ``poselab.models.pretrained``.
 """
 
@@ -14,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from poselab.data.feeding import Feeding, parse
 from poselab.data.integrity import file_hash
 from poselab.data.manifest import ManifestError, _is_hex, _safe_relative
 
@@ -23,7 +29,8 @@ from poselab.data.manifest import ManifestError, _is_hex, _safe_relative
 # the unused 1x1 skip layers of its same-width residuals).
 LAYOUTS = ("state_dict", "hourglass_reference")
 _REQUIRED = {"title", "file", "source", "licence", "layout", "model", "input", "dataset", "sha256", "published",
-             "used_by"}
+             "published_score", "feeding", "used_by"}
+GATE = 0.8  # a checkpoint scoring under 80 % of its published accuracy fails the gate
 _OPTIONAL = {"checksum_note"}
 
 
@@ -40,6 +47,8 @@ class Checkpoint:
     dataset: str
     sha256: str | None
     published: str
+    published_score: float  # keypoint AP (COCO) or PCKh@0.5 mean (MPII), as a fraction
+    feeding: Feeding
     used_by: tuple[str, ...]
     checksum_note: str = ""
 
@@ -54,6 +63,15 @@ class Checkpoint:
         kind = "fixture: random weights in the official layout" if is_fixture(self.path(data_dir).parent) else \
             "official checkpoint"
         return f"{self.title} ({kind})"
+
+    def gate(self, score: float, metric: str) -> str | None:
+        """None when ``score`` (``metric`` on the crops used, a fraction) is at least ``GATE`` of the published
+        figure; else why no verdict may rest on this checkpoint."""
+        if score >= GATE * self.published_score:
+            return None
+        return (f"the checkpoint {self.name} scores {metric} {score:.3f} on the crops used against a published "
+                f"{self.published_score:.3f} (under {GATE:.0%} of it: loaded or fed otherwise than it was trained, or "
+                "not the published weights)")
 
 
 def _parse(name: str, raw: dict) -> Checkpoint:
@@ -77,9 +95,16 @@ def _parse(name: str, raw: dict) -> Checkpoint:
         raise ManifestError(name, "sha256 must be 64 hex digits or null", "fix the digest")
     if not isinstance(raw["used_by"], list):
         raise ManifestError(name, "'used_by' must be a list of notebook numbers", 'e.g. ["05"]')
+    score = raw["published_score"]
+    if not (isinstance(score, int | float) and 0 < score <= 1):
+        raise ManifestError(name, f"'published_score' must be a fraction in (0, 1], not {score!r}", "e.g. 0.744")
+    try:
+        feeding = parse(raw["feeding"], name)
+    except ValueError as e:
+        raise ManifestError(name, str(e), "see the 'feeding' blocks of the other checkpoints") from None
     return Checkpoint(name, raw["title"], _safe_relative(name, "file", raw["file"]), " ".join(raw["source"].split()),
                       raw["licence"], raw["layout"], dict(raw["model"]), (size[0], size[1]), raw["dataset"],
-                      digest, raw["published"], tuple(str(u) for u in raw["used_by"]),
+                      digest, raw["published"], float(score), feeding, tuple(str(u) for u in raw["used_by"]),
                       " ".join(str(raw.get("checksum_note", "")).split()))
 
 

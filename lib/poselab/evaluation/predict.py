@@ -8,9 +8,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from poselab.data.feeding import feeding_of
 from poselab.data.pose_dataset import HeatmapDataset, source_images
 from poselab.data.transforms import transform_points
-from poselab.heatmaps import decode_argmax, heatmap_to_input
+from poselab.heatmaps import decode_argmax
 
 
 @dataclass
@@ -51,10 +52,14 @@ def predict(model: torch.nn.Module, dataset: HeatmapDataset, device: str = "cpu"
             keep_heatmaps: bool = False, stack: int = -1) -> Predictions:
     """Predict every sample of a (non-augmented) dataset in eval mode; joints in source pixels.
 
-    Heatmap networks are decoded by the argmax (``decode_argmax``); an integral-regression model
-    (``outputs == "coordinates"``) gives its coordinates directly.  The model is left in the mode it
-    was in; BatchNorm statistics are never updated here.
+    Heatmap networks are decoded by the argmax (``decode_argmax``), their cells placed in the input as the network
+    was trained (``poselab.data.feeding``); an integral-regression model (``outputs == "coordinates"``) gives its
+    coordinates directly.  The model is left in the mode it was in; BatchNorm statistics are never updated here.
     """
+    feeding = feeding_of(model)
+    if dataset.feeding != feeding:
+        raise ValueError(f"the dataset is cropped for a network fed as {dataset.feeding}, the model is fed as "
+                         f"{feeding}: build the dataset with the model's feeding (model.feeding)")
     coordinates = getattr(model, "outputs", "heatmaps") == "coordinates"
     was_training = model.training
     model.eval()
@@ -66,7 +71,7 @@ def predict(model: torch.nn.Module, dataset: HeatmapDataset, device: str = "cpu"
                 inp, peak = out.numpy(), torch.full(out.shape[:2], float("nan"))
             else:
                 coords, peak = decode_argmax(out)
-                inp = heatmap_to_input(coords, dataset.stride).numpy()
+                inp = feeding.heatmap_to_input(coords, dataset.stride).numpy()
             inv = np.linalg.inv(batch["matrix"].numpy())
             src = np.stack([transform_points(p, m) for p, m in zip(inp, inv, strict=True)])
             if batch["flipped"].any():

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from poselab.checkpoints import strip_prefixes
+from poselab.checkpoints import check_state_dict, official_state_dict
 
 
 class Conv(nn.Module):
@@ -183,15 +183,11 @@ def load_reference_state_dict(model: StackedHourglass, state: dict) -> None:
 
     Accepts a raw state dict or ``{"state_dict": ...}`` (also with a ``model.``/``module.``
     prefix, or both in any order); drops the reference's unused ``skip_layer`` weights and loads the rest strictly.
+    A file that does not fit is a ``CheckpointMismatchError`` naming each key and shape that differs.
     """
-    if "state_dict" in state:
-        state = state["state_dict"]
-    clean = strip_prefixes(state)
+    clean = official_state_dict(state)  # a mapping of names to tensors, else CheckpointMismatchError
     own = model.state_dict()
     unused_skips = {k for k in clean if ".skip_layer." in k and k not in own}
     kept = {k: v for k, v in clean.items() if k not in unused_skips and not k.startswith("heatmapLoss")}
-    missing, unexpected = set(own) - set(kept), set(kept) - set(own)
-    if missing or unexpected:
-        raise ValueError(f"checkpoint does not match the model: missing {sorted(missing)[:8]}, "
-                         f"unexpected {sorted(unexpected)[:8]}")
+    check_state_dict(model, kept)  # every missing or unexpected key and every tensor of another shape, named
     model.load_state_dict(kept, strict=True)

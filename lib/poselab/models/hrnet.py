@@ -48,7 +48,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from poselab.checkpoints import strip_prefixes
+# CheckpointMismatchError is imported from here too (poselab.models.pretrained, the tests)
+from poselab.checkpoints import CheckpointMismatchError, check_state_dict, official_state_dict  # noqa: F401
 
 Norm = Literal["batch", "none"]
 Act = Literal["relu", "identity"]
@@ -322,41 +323,6 @@ def hrnet_narrow(n_joints: int = 16, width: int = 16, blocks: int | Sequence[int
     """
     return HRNet(n_joints, width=width, blocks=blocks, modules=modules, stem_width=stem_width, norm=norm, act=act,
                  **kwargs)
-
-
-class CheckpointMismatchError(ValueError):
-    """A checkpoint's keys or shapes do not match the model; the message lists every difference."""
-
-
-def official_state_dict(obj: object) -> dict[str, Tensor]:
-    """The model weights inside a loaded official checkpoint.
-
-    Accepts a plain state dict (the released ``pose_hrnet_*.pth`` files and ``final_state.pth``) or a training
-    ``checkpoint.pth`` (a dict with ``state_dict``); removes the ``module.`` and ``model.`` prefixes
-    that DataParallel and wrapper modules add.
-    """
-    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
-        obj = obj["state_dict"]
-    if not isinstance(obj, dict) or not all(isinstance(v, Tensor) for v in obj.values()):
-        raise CheckpointMismatchError("not a state dict: expected a mapping of parameter names to tensors")
-    return strip_prefixes(obj)
-
-
-def check_state_dict(model: nn.Module, state: dict[str, Tensor], limit: int = 20) -> None:
-    """Raise ``CheckpointMismatchError`` listing missing keys, unexpected keys and shape mismatches (the first
-    ``limit`` of each, with counts) unless ``state`` fits ``model`` exactly."""
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    shapes = [f"{k}: checkpoint {tuple(state[k].shape)}, model {tuple(v.shape)}"
-              for k, v in expected.items() if k in state and state[k].shape != v.shape]
-    problems = []
-    for title, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)):
-        if items:
-            more = f"\n    ... and {len(items) - limit} more" if len(items) > limit else ""
-            problems.append(f"  {len(items)} {title}:\n    " + "\n    ".join(items[:limit]) + more)
-    if problems:
-        raise CheckpointMismatchError("checkpoint does not match the model:\n" + "\n".join(problems))
 
 
 def load_official_checkpoint(model: nn.Module, path: str | PathLike) -> nn.Module:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic
+from poselab.data.feeding import attach
 from poselab.data.fixtures import mark
 from poselab.data.pretrained import Checkpoint
 from poselab.models import build_model
@@ -22,7 +23,9 @@ from poselab.models.hrnet import CheckpointMismatchError, check_state_dict, offi
 
 
 def load_pretrained(ck: Checkpoint, data_dir: Path, device: str | torch.device = "cpu") -> nn.Module:
-    """The network of ``ck`` with the weights of its file, in eval mode on ``device``."""
+    """The network of ``ck`` with the weights of its file, in eval mode on ``device``, fed as its codebase trained it
+    (``poselab.data.feeding.attach``: it takes RGB in [0, 1] and turns it into its own colour order and
+    normalisation as the first step of its forward pass; ``model.feeding`` says how to crop for it and decode it)."""
     path = ck.path(data_dir)
     try:
         obj = load_checkpoint(path)
@@ -38,7 +41,7 @@ def load_pretrained(ck: Checkpoint, data_dir: Path, device: str | torch.device =
             model.load_state_dict(state, strict=True)
     except (CheckpointMismatchError, ValueError) as e:
         raise CheckpointMismatchError(f"{path} ({ck.name}): {e}") from None
-    return model.eval().to(device)
+    return attach(model, ck.feeding).eval().to(device)
 
 
 def official_layout(model: nn.Module, layout: str) -> dict:

@@ -105,51 +105,136 @@ ENTRIES = ("artifacts", "headlines", "trainings", "findings")  # what a notebook
 STATE = ".state"  # per-notebook records under reports/: NN.json (the run), NN.index.json (its entries)
 
 
+_PATH = re.compile(r"^(figures/F\d\d\.\d+\.png|tables/T\d\d\.\d+\.csv)$")  # where an artifact may lie
+
+
+def _is_artifact(entry: dict) -> bool:
+    return all(isinstance(entry.get(k), str) for k in ("notebook", "kind", "id", "path")) \
+        and _PATH.match(entry["path"]) is not None
+
+
+def _index_problem(index) -> str | None:
+    """Why ``index`` (parsed JSON) is not a report index, as a phrase, or None when it is one: a mapping with a list of
+    entries (mappings naming their notebook) under each of ``ENTRIES``, the runs a mapping, every artifact with its
+    kind, id and a path inside ``figures/`` or ``tables/`` (a path elsewhere would be deleted when its notebook runs
+    again)."""
+    if not isinstance(index, dict):
+        return f"a JSON {type(index).__name__}, not a mapping"
+    for key in ENTRIES:
+        entries = index.get(key)
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("notebook"), str)
+                                                    for e in entries):
+            return f"without a list of notebook entries under {key!r}"
+    if not isinstance(index.get("runs"), dict):
+        return "without a mapping under 'runs'"
+    if bad := next((e for e in index["artifacts"] if not _is_artifact(e)), None):
+        return f"with an artifact entry that is not one ({str(bad)[:60]})"
+    return None
+
+
 def load_index(reports_dir: Path) -> dict:
-    """``reports/artifacts.json``; when it is unreadable (truncated, not JSON), rebuilt from the per-notebook
-    records under ``reports/.state`` that every finished notebook leaves, and written back."""
+    """``reports/artifacts.json``; when it is missing, unreadable (truncated, not JSON) or not an index (``{}``,
+    ``null``, a list), rebuilt from the per-notebook records under ``reports/.state`` that every finished notebook
+    leaves, and written back.  A report without any record (a new one) has an empty index."""
     path = Path(reports_dir) / ARTIFACTS
-    try:
-        return read_json(path, empty_index())
-    except ValueError:
-        pass
-    index = empty_index()
     state = Path(reports_dir) / STATE
-    for part in sorted(state.glob("*.index.json")):
+    try:
+        index = json.loads(path.read_text())
+        problem = _index_problem(index)
+    except FileNotFoundError:
+        problem = "missing"
+    except ValueError:  # not JSON, or not text
+        problem = "not JSON"
+    if problem is None:
+        return index
+    parts, records = sorted(state.glob("*.index.json")), sorted(state.glob("[0-9][0-9].json"))
+    if problem == "missing" and not parts and not records:
+        return empty_index()
+    index = empty_index()
+    for part in parts:
         try:
             entries = json.loads(part.read_text())
         except ValueError:
             continue
-        for key in ENTRIES:
-            index[key] += entries.get(key, [])
-    for run in sorted(state.glob("[0-9][0-9].json")):
+        if isinstance(entries, dict):
+            for key in ENTRIES:
+                index[key] += [e for e in entries.get(key) or []
+                               if isinstance(e, dict) and isinstance(e.get("notebook"), str)]
+    for run in records:
         try:
             index["runs"][run.stem] = json.loads(run.read_text())
         except ValueError:
             continue
+    index["artifacts"] = [e for e in index["artifacts"] if _is_artifact(e)]
     index["artifacts"].sort(key=lambda e: (e["notebook"], e["kind"], e["id"]))
-    write_json(path, index)
-    warnings.warn(f"{path} was unreadable and has been rebuilt from {state}", stacklevel=2)
+    try:
+        write_json(path, index)
+    except OSError:  # a read-only report: the index is rebuilt again next time
+        pass
+    warnings.warn(f"{path} was {problem} and has been rebuilt from {state}", stacklevel=2)
     return index
 
 
 def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
     """Move a finished notebook's staged files into the report; replace its old entries (and keep a copy of them
-    under ``reports/.state`` from which a damaged index can be rebuilt)."""
+    under ``reports/.state`` from which a damaged index can be rebuilt).  The old files are moved aside first and put
+    back if anything fails (a read-only folder, a full disk): the report keeps its previous outputs and index."""
     stage_dir, reports_dir = Path(stage_dir), Path(reports_dir)
     staged = read_json(stage_dir / ARTIFACTS, empty_index())
     index = load_index(reports_dir)
-    for entry in [e for e in index["artifacts"] if e["notebook"] == notebook]:
-        (reports_dir / entry["path"]).unlink(missing_ok=True)
-    for entry in staged["artifacts"]:
-        target = reports_dir / entry["path"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage_dir / entry["path"], target)
-    index["artifacts"] = [e for e in index["artifacts"] if e["notebook"] != notebook] + staged["artifacts"]
-    for key in ENTRIES[1:]:
-        index[key] = [e for e in index.get(key, []) if e["notebook"] != notebook] + staged.get(key, [])
-    index["artifacts"].sort(key=lambda e: (e["notebook"], e["kind"], e["id"]))
-    write_json(reports_dir / STATE / f"{notebook}.index.json",
-               {key: staged.get(key, []) for key in ENTRIES})
-    write_json(reports_dir / ARTIFACTS, index)
+    part = reports_dir / STATE / f"{notebook}.index.json"
+    previous_part = part.read_bytes() if part.is_file() else None
+    aside, placed = [], []  # (old file, where it was moved); new files moved into the report
+    try:
+        for entry in [e for e in index["artifacts"] if e["notebook"] == notebook]:
+            old = reports_dir / entry["path"]
+            if old.exists():
+                kept = stage_dir / "previous" / entry["path"]
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                _move(old, kept, old)
+                aside.append((old, kept))
+        for entry in staged["artifacts"]:
+            target = reports_dir / entry["path"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _move(stage_dir / entry["path"], target, target)
+            placed.append(target)
+        index["artifacts"] = [e for e in index["artifacts"] if e["notebook"] != notebook] + staged["artifacts"]
+        for key in ENTRIES[1:]:
+            index[key] = [e for e in index.get(key, []) if e["notebook"] != notebook] + staged.get(key, [])
+        index["artifacts"].sort(key=lambda e: (e["notebook"], e["kind"], e["id"]))
+        write_json(part, {key: staged.get(key, []) for key in ENTRIES})
+        write_json(reports_dir / ARTIFACTS, index)
+    except BaseException:
+        _put_back(placed, aside, part, previous_part)
+        raise
     return index
+
+
+def _move(src: Path, dst: Path, shown: Path) -> None:
+    """``os.replace``; an error names the report's file ``shown`` (not the staging copy), e.g. a read-only folder."""
+    try:
+        os.replace(src, dst)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(shown)) from None  # PermissionError stays one (OSError picks by errno)
+
+
+def _put_back(placed: list[Path], aside: list[tuple[Path, Path]], part: Path, previous_part: bytes | None) -> None:
+    """Undo a merge that failed part way: remove the new files, return the old ones, restore the notebook's record
+    of its entries (each step as far as it goes: the error that stopped the merge is the one reported)."""
+    for target in placed:
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:
+            pass
+    for old, kept in reversed(aside):
+        try:
+            os.replace(kept, old)
+        except OSError:
+            pass
+    try:
+        if previous_part is None:
+            part.unlink(missing_ok=True)
+        else:
+            part.write_bytes(previous_part)
+    except OSError:
+        pass

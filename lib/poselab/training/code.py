@@ -27,6 +27,7 @@ POSE2D = (
     "poselab.data.pose2d",  # which source, the seeded subsets
     "poselab.data.pose_dataset",  # crops, augmentation draws, targets, batches
     "poselab.data.transforms",  # the warps
+    "poselab.data.feeding",  # the crop's convention and where heatmap cells sit in the input
     "poselab.data.dataset",  # reading the synthetic image sets
     "poselab.data.mpii",  # reading real MPII
     "poselab.data.joints",  # joint orders and the left/right pairs that flipping swaps

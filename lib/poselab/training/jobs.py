@@ -108,7 +108,7 @@ def load_trained(job: TrainJob, device: str = "cpu",
                  hint: str = "run the notebook that trains it first") -> tuple[torch.nn.Module, dict]:
     """The finished run of ``job`` (its key verified: the run its settings, data and code describe), rebuilt on
     ``device`` in eval mode, and the saved run (weights, spec, history, with ``path`` added)."""
-    saved, path = job.store.load(job.name, job.key(), hint)
+    saved, path = job.store.load(job.name, job.key(), hint, needs=("model", "spec"))
     model = build_model(saved["spec"])
     model.load_state_dict(saved["model"])
     return model.to(device).eval(), {**saved, "path": path}
@@ -124,7 +124,8 @@ def train_model(job: TrainJob, device: str, progress: bool = True,
     model = build_model(job.spec)
     start = []
     if job.init_from is not None:  # into ``model.backbone`` when the model has one, else into the model; strictly
-        saved, _ = job.init_from.store.load(job.init_from.name, job.init_from.key(), "run the notebook that trains it")
+        saved, _ = job.init_from.store.load(job.init_from.name, job.init_from.key(), "run the notebook that trains it",
+                                            needs=("model",))
         getattr(model, "backbone", model).load_state_dict(saved["model"])
         start = [saved["key"]]
     key = run_key_of(job.spec, cfg, data, *start)

@@ -33,6 +33,9 @@ from poselab.training.config import TrainConfig
 from poselab.training.runs import FINAL, finished_run, readable_or_set_aside, save_run
 
 CHECKPOINT, LOG = "last.pt", "log.csv"  # an unfinished run (resumed from), its CSV log
+# what a run file must hold to be resumed (last.pt) or loaded as finished (final.pt); anything less is set aside
+RESUMABLE = ("model", "optimizer", "epoch", "history", "config", "status", "diverged_epoch", "seconds")
+FINISHED = ("model", "history", "status", "diverged_epoch", "seconds")
 
 
 @dataclass
@@ -267,11 +270,12 @@ def rank_zero_first(read):
 
 
 def resume_point(path: Path, config: dict, key: str | None, device: str, restart_other: bool) -> dict | None:
-    """The unfinished run at ``path`` to resume (None: start from scratch; a corrupt file is set aside).  A checkpoint
+    """The unfinished run at ``path`` to resume (None: start from scratch; a corrupt file, or one without what a
+    resumed run reads, ``RESUMABLE``, is set aside).  A checkpoint
     of another configuration or key is an error, or with ``restart_other`` deleted.  Process 0 decides first."""
 
     def read() -> dict | None:
-        ckpt = readable_or_set_aside(path, device)
+        ckpt = readable_or_set_aside(path, device, needs=RESUMABLE)
         if ckpt is not None and (ckpt["config"] != config or ckpt.get("key") != key):
             if not restart_other:
                 raise ValueError(f"{path} belongs to another run (configuration or key differ); delete it to restart")
@@ -290,7 +294,7 @@ def train_or_load(model: torch.nn.Module, train_set: HeatmapDataset, cfg: TrainC
     ``poselab.models.build_model``), so later notebooks can rebuild the model.
     """
     out_dir = Path(out_dir)
-    saved = rank_zero_first(lambda: finished_run(out_dir / FINAL, key))
+    saved = rank_zero_first(lambda: finished_run(out_dir / FINAL, key, needs=FINISHED))
     if saved is not None:
         model.load_state_dict(saved["model"])
         model.to(kwargs.get("device", "cpu"))

@@ -66,15 +66,21 @@ def load_run_file(path: Path, map_location: str = "cpu") -> dict:
     return saved
 
 
-def readable_or_set_aside(path: Path, map_location: str = "cpu", move: bool = True) -> dict | None:
+def readable_or_set_aside(path: Path, map_location: str = "cpu", move: bool = True,
+                          needs: tuple[str, ...] = ()) -> dict | None:
     """The checkpoint at ``path``, or None when there is none; a truncated or corrupt one (or one carrying more than
-    weights, or a file another program wrote: no run key) is renamed out of the way with a note (``set_aside``) and
+    weights, or a file another program wrote: no run key, or a run file without the entries ``needs`` that its reader
+    uses, e.g. a finished run copied over an unfinished one) is renamed out of the way with a note (``set_aside``) and
     the caller starts again without it.  With
     ``move=False`` (a store only read, not ours to change) a bad file is left where it is."""
     if not Path(path).exists():
         return None
     try:
-        return load_run_file(path, map_location)
+        saved = load_run_file(path, map_location)
+        if lacking := [k for k in needs if k not in saved]:
+            raise CheckpointError(f"{path} holds a run key but not {', '.join(map(repr, lacking))}: not the "
+                                  f"checkpoint expected here (another kind of run file copied or renamed?)")
+        return saved
     except CheckpointError as e:
         if not move:
             return None
@@ -83,10 +89,10 @@ def readable_or_set_aside(path: Path, map_location: str = "cpu", move: bool = Tr
         return None
 
 
-def finished_run(path: Path, key: str, move: bool = True, **expected) -> dict | None:
+def finished_run(path: Path, key: str, move: bool = True, needs: tuple[str, ...] = (), **expected) -> dict | None:
     """The checkpoint at ``path`` when it is a finished run with ``key`` (and every ``expected`` entry, e.g.
-    ``iteration=total``), else None; ``move`` as for ``readable_or_set_aside``."""
-    saved = readable_or_set_aside(path, move=move)
+    ``iteration=total``), else None; ``move`` and ``needs`` as for ``readable_or_set_aside``."""
+    saved = readable_or_set_aside(path, move=move, needs=needs)
     if saved is None or saved.get("key") != key or any(saved.get(k) != v for k, v in expected.items()):
         return None
     note_used(path)
@@ -120,12 +126,12 @@ class RunStore:
     def name(label: str, key: str) -> str:
         return f"{label}-{key}"
 
-    def _find(self, label: str, key: str) -> tuple[Path, dict | None]:
+    def _find(self, label: str, key: str, needs: tuple[str, ...] = ()) -> tuple[Path, dict | None]:
         """The folder of a ``read`` store that holds the finished run, and the run (read without touching the store);
         else the folder in ``write`` and None (its checkpoint not read)."""
         for root in self.read:
             candidate = Path(root) / self.name(label, key)
-            saved = finished_run(candidate / FINAL, key, move=False)
+            saved = finished_run(candidate / FINAL, key, move=False, needs=needs)
             if saved is not None:
                 return candidate, saved
         return Path(self.write) / self.name(label, key), None
@@ -140,12 +146,13 @@ class RunStore:
         return sorted(p for root in roots for p in root.glob(f"{label}-*/{FINAL}")
                       if p.parent.name != self.name(label, key) and _is_key(p.parent.name[len(label) + 1:]))
 
-    def load(self, label: str, key: str, hint: str = "run the notebook that trains it first") -> tuple[dict, Path]:
-        """The finished run ``label`` with ``key`` and its path; ``RunMissing`` naming the folder, the notebook to run
-        (``hint``) and any runs of the label under other keys."""
-        folder, saved = self._find(label, key)
+    def load(self, label: str, key: str, hint: str = "run the notebook that trains it first",
+             needs: tuple[str, ...] = ()) -> tuple[dict, Path]:
+        """The finished run ``label`` with ``key`` (holding the entries ``needs``) and its path; ``RunMissing`` naming
+        the folder, the notebook to run (``hint``) and any runs of the label under other keys."""
+        folder, saved = self._find(label, key, needs)
         path = folder / FINAL
-        saved = saved if saved is not None else finished_run(path, key)
+        saved = saved if saved is not None else finished_run(path, key, needs=needs)
         if saved is None:
             others = self.others(label, key)
             found = (f"; the store holds {label} under other keys (other settings, data or training code): "

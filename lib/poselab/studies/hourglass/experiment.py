@@ -73,8 +73,8 @@ REFERENCE = "hourglass_reference_2"  # the public PyTorch reference's 2-stack ho
 
 def reference_dissected(place: Place, samples: int, notebook: str, name: str = REFERENCE) -> Dissected | None:
     """The reference hourglass (an official checkpoint, 256x256, MPII-16) and ``samples`` training samples drawn with
-    ``place.seed`` from real MPII when it is on disk, else from the profile's synthetic set at 256x256; None when the
-    checkpoint is not on disk."""
+    ``place.seed`` from real MPII when it is on disk, else from the profile's synthetic set at 256x256, cropped as its
+    codebase crops (``Checkpoint.feeding``); None when the checkpoint is not on disk."""
     ck = present(place.data_dir, notebook=notebook).get(name)
     if ck is None:
         return None
@@ -82,13 +82,23 @@ def reference_dissected(place: Place, samples: int, notebook: str, name: str = R
     train, _, data_name, _ = sources_for(data_choice(place, use_real=True), "mpii16")
     picked = subset(len(train), samples, place.seed)
     return Dissected(model, {"checkpoint": ck, "label": ck.label(place.data_dir)}, train, data_name,
-                     HeatmapDataset(train, ck.input[0], indices=picked))
+                     HeatmapDataset(train, ck.input[0], indices=picked, feeding=ck.feeding))
 
 
-def dissected(place: Place, study: HourglassStudy, samples: int) -> Dissected:
-    """The model notebooks 03-05 dissect (``main_job``: the run these settings describe, its key verified) and
-    ``samples`` training samples drawn with ``place.seed`` (all of them when there are fewer)."""
-    model, saved = load_trained(main_job(place, study), place.device, "run notebook 02 first (make notebooks NB=02)")
+def dissected(place: Place, study: HourglassStudy, samples: int, seed: int | None = None) -> Dissected:
+    """The model notebooks 03-05 dissect (``main_job``: the run these settings describe, its key verified; with
+    ``seed``, that training seed's run of the same stack count) and ``samples`` training samples drawn with
+    ``place.seed`` (all of them when there are fewer; the same samples for every training seed)."""
+    job = main_job(place, study) if seed is None else training_jobs(place, study)[(study.main_stacks, seed)]
+    model, saved = load_trained(job, place.device, "run notebook 02 first (make notebooks NB=02)")
     train, _, name, _ = sources_for(data_choice(place, study.use_real), study.convention)
     picked = subset(len(train), samples, place.seed)
     return Dissected(model, saved, train, name, HeatmapDataset(train, study.input_size, indices=picked))
+
+
+def dissected_seeds(place: Place, study: HourglassStudy, samples: int) -> dict[int, Dissected]:
+    """``dissected`` for every training seed of notebook 02's main stack count (the claims about a trained model are
+    judged over its seeds), on the same samples; the first seed's is the one shown in the figures."""
+    if study.main_stacks not in study.stacks:
+        raise ValueError(f"main_stacks={study.main_stacks} is not one of the stack counts {study.stacks}")
+    return {seed: dissected(place, study, samples, seed) for seed in study.seeds}

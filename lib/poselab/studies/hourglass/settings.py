@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from poselab.checks import require, whole
 from poselab.data.joints import get_convention
 from poselab.training.config import TrainConfig
 
@@ -24,9 +26,14 @@ class HourglassStudy:
     use_real: bool = False  # train and validate on real MPII when it is on disk (the full profile)
     qualitative: int = 6  # validation samples shown in F02.3
 
+    KNOBS: ClassVar[dict[str, str]] = {"qualitative": "shown"}  # the notebook 02 knob of a differently named setting
+
     def __post_init__(self):
-        if not self.stacks or not self.seeds:
-            raise ValueError(f"stacks={self.stacks} and seeds={self.seeds}: each needs at least one value")
+        require(self, "stacks", bool(self.stacks) and all(whole(s, 1) for s in self.stacks)
+                and len(set(self.stacks)) == len(self.stacks), "one or more different stack counts, each >= 1")
+        require(self, "seeds", bool(self.seeds) and all(whole(s, 0) for s in self.seeds)
+                and len(set(self.seeds)) == len(self.seeds), "one or more different seeds, each a whole number >= 0")
+        require(self, "qualitative", whole(self.qualitative, 1), "a whole number >= 1")
         if self.main_stacks not in self.stacks:
             raise ValueError(f"main_stacks={self.main_stacks} (the model notebooks 03-05 dissect) is not one of "
                              f"stacks={self.stacks}")

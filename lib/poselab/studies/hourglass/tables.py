@@ -1,5 +1,5 @@
 """Notebook 02's tables (T02.1 variants, T02.3 the spread over seeds; T02.2 is ``poselab.evaluation.tables``), the
-stack verdict, ``findings(...)`` and the front-page numbers."""
+stack verdict (``stack_verdict``: Welch's interval over the seeds) and its finding, and the front-page numbers."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from poselab.evaluation.pck import Evaluation
-from poselab.evaluation.stats import seed_std, welch
+from poselab.evaluation.stats import seed_std, welch, welch_interval
 from poselab.evaluation.tables import Quote
-from poselab.findings import DOES_NOT, SUPPORTS, UNRESOLVED, Finding
+from poselab.findings import Finding, Interval, decide
 from poselab.models import build_model
 from poselab.models.complexity import count_macs, count_parameters
 from poselab.references import cite
@@ -56,89 +56,109 @@ def variants_table(study: HourglassStudy) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
+# T02.3's columns, named once: where the table is built and wherever it is read.
+SEEDS, PCKH_MEAN, PCKH_STD = "seeds", "PCKh@0.5 mean", "PCKh@0.5 std"
+TORSO_MEAN, TORSO_STD = "PCK@0.2 (torso) mean", "PCK@0.2 (torso) std"
+
+
+def seed_column(seed: int) -> str:
+    """T02.3's column of one seed's PCKh@0.5."""
+    return f"PCKh@0.5 seed {seed}"
+
+
 def seed_table(evaluations: dict[tuple[int, int], Evaluation], study: HourglassStudy) -> pd.DataFrame:
     """T02.3: mean PCKh@0.5 and torso PCK@0.2 per stack count over the seeds (mean, std, each seed's value)."""
     rows = {}
     for s in study.stacks:
         head = np.array([evaluations[(s, seed)].pckh for seed in study.seeds])
         torso = np.array([evaluations[(s, seed)].pck for seed in study.seeds])
-        row = {"seeds": len(head), "PCKh@0.5 mean": head.mean(), "PCKh@0.5 std": seed_std(head),
-               "PCK@0.2 (torso) mean": torso.mean(), "PCK@0.2 (torso) std": seed_std(torso)}
-        row.update({f"PCKh@0.5 seed {seed}": v for seed, v in zip(study.seeds, head, strict=True)})
+        row = {SEEDS: len(head), PCKH_MEAN: head.mean(), PCKH_STD: seed_std(head), TORSO_MEAN: torso.mean(),
+               TORSO_STD: seed_std(torso)}
+        row.update({seed_column(seed): v for seed, v in zip(study.seeds, head, strict=True)})
         rows[study.label(s)] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
+TIE = 0.001  # PCKh: an interval bound within one unit of the third decimal shown of 0 is a tie (not resolved)
+
+
 @dataclass(frozen=True)
 class StackVerdict:
-    """Whether more stacks gave a higher PCKh, judged against the seed-to-seed spread."""
+    """Whether more stacks gave a higher PCKh: the fewest and the most stacks' validation PCKh@0.5 seed by seed, the
+    Welch 95 % interval of mean PCKh(many) - mean PCKh(few) over the seeds, and the verdict it decides."""
 
     few: int
     many: int
-    gain: float  # mean PCKh(many) - mean PCKh(few)
-    t: float  # Welch's t over the seeds (NaN with one seed per variant)
-    p: float  # two-sided p-value
-    alpha: float
+    few_pckh: np.ndarray  # (seeds,) PCKh@0.5 of the fewest stacks, one per seed
+    many_pckh: np.ndarray  # (seeds,) the most stacks'
+    few_torso: float  # mean torso PCK@0.2 over the seeds
+    many_torso: float
+    interval: Interval  # mean PCKh(many) - mean PCKh(few), Welch's 95 % interval over the seeds
+    p: float  # Welch's two-sided p of the same difference (NaN with one seed per variant)
     verdict: str  # one of poselab.findings.VERDICTS
+
+    @property
+    def gain(self) -> float:
+        """mean PCKh(many) - mean PCKh(few)."""
+        return self.interval.estimate
 
     @property
     def evidence(self) -> str:
         """The numbers behind the verdict, without it."""
-        if np.isnan(self.p):
+        if not np.isfinite(self.interval.low):
             return f"one run per variant: no seed spread to judge the gap of {self.gain:+.3f} against"
-        return f"mean gain {self.gain:+.3f}, Welch's t = {self.t:.2f}, p = {self.p:.3f} over the seeds"
+        return (f"mean gain {self.interval.text('{:+.3f}')} ({self.interval.method}, 95 %), Welch's p = "
+                f"{self.p:.3f}")
 
     @property
     def sentence(self) -> str:
-        threshold = "" if np.isnan(self.p) else f"; threshold p < {self.alpha}"
-        return f"{self.verdict} ({self.evidence}{threshold})"
+        return f"{self.verdict} ({self.evidence})"
 
 
-def stack_verdict(evaluations: dict[tuple[int, int], Evaluation], study: HourglassStudy,
-                  alpha: float = 0.05) -> StackVerdict:
-    """The claim that more stacks give a higher PCK, on the fewest and the most stacks: "supports" when the mean gain
-    is positive and Welch's t-test over the seeds rejects equal means at ``alpha``; "does not support" when the
-    gain is negative and significant, or with a single seed when it is not positive; otherwise the seeds do not
-    resolve it."""
+def stack_verdict(evaluations: dict[tuple[int, int], Evaluation], study: HourglassStudy) -> StackVerdict:
+    """The claim that more stacks give a higher PCK, on the fewest and the most stacks, decided by Welch's 95 %
+    interval of the difference of their mean PCKh@0.5 over the seeds: "supports" when the interval lies above 0,
+    "does not support" when below, otherwise (it straddles 0, lies within ``TIE`` of it, or there is one seed per
+    variant and no interval) "not resolved"."""
     few, many = min(study.stacks), max(study.stacks)
     a = np.array([evaluations[(few, seed)].pckh for seed in study.seeds])
     b = np.array([evaluations[(many, seed)].pckh for seed in study.seeds])
-    gain = float(b.mean() - a.mean())
-    t, p = welch(b, a)
-    if len(study.seeds) > 1:
-        verdict = (SUPPORTS if gain > 0 else DOES_NOT) if p < alpha else UNRESOLVED
-    else:
-        verdict = SUPPORTS if gain > 0 else DOES_NOT
-    return StackVerdict(few, many, gain, t, p, alpha, verdict)
+    torso = {s: float(np.mean([evaluations[(s, seed)].pck for seed in study.seeds])) for s in (few, many)}
+    interval = welch_interval(b, a)
+    return StackVerdict(few, many, a, b, torso[few], torso[many], interval, welch(b, a)[1],
+                        decide(interval, 0.0, tie=TIE))
 
 
-def findings(stack: StackVerdict, seeds: pd.DataFrame, study: HourglassStudy,
-             data_name: str = "synthetic") -> list[Finding]:
-    """Notebook 02's finding: more stacks give a higher PCK (Bhansali's report on Newell et al. 2016), judged on the
-    seed spread.  ``seeds``: T02.3."""
+def stack_finding(stack: StackVerdict, study: HourglassStudy, data_name: str = "synthetic",
+                  dissected: float | None = None) -> Finding:
+    """Notebook 02's finding: more stacks give a higher PCK (Bhansali's report on Newell et al. 2016), as
+    ``stack_verdict`` decides it.  ``dissected``: the PCKh@0.5 of the model notebooks 03-05 take apart, for the
+    note."""
     few, many = study.label(stack.few), study.label(stack.many)
-    m, sd = seeds["PCKh@0.5 mean"], seeds["PCKh@0.5 std"].fillna(0)
-    torso = seeds["PCK@0.2 (torso) mean"]
-    note = (f"{stack.evidence[0].upper()}{stack.evidence[1:]}. Torso PCK@0.2 {torso[many]:.3f} vs {torso[few]:.3f}. "
-            f"Same data and {study.train.epochs} epochs for every run, {data_name} data at "
+    spread = {s: seed_std(v) if len(v) > 1 else 0.0 for s, v in ((few, stack.few_pckh), (many, stack.many_pckh))}
+    welch_p = f"Welch's two-sided p = {stack.p:.3f}. " if np.isfinite(stack.p) else ""
+    note = (f"{welch_p}Torso PCK@0.2 {stack.many_torso:.3f} vs "
+            f"{stack.few_torso:.3f}. Same data and {study.train.epochs} epochs for every run, {data_name} data at "
             f"{study.input_size}x{study.input_size}; Bhansali trained at 256x256 for ~100 epochs.")
-    if study.label(study.main_stacks) in seeds.index:
-        main = seeds.loc[study.label(study.main_stacks), f"PCKh@0.5 seed {study.seeds[0]}"]
+    if dissected is not None:
         note += (f" The {study.main_stacks}-stack model of seed {study.seeds[0]}, dissected in notebooks 03-05, "
-                 f"reaches PCKh@0.5 {main:.3f} on the held-out subjects.")
-    return [Finding("More stacks give a higher PCK", cite("bhansali"),
-                    "FLIC PCK 0.901 (8 stacks) vs 0.885 (2), one run each",
-                    f"PCKh@0.5 {m[many]:.3f} ± {sd[many]:.3f} ({many}) vs {m[few]:.3f} ± {sd[few]:.3f} ({few}) over "
-                    f"{len(study.seeds)} seed(s)", stack.verdict,
-                    f"mean gain > 0 and Welch's t-test over the seeds at p < {stack.alpha}", note)]
+                 f"reaches PCKh@0.5 {dissected:.3f} on the held-out subjects.")
+    return Finding("More stacks give a higher PCK", cite("bhansali"),
+                   "FLIC PCK 0.901 (8 stacks) vs 0.885 (2), one run each",
+                   f"PCKh@0.5 {stack.many_pckh.mean():.3f} ± {spread[many]:.3f} ({many}) vs "
+                   f"{stack.few_pckh.mean():.3f} ± {spread[few]:.3f} ({few}) over {len(stack.few_pckh)} seed(s); "
+                   f"difference {stack.interval.text('{:+.3f}')}",
+                   stack.verdict,
+                   f"Welch's 95 % interval of mean PCKh@0.5 ({many}) - mean PCKh@0.5 ({few}) over the seeds against 0 "
+                   f"(a bound within {TIE} of 0 is a tie)", note, resolve="more seeds per stack count")
 
 
 def headline_numbers(seeds: pd.DataFrame, stack: StackVerdict, study: HourglassStudy,
                      data_name: str) -> list[tuple[str, float, str, str]]:
-    """Notebook 02's front-page numbers: (name, value, unit, note)."""
+    """Notebook 02's front-page numbers: (name, value, unit, note).  ``seeds``: T02.3."""
     rows = [(f"PCKh@0.5, {s} stack(s), {data_name} val, mean over {len(study.seeds)} seeds",
-             seeds.loc[study.label(s), "PCKh@0.5 mean"], "", f"std {seeds.loc[study.label(s), 'PCKh@0.5 std']:.3f}")
+             seeds.loc[study.label(s), PCKH_MEAN], "", f"std {seeds.loc[study.label(s), PCKH_STD]:.3f}")
             for s in study.stacks]
     rows.append((f"PCKh@0.5 gain, {stack.many} vs {stack.few} stacks", stack.gain, "",
-                 f"Welch p = {stack.p:.3f}: {stack.verdict}"))
+                 f"{stack.evidence}: {stack.verdict}"))
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from poselab.checks import require, whole
 from poselab.data.joints import get_convention
 from poselab.training.config import TrainConfig
 
@@ -37,6 +38,8 @@ class HRNetStudy:
         unknown = [e for e in self.experiments if e not in EXPERIMENTS]
         if unknown or not self.experiments:
             raise ValueError(f"experiments={self.experiments!r}: choose one or more of {', '.join(EXPERIMENTS)}")
+        require(self, "seeds", bool(self.seeds) and all(whole(s, 0) for s in self.seeds)
+                and len(set(self.seeds)) == len(self.seeds), "one or more different seeds, each a whole number >= 0")
 
     def spec(self, experiment: str) -> dict:
         norm, act = EXPERIMENTS[experiment]

@@ -134,6 +134,7 @@ class Sweep:
     best_k: int
     labels: np.ndarray  # labels of the best restart at best_k
     centroids: np.ndarray  # (best_k, D)
+    samples: dict[int, np.ndarray]  # K -> per-sample silhouettes (N,) of that K's best restart (their mean: "best")
 
 
 def k_sweep(x: np.ndarray, ks: range = range(2, 11), restarts: int = 10, seed: int = 0, device: str = "cpu",
@@ -141,21 +142,24 @@ def k_sweep(x: np.ndarray, ks: range = range(2, 11), restarts: int = 10, seed: i
     """K-means (scikit-learn, one initialisation per restart, a different seed each) for every K,
     scored by the silhouette on one shared distance matrix."""
     distances = pairwise_distances(x, device) if distances is None else distances
-    rows, best = [], (-np.inf, None, None, None)
+    rows, best, per_k = [], (-np.inf, None, None, None), {}
     jobs = [(k, r) for k in ks for r in range(restarts)]
     for k, r in tqdm(jobs, desc="K-means sweep", disable=not progress, leave=False):
         with warnings.catch_warnings():
             # K above the number of distinct points leaves clusters empty; the silhouette handles that.
             warnings.simplefilter("ignore", ConvergenceWarning)
             km = KMeans(n_clusters=k, n_init=1, random_state=seed * 1000 + r).fit(x)
-        s = silhouette(distances, km.labels_)
+        values = silhouette_samples(distances, km.labels_)
+        s = float(values.mean())
         rows.append({"K": k, "restart": r, "silhouette": s})
+        if k not in per_k or s > per_k[k].mean():
+            per_k[k] = values
         if s > best[0]:
             best = (s, k, km.labels_.copy(), km.cluster_centers_.copy())
     scores = pd.DataFrame(rows)
     table = scores.groupby("K")["silhouette"].agg(best="max", mean="mean", std="std")
     # The best K is the one whose best restart scores highest (as in the source's Fig. 4): the overall best restart.
-    return Sweep(table, scores, best[1], best[2], best[3])
+    return Sweep(table, scores, best[1], best[2], best[3], per_k)
 
 
 def closest_to_centroids(x: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n: int = 1) -> list[np.ndarray]:

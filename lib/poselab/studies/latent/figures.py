@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
 from poselab.reporting.figures import show_image
@@ -39,19 +40,30 @@ def pca_thumbnails(plane: np.ndarray, heatmaps: np.ndarray, n_annotated: np.ndar
     return fig
 
 
-def silhouettes(table, title: str) -> plt.Figure:
-    """F04.2 / F04.3: best silhouette per K (error bars: mean +- std over restarts)."""
+def silhouettes(tables: dict[int, pd.DataFrame], title: str, no_structure: float = 0.25) -> plt.Figure:
+    """F04.2 / F04.3: best silhouette per K for every training seed (the first seed's mean +- std over its restarts
+    as error bars), with Kaufman and Rousseeuw's "no substantial structure" band (at most ``no_structure``)."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    ks = table.index.to_numpy()
-    ax.plot(ks, table["best"], "-o", color="#4c72b0", label="best of the restarts")
-    ax.errorbar(ks, table["mean"], yerr=table["std"], fmt="s", color="0.5", ms=4, capsize=3, label="mean ± std")
-    best = int(table["best"].idxmax())
-    ax.plot([best], [table.loc[best, "best"]], "o", ms=14, mfc="none", mec="#c44e52", mew=2, label=f"best K = {best}")
+    first = next(iter(tables))
+    top = max(float(t["best"].max()) for t in tables.values())
+    ax.axhspan(min(0.0, top), no_structure, color="0.92", zorder=0,
+               label=f"≤ {no_structure}: no substantial structure (Kaufman and Rousseeuw 1990)")
+    for k, (seed, table) in enumerate(tables.items()):
+        ks = table.index.to_numpy()
+        ax.plot(ks, table["best"], "-o", color="#4c72b0", alpha=1.0 if k == 0 else 0.45, ms=5 if k == 0 else 3,
+                label=f"seed {seed}: best of the restarts" if k < 2 else None)
+        best = int(table["best"].idxmax())
+        ax.plot([best], [table.loc[best, "best"]], "o", ms=12, mfc="none", mec="#c44e52", mew=1.5,
+                label="each seed's best K" if k == 0 else None)
+    t0 = tables[first]
+    ax.errorbar(t0.index, t0["mean"], yerr=t0["std"], fmt="s", color="0.5", ms=4, capsize=3,
+                label=f"seed {first}: mean ± std over restarts")
     ax.set_xlabel("K (clusters)")
-    ax.set_ylabel("silhouette")
-    ax.set_xticks(ks)
+    ax.set_ylabel("average silhouette width")
+    ax.set_xticks(t0.index.to_numpy())
+    ax.set_ylim(min(0.0, ax.get_ylim()[0]), max(top * 1.15, no_structure * 1.2))
     ax.set_title(title)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -1,19 +1,62 @@
-"""Notebook 04's tables (T04.1 silhouette per K, T04.2 what the clusters mean), ``findings(...)`` on the claims of
-“Understanding the Model” §1.3-1.4, and the front-page numbers."""
+"""Notebook 04's tables (T04.1 silhouette per K, T04.2 what the clusters mean, T04.4 which K and how much structure),
+the decisions on the claims of “Understanding the Model” §1.3-1.4, and the front-page numbers.
+
+The claims are about a trained hourglass, so each is judged on every training seed of notebook 02's main model
+(``SeedClusters``, one per seed, all on the same samples), and within a seed over the samples: SciPy's bootstrap
+resamples the samples (``poselab.evaluation.stats.bootstrap_interval``), the clusterings held fixed.  A replicate (one
+sample set of one seed) decides for or against a claim when its 95 % interval lies wholly on one side of the claim's
+threshold; the claim is supported (or not) when every replicate agrees, else not resolved (``poselab.findings.agree``).
+
+Which K wins is read only after the silhouette's size (Kaufman and Rousseeuw 1990): at or below 0.25 there is no
+substantial cluster structure to count.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from sklearn.metrics import adjusted_mutual_info_score
 
 from poselab.data.synthetic.motion import DYNAMIC_ACTIONS
-from poselab.findings import Finding, verdict
+from poselab.evaluation.stats import bootstrap_interval
+from poselab.findings import UNRESOLVED, Finding, Interval, agree, decide
 from poselab.references import cite
-from poselab.studies.latent.experiment import ClusterResult
+from poselab.studies.latent.experiment import COMPLETENESS, ClusterResult, SeedClusters
+
+Seeds = dict[int, SeedClusters]
+CLAIMED_K = 2
+TIE = 0.001  # a bound within one unit of the third decimal shown of its threshold is a tie (not resolved)
+NO_STRUCTURE = 0.25  # Kaufman and Rousseeuw 1990: an average silhouette of at most 0.25 means no substantial structure
+KR_SCALE = ((0.70, "strong structure"), (0.50, "reasonable structure"), (NO_STRUCTURE, "weak structure, could be "
+            "artificial"), (-1.0, "no substantial structure"))
+AMI_VISIBLE = 0.1  # an association between clusters and a label counts as visible from this adjusted MI on
+AMI_RESAMPLES = 1000  # each adjusted MI costs milliseconds: fewer resamples than the silhouettes'
+MOTION = "action or dynamic vs stationary (the larger)"
+MORE = "more training seeds, or more samples per seed (the samples knob)"
+
+# T04.4's columns
+BEST_K, BEST_S, READING, GAP = "best K", "best silhouette [95 % interval]", "Kaufman-Rousseeuw reading", \
+    f"K = {CLAIMED_K} minus the best other K [95 % interval]"
 
 
-def silhouette_table(results: list[ClusterResult]) -> pd.DataFrame:
-    """T04.1: best, mean and std of the silhouette per K for each sample set."""
-    return pd.concat({r.name: r.sweep.table for r in results}, axis=1)
+def kaufman_rousseeuw(s: float) -> str:
+    """The reading of an average silhouette width on Kaufman and Rousseeuw's (1990) scale."""
+    return next(text for bound, text in KR_SCALE if s > bound)
+
+
+def silhouette_table(seeds: Seeds) -> pd.DataFrame:
+    """T04.1: per K (rows), each sample set's best silhouette over the restarts for every seed, their mean over the
+    seeds, and the mean and std over the first seed's restarts."""
+    first = next(iter(seeds.values()))
+    parts = {}
+    for k, r in enumerate(first.sets):
+        cols = {f"seed {s}: best": c.sets[k].sweep.table["best"] for s, c in seeds.items()}
+        t = pd.DataFrame(cols)
+        t["best, mean over seeds"] = t.mean(axis=1)
+        t[f"seed {first.seed}: restarts mean"] = r.sweep.table["mean"]
+        t[f"seed {first.seed}: restarts std"] = r.sweep.table["std"]
+        parts[r.name] = t
+    return pd.concat(parts, axis=1)
 
 
 def meaning_table(results: list[ClusterResult]) -> pd.DataFrame:
@@ -26,58 +69,162 @@ def meaning_table(results: list[ClusterResult]) -> pd.DataFrame:
     return pd.concat(parts, names=["sample set", "cluster"])
 
 
-def ami_table(results: list[ClusterResult]) -> pd.DataFrame:
-    return pd.DataFrame({r.name: r.ami for r in results}).rename_axis("adjusted mutual information with")
+# --- the intervals, per replicate (one sample set of one seed) ----------------------------------------------------
 
 
-AMI_VISIBLE = 0.1  # an association between clusters and a label counts as visible from this adjusted MI on
+def _silhouettes(r: ClusterResult) -> tuple[list[int], np.ndarray]:
+    ks = sorted(r.sweep.samples)
+    return ks, np.stack([r.sweep.samples[k] for k in ks])  # (K, N) per-sample silhouettes of each K's best restart
 
 
-def _best_k(r: ClusterResult) -> str:
-    t = r.sweep.table["best"]
-    return f"K = {r.sweep.best_k} (silhouette {t.max():.3f}; runner-up K = {int(t.drop(r.sweep.best_k).idxmax())})"
+def best_interval(r: ClusterResult, seed: int = 0) -> Interval:
+    """The best K's silhouette and its interval over the samples."""
+    ks, s = _silhouettes(r)
+    best = s[ks.index(r.sweep.best_k)]
+    return bootstrap_interval(lambda i: best[i].mean(), len(best), "samples", seed)
 
 
-def _shares(values: pd.Series) -> str:
-    return ", ".join(f"{v:.0%}" for v in values)
+def gap_interval(r: ClusterResult, seed: int = 0, k: int = CLAIMED_K) -> Interval | None:
+    """Silhouette(K = ``k``) minus the best silhouette of any other K, and its interval over the samples (the same
+    resample for every K); None when the sweep has no K = ``k``."""
+    ks, s = _silhouettes(r)
+    if k not in ks or len(ks) < 2:
+        return None
+    i = ks.index(k)
+    rest = np.delete(np.arange(len(ks)), i)
+    return bootstrap_interval(lambda idx: s[i, idx].mean() - s[rest][:, idx].mean(1).max(), s.shape[1], "samples",
+                              seed)
 
 
-def findings(random_set: ClusterResult, full_set: ClusterResult, explained: float) -> list[Finding]:
-    """Notebook 04's findings on “Understanding the Model” §1.3-1.4: K = 2 clusters on random and on fully annotated
-    samples; on random samples the clusters follow annotation completeness, on fully annotated ones stationary vs
-    moving poses (an association is visible from an adjusted mutual information of ``AMI_VISIBLE``)."""
-    ks = (random_set.sweep.best_k, full_set.sweep.best_k)
-    completeness = float(random_set.ami["completeness (fully annotated or not)"])
-    motion = float(max(full_set.ami["action"], full_set.ami["dynamic vs stationary action"]))
-    dynamic = full_set.meaning[[c for c in full_set.meaning.columns
-                                if c.removeprefix("action: ") in DYNAMIC_ACTIONS]].sum(axis=1)
-    return [
-        Finding("The silhouette picks K = 2 clusters", cite("understanding", "§1.3"),
-                "K = 2 on random and fully annotated samples",
-                f"K = {ks[0]} (random), K = {ks[1]} (fully annotated); PCA 2 components explain {explained:.1%}",
-                verdict(ks == (2, 2), 2 in ks), "best K of the silhouette sweep equals 2 in both sets",
-                f"Random samples: {_best_k(random_set)}; fully annotated: {_best_k(full_set)}. The source's two "
-                "components explain about 37 % of 4,096 dimensions."),
-        Finding("Clusters of random samples follow annotation completeness", cite("understanding", "§1.4"),
-                "one cluster of nearly complete people, one with many missing joints",
-                f"AMI with fully annotated or not {completeness:.3f}", verdict(completeness >= AMI_VISIBLE),
-                f"AMI >= {AMI_VISIBLE}",
-                f"AMI with the number of annotated joints {random_set.ami['number of annotated joints']:.3f}; fully "
-                f"annotated samples per cluster: {_shares(random_set.meaning['fully annotated'])}."),
-        Finding("Clusters of fully annotated samples follow motion", cite("understanding", "§1.4"),
-                "stationary vs moving poses",
-                f"AMI with the action or dynamic vs stationary {motion:.3f}", verdict(motion >= AMI_VISIBLE),
-                f"AMI >= {AMI_VISIBLE}", f"AMI with the action {full_set.ami['action']:.3f}, with dynamic vs "
-                f"stationary {full_set.ami['dynamic vs stationary action']:.3f}; dynamic actions per cluster: "
-                f"{_shares(dynamic)}."),
-    ]
+def ami_interval(r: ClusterResult, partitions: dict[str, np.ndarray], seed: int = 0) -> Interval:
+    """The largest adjusted mutual information of the set's best clustering with any of ``partitions`` (label arrays
+    over the set's samples), and its interval over the samples."""
+    labels = r.sweep.labels
+
+    def statistic(idx):
+        return max(adjusted_mutual_info_score(p[idx], labels[idx]) for p in partitions.values())
+
+    return bootstrap_interval(statistic, len(labels), "samples", seed, AMI_RESAMPLES)
 
 
-def headline_numbers(random_set: ClusterResult, full_set: ClusterResult,
-                     explained: float) -> list[tuple[str, float, str, str]]:
-    """Notebook 04's front-page numbers: (name, value, unit, note)."""
-    return [("best K, random samples", random_set.sweep.best_k, "", ""),
-            ("best K, fully annotated samples", full_set.sweep.best_k, "", ""),
-            ("AMI clusters vs completeness (random)", random_set.ami["completeness (fully annotated or not)"], "", ""),
-            ("AMI clusters vs action (fully annotated)", full_set.ami["action"], "", ""),
-            ("PCA variance explained (2 components)", explained, "fraction", "“Understanding the Model”: ~0.37")]
+def _completeness(c: SeedClusters) -> dict[str, np.ndarray]:
+    return {COMPLETENESS: c.features.annotated[c.random.members].all(1).astype(int)}
+
+
+def _motion(c: SeedClusters) -> dict[str, np.ndarray]:
+    act = c.actions[c.full.members]
+    return {"action": act, "dynamic vs stationary action": np.isin(act, list(DYNAMIC_ACTIONS)).astype(int)}
+
+
+def structure_table(seeds: Seeds) -> pd.DataFrame:
+    """T04.4: per sample set and seed, the best K, its silhouette with its interval and its reading on Kaufman and
+    Rousseeuw's scale, and K = 2's lead over the best other K with its interval."""
+    rows = {}
+    for s, c in seeds.items():
+        for r in c.sets:
+            best, gap = best_interval(r, s), gap_interval(r, s)
+            rows[(r.name, f"seed {s}")] = {BEST_K: r.sweep.best_k, BEST_S: best.text(),
+                                           READING: kaufman_rousseeuw(best.high), GAP: gap.text() if gap else "-"}
+    t = pd.DataFrame.from_dict(rows, orient="index")
+    t.index.names = ["sample set", "seed"]
+    return t
+
+
+AMIs = dict[tuple[str, int], Interval]  # (COMPLETENESS or MOTION, seed) -> the AMI and its interval
+
+
+def ami_intervals(seeds: Seeds) -> AMIs:
+    """The adjusted mutual information the two association claims rest on, per seed, with its interval over the
+    samples: the random samples' clusters with completeness, the fully annotated samples' with the kind of motion."""
+    out = {}
+    for s, c in seeds.items():
+        out[(COMPLETENESS, s)] = ami_interval(c.random, _completeness(c), s)
+        out[(MOTION, s)] = ami_interval(c.full, _motion(c), s)
+    return out
+
+
+def ami_table(amis: AMIs) -> pd.DataFrame:
+    """``ami_intervals`` as a table: one row per seed."""
+    rows: dict[str, dict[str, str]] = {}
+    for (what, s), iv in amis.items():
+        where = "random samples" if what == COMPLETENESS else "fully annotated samples"
+        rows.setdefault(f"seed {s}", {})[f"{where}: {what}"] = iv.text()
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("AMI [95 % interval]")
+
+
+# --- the decisions --------------------------------------------------------------------------------------------------
+
+
+def _replicates(seeds: Seeds) -> str:
+    return f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} x 2 sample sets"
+
+
+def picks_two(seeds: Seeds) -> Finding:
+    """“The silhouette picks K = 2”: in every replicate, K = 2's silhouette above every other K's (its lead's interval
+    above 0); not supported when in every replicate another K leads (the interval below 0); else not resolved."""
+    gaps = {(r.name, s): gap_interval(r, s) for s, c in seeds.items() for r in c.sets}
+    verdicts = [decide(g, 0.0, tie=TIE) if g is not None else UNRESOLVED for g in gaps.values()]
+    best = "; ".join(f"{name} seed {s}: K = {c.sets[k].sweep.best_k}" for s, c in seeds.items()
+                     for k, name in enumerate(("random", "fully annotated")))
+    leads = "; ".join(f"{name} seed {s}: {g.text()}" for (name, s), g in gaps.items() if g is not None)
+    return Finding("The silhouette picks K = 2 clusters", cite("understanding", "§1.3"),
+                   "K = 2 on random and fully annotated samples",
+                   f"best K: {best}. K = 2's lead over the best other K: {leads or 'K = 2 not in the sweep'}",
+                   agree(verdicts),
+                   f"in every replicate ({_replicates(seeds)}) the bootstrap 95 % interval over the samples of "
+                   "K = 2's silhouette minus the best other K's above 0 (below 0 in every one: does not support)",
+                   "The silhouettes of neighbouring K differ by less than their sampling spread wherever the verdict "
+                   "is not resolved: the argmax of near-ties is not a finding.",
+                   MORE if any(v == UNRESOLVED for v in verdicts) else "")
+
+
+def has_structure(seeds: Seeds) -> Finding:
+    """“The bottleneck shows cluster structure” on Kaufman and Rousseeuw's scale: supported when every replicate's best
+    silhouette has its interval above 0.25, not supported when every one's lies at or below it (no substantial
+    structure), else not resolved."""
+    ivs = {(r.name, s): best_interval(r, s) for s, c in seeds.items() for r in c.sets}
+    verdicts = [decide(iv, NO_STRUCTURE, tie=TIE) for iv in ivs.values()]
+    ours = "; ".join(f"{name} seed {s}: {iv.text()} ({kaufman_rousseeuw(iv.high)})" for (name, s), iv in ivs.items())
+    return Finding("The bottleneck shows cluster structure (similar samples lie together)",
+                   cite("understanding", "§1.3"), "structure visible in the PCA plane (qualitative)",
+                   f"best silhouette: {ours}", agree(verdicts),
+                   f"Kaufman and Rousseeuw 1990: average silhouette above {NO_STRUCTURE} in every replicate "
+                   f"({_replicates(seeds)}, bootstrap 95 % interval over the samples); at or below it in every one: no "
+                   "substantial structure", "", MORE if UNRESOLVED in verdicts else "")
+
+
+def _follows(amis: AMIs, what: str, claim: str, published: str) -> Finding:
+    ivs = {s: iv for (w, s), iv in amis.items() if w == what}
+    verdicts = [decide(iv, AMI_VISIBLE, tie=TIE) for iv in ivs.values()]
+    return Finding(claim, cite("understanding", "§1.4"), published,
+                   f"AMI with {what}: " + "; ".join(f"seed {s} {iv.text()}" for s, iv in ivs.items()),
+                   agree(verdicts), f"bootstrap 95 % interval over the samples of the AMI above {AMI_VISIBLE} for "
+                   f"every seed ({len(ivs)}); below it for every one: does not support", "",
+                   MORE if UNRESOLVED in verdicts else "")
+
+
+def follows_completeness(amis: AMIs) -> Finding:
+    """“Clusters of random samples follow annotation completeness”: every seed's AMI interval above ``AMI_VISIBLE``
+    supports it, every one's below it does not, else not resolved."""
+    return _follows(amis, COMPLETENESS, "Clusters of random samples follow annotation completeness",
+                    "one cluster of nearly complete people, one with many missing joints")
+
+
+def follows_motion(amis: AMIs) -> Finding:
+    """“Clusters of fully annotated samples follow motion”: the larger AMI with the action or with dynamic vs
+    stationary, judged as ``follows_completeness``."""
+    return _follows(amis, MOTION, "Clusters of fully annotated samples follow motion", "stationary vs moving poses")
+
+
+def headline_numbers(seeds: Seeds) -> list[tuple[str, float, str, str]]:
+    """Notebook 04's front-page numbers (the first seed's, and the best silhouettes' range over the seeds)."""
+    first = next(iter(seeds.values()))
+    best = [r.sweep.table["best"].max() for c in seeds.values() for r in c.sets]
+    return [("best K, random samples", first.random.sweep.best_k, "", f"seed {first.seed}"),
+            ("best K, fully annotated samples", first.full.sweep.best_k, "", f"seed {first.seed}"),
+            ("largest silhouette, any seed and set", max(best), "", f"smallest {min(best):.3f}; at most "
+             f"{NO_STRUCTURE}: no substantial structure (Kaufman and Rousseeuw 1990)"),
+            ("AMI clusters vs completeness (random)", first.random.ami[COMPLETENESS], "", f"seed {first.seed}"),
+            ("AMI clusters vs action (fully annotated)", first.full.ami["action"], "", f"seed {first.seed}"),
+            ("PCA variance explained (2 components)", first.explained, "fraction", "“Understanding the Model”: ~0.37")]
+

@@ -9,6 +9,9 @@ that hold beta at its top value for their last 10 epochs.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+from poselab.checks import require, whole
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,12 @@ class LiftingConfig:
     # spin against other processes and run ~8x slower than one (measured); 0 keeps torch's default.
     cpu_threads: int = 1
     max_steps: int | None = None  # stop each run after this many iterations (LIMIT_STEPS; None: the full schedule)
+
+    KNOBS: ClassVar[dict[str, str]] = {"embedding_samples": "embedded"}  # notebook 07's knob of this setting
+
+    def __post_init__(self):
+        for name in ("hypotheses", "embedding_samples", "batch_size", "hidden", "latent"):
+            require(self, name, whole(getattr(self, name), 1), "a whole number >= 1")
 
 
 # Settings that only change how the trained models are evaluated or shown, not what they are: left out of the key.

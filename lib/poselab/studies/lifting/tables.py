@@ -1,4 +1,6 @@
-"""Tables of notebook 07, its ``findings(...)``, and the thesis's published numbers they are compared with.
+"""Tables of notebook 07, the functions that decide its three findings (``bh_finding``, ``ratio_finding``,
+``limb_end_finding``: each a cluster bootstrap interval over the test sequences), and the thesis's published numbers
+they are compared with.
 
 The ``THESIS_*`` constants are quoted from Budaraju 2020 (KTH): Appendix A's model summaries (h = 1024, d = 51,
 J = 16), Table 4.1.1 (Human3.6M, Protocol #2, ground-truth 2D input) and Table 4.1.2 (per-joint error).  They are the
@@ -10,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from poselab.findings import Finding, verdict
+from poselab.evaluation.stats import cluster_interval
+from poselab.findings import Finding, Interval, decide
 from poselab.references import cite
 from poselab.studies.lifting.data import NON_ROOT, THESIS_NAMES
 from poselab.studies.lifting.metrics import LiftingEvaluation
@@ -39,7 +42,9 @@ THESIS_APPENDIX_A: dict[str, list[tuple[str, int]]] = {
 }
 
 # Table 4.1.1: Human3.6M, Protocol #2 (P-MPJPE, mm), ground-truth 2D input.
-# Column names that say what the quoted numbers are measured on (never our data).
+# Column names, named once: where the tables are built and wherever they are read.  The thesis's say what the quoted
+# numbers are measured on (never our data).
+OURS_P_MPJPE, OURS_MPJPE = "P-MPJPE (mm), ours", "MPJPE (mm), ours"
 THESIS_COLUMN = "P-MPJPE (mm), thesis: Human3.6M, Protocol #2, 16 joints"
 THESIS_JOINT_COLUMN = "thesis ZV: Human3.6M, Protocol #2"
 THESIS_RESULTS = {
@@ -87,20 +92,25 @@ def results_table(evals: dict[str, LiftingEvaluation], flat: LiftingEvaluation |
     for label, (model, attr) in ours.items():
         ev = evals[model]
         err = getattr(ev, attr)
-        rows.append({"method": label, "P-MPJPE (mm), ours": err.mean() if err is not None else np.nan,
-                     "MPJPE (mm), ours": ev.mpjpe.mean() if attr == "p_mpjpe" else np.nan,
+        rows.append({"method": label, OURS_P_MPJPE: err.mean() if err is not None else np.nan,
+                     OURS_MPJPE: ev.mpjpe.mean() if attr == "p_mpjpe" else np.nan,
                      THESIS_COLUMN: THESIS_RESULTS.get(label, np.nan)})
     for label in ("Martinez et al., supervised", "Chen et al., unsupervised"):
         rows.append({"method": label, THESIS_COLUMN: THESIS_RESULTS[label]})
     if flat is not None:
         rows.append({"method": "no lifting: 2D input at zero depth (reference)",
-                     "P-MPJPE (mm), ours": flat.p_mpjpe.mean(), "MPJPE (mm), ours": flat.mpjpe.mean()})
+                     OURS_P_MPJPE: flat.p_mpjpe.mean(), OURS_MPJPE: flat.mpjpe.mean()})
     return pd.DataFrame(rows).set_index("method")
+
+
+def zv_column(model: str) -> str:
+    """T07.3's column of one model's per-joint ZV error."""
+    return f"{model} ZV, ours"
 
 
 def per_joint_table(evals: dict[str, LiftingEvaluation]) -> pd.DataFrame:
     """T07.3: P-MPJPE (mm) per joint (ZV) for each model, beside the thesis's Table 4.1.2."""
-    df = pd.DataFrame({f"{name} ZV, ours": ev.p_mpjpe[:, NON_ROOT].mean(0) for name, ev in evals.items()},
+    df = pd.DataFrame({zv_column(name): ev.p_mpjpe[:, NON_ROOT].mean(0) for name, ev in evals.items()},
                       index=pd.Index(THESIS_NAMES, name="joint"))
     df[THESIS_JOINT_COLUMN] = [THESIS_PER_JOINT[j] for j in THESIS_NAMES]
     return df
@@ -128,53 +138,99 @@ GLOBAL_SHARE = 1.5  # alignment "removes a global error" when it helps the VAE-G
 # Table 4.1.2's reading: the inner joints against the limb ends (the thesis's joint names).
 INNER_JOINTS = ("R_Hip", "L_Hip", "Torso", "Neck", "Nose")
 LIMB_ENDS = ("R_Ankle", "L_Ankle", "R_Wrist", "L_Wrist")
+_INNER = [THESIS_NAMES.index(j) for j in INNER_JOINTS]  # their places among the 16 model joints (THESIS_NAMES)
+_ENDS = [THESIS_NAMES.index(j) for j in LIMB_ENDS]
+
+# An interval bound within this of the threshold is a tie (not resolved): one unit of the last digit shown.
+TIE_MM, TIE_RATIO = 0.1, 0.01
+SEQUENCES = "test sequences"  # what the intervals resample
+RESOLVE = "more test sequences, or Human3.6M"
 
 
-def limb_end_ratios(per_joint: pd.DataFrame) -> pd.Series:
-    """Per column of T07.3: the limb ends' mean error over the inner joints' mean error."""
-    return per_joint.loc[list(LIMB_ENDS)].mean() / per_joint.loc[list(INNER_JOINTS)].mean()
+def _test(quantity: str, interval: Interval, rule: str) -> str:
+    """A finding's test: the cluster bootstrap interval of ``quantity`` and where it must lie."""
+    return f"95 % interval of {quantity} ({interval.method}, every pose of a drawn sequence kept) {rule}"
 
 
-def findings(zv: float, bh: float, supervised: float, hypotheses: int, unaligned: dict[str, float] | None = None,
-             per_joint: pd.DataFrame | None = None) -> list[Finding]:
-    """Notebook 07's findings on Budaraju 2020: the best of ``hypotheses`` samples (BH) is no worse than the
-    zero-variance prediction (ZV); the unsupervised VAE-GAN's error is within the thesis's factor of a supervised
-    model's; with ``per_joint`` (T07.3), the error grows from the inner joints to the limb ends (the limb ends' mean
-    error above the inner joints').  ``unaligned``: MPJPE without Procrustes alignment ("vae-gan", "supervised"), for
-    the second finding's note."""
-    their = {k: THESIS_RESULTS[name] for k, name in (("zv", "VAE-GAN ZV (unsupervised)"),
-                                                      ("bh", "VAE-GAN BH, 10 hypotheses (unsupervised)"),
-                                                      ("sup", "Martinez et al., supervised"))}
-    factor = their["zv"] / their["sup"]
-    note = ""
-    if unaligned:
-        gap_gan, gap_sup = unaligned["vae-gan"] - zv, unaligned["supervised"] - supervised
-        reading = ("much of the unsupervised error is a global rotation and scale relative to the camera, which is "
-                   "why the thesis, after Chen et al., reports Protocol #2 only" if gap_gan > GLOBAL_SHARE * gap_sup
-                   else "alignment helps both models alike")
-        note = (f"Without Procrustes alignment (MPJPE at the ground truth's scale) the errors are "
-                f"{unaligned['vae-gan']:.1f} and {unaligned['supervised']:.1f} mm, {gap_gan:.1f} and {gap_sup:.1f} mm "
-                f"more than aligned: {reading}.")
-    found = [
-        Finding("Best of several hypotheses (BH) is no worse than the zero-variance prediction (ZV)",
-                cite("budaraju2020", "Table 4.1.1"), f"BH {their['bh']} vs ZV {their['zv']} mm P-MPJPE (Human3.6M)",
-                f"BH {bh:.1f} vs ZV {zv:.1f} mm ({hypotheses} hypotheses)", verdict(bh <= zv), "BH <= ZV"),
-        Finding("Unsupervised lifting comes within a small factor of supervised", cite("budaraju2020", "Table 4.1.1"),
-                f"{their['zv']} / {their['sup']} mm = {factor:.2f}x (against Martinez et al. 2017)",
-                f"VAE-GAN {zv:.1f} / supervised VAE {supervised:.1f} mm = {zv / supervised:.2f}x",
-                verdict(zv / supervised <= factor), f"our ratio at most the thesis's {factor:.2f}x", note),
-    ]
-    if per_joint is not None:
-        ratio, ours = limb_end_ratios(per_joint), per_joint["vae-gan ZV, ours"]
-        found.append(Finding(
-            "The error grows from the inner joints to the limb ends", cite("budaraju2020", "Table 4.1.2"),
-            f"limb ends {ratio[THESIS_JOINT_COLUMN]:.2f}x the inner joints' error; hardest joint "
-            f"{per_joint[THESIS_JOINT_COLUMN].idxmax()} ({per_joint[THESIS_JOINT_COLUMN].max():.2f} mm)",
-            f"limb ends {ratio['vae-gan ZV, ours']:.2f}x the inner joints' error (supervised VAE "
-            f"{ratio['supervised ZV, ours']:.2f}x); hardest joint {ours.idxmax()} ({ours.max():.1f} mm)",
-            verdict(ratio["vae-gan ZV, ours"] > 1), "mean ZV error of the ankles and wrists above that of the hips, "
-            "torso, neck and nose (VAE-GAN)"))
-    return found
+def thesis_factor() -> float:
+    """The thesis's unsupervised / supervised error: VAE-GAN ZV over Martinez et al. (Table 4.1.1), 52.74 / 37.1."""
+    return THESIS_RESULTS["VAE-GAN ZV (unsupervised)"] / THESIS_RESULTS["Martinez et al., supervised"]
+
+
+def limb_end_ratio(errors: np.ndarray) -> float:
+    """Mean error of the limb ends over the mean error of the inner joints, from errors (..., 16) of the 16 model
+    joints in the order of ``THESIS_NAMES`` (per pose, or one row of per-joint means)."""
+    errors = np.asarray(errors, float)
+    return float(errors[..., _ENDS].mean() / errors[..., _INNER].mean())
+
+
+def bh_finding(gan: LiftingEvaluation, sequences: np.ndarray, hypotheses: int, seed: int = 0) -> Finding:
+    """The best of ``hypotheses`` samples (BH) is no worse than the zero-variance prediction (ZV), decided by the
+    cluster bootstrap interval over the test sequences (``sequences``: (N,) ids, ``experiment.sequences``) of mean ZV
+    error - mean BH error (P-MPJPE, mm, the VAE-GAN ``gan``): supports when it lies above 0 (BH better), does not
+    support when below, otherwise (or within ``TIE_MM`` of 0) not resolved."""
+    if gan.bh_p_mpjpe is None:
+        raise ValueError(f"{gan.name} was scored without BH hypotheses (hypotheses=0): nothing to compare ZV with")
+    zv, bh = gan.p_mpjpe.mean(1), gan.bh_p_mpjpe.mean(1)
+    gap = cluster_interval(zv - bh, sequences, what=SEQUENCES, seed=seed)
+    theirs = THESIS_RESULTS["VAE-GAN BH, 10 hypotheses (unsupervised)"], THESIS_RESULTS["VAE-GAN ZV (unsupervised)"]
+    note = (f"ZV is not among BH's hypotheses (all {hypotheses} are drawn z = μ + σ·ε), so BH ≤ ZV does not hold by "
+            f"construction: BH is the better of the two on {np.mean(bh < zv):.0%} of the test poses.")
+    return Finding("Best of several hypotheses (BH) is no worse than the zero-variance prediction (ZV)",
+                   cite("budaraju2020", "Table 4.1.1"), f"BH {theirs[0]} vs ZV {theirs[1]} mm P-MPJPE (Human3.6M)",
+                   f"BH {bh.mean():.1f} vs ZV {zv.mean():.1f} mm ({hypotheses} hypotheses); ZV - BH "
+                   f"{gap.text('{:+.1f}')} mm", decide(gap, 0.0, tie=TIE_MM),
+                   _test("mean ZV - mean BH P-MPJPE", gap, f"above 0 (a bound within {TIE_MM} mm of 0 is a tie)"),
+                   note, resolve=RESOLVE)
+
+
+def ratio_finding(gan: LiftingEvaluation, supervised: LiftingEvaluation, sequences: np.ndarray,
+                  seed: int = 0) -> Finding:
+    """The unsupervised VAE-GAN's error is within the thesis's factor (``thesis_factor``, 1.42) of a supervised
+    model's, decided by the cluster bootstrap interval over the test sequences of mean VAE-GAN ZV / mean supervised
+    VAE ZV error (P-MPJPE, the same poses): supports when it lies below the factor, does not support when above,
+    otherwise (or within ``TIE_RATIO`` of it) not resolved.  The note reads the errors without alignment."""
+    ratio = cluster_interval(gan.p_mpjpe.mean(1), sequences, supervised.p_mpjpe.mean(1), SEQUENCES, seed)
+    factor = thesis_factor()
+    zv, sv = gan.p_mpjpe.mean(), supervised.p_mpjpe.mean()
+    raw_gan, raw_sup = gan.mpjpe.mean(), supervised.mpjpe.mean()
+    gap_gan, gap_sup = raw_gan - zv, raw_sup - sv
+    reading = ("much of the unsupervised error is a global rotation and scale relative to the camera, which is "
+               "why the thesis, after Chen et al., reports Protocol #2 only" if gap_gan > GLOBAL_SHARE * gap_sup
+               else "alignment helps both models alike")
+    note = (f"Without Procrustes alignment (MPJPE at the ground truth's scale) the errors are {raw_gan:.1f} and "
+            f"{raw_sup:.1f} mm, {gap_gan:.1f} and {gap_sup:.1f} mm more than aligned: {reading}.")
+    their = THESIS_RESULTS["VAE-GAN ZV (unsupervised)"], THESIS_RESULTS["Martinez et al., supervised"]
+    return Finding("Unsupervised lifting comes within a small factor of supervised",
+                   cite("budaraju2020", "Table 4.1.1"),
+                   f"{their[0]} / {their[1]} mm = {factor:.2f}x (against Martinez et al. 2017)",
+                   f"VAE-GAN {zv:.1f} / supervised VAE {sv:.1f} mm = {ratio.text('{:.2f}')}x",
+                   decide(ratio, factor, above=False, tie=TIE_RATIO),
+                   _test("the ratio of the mean ZV errors", ratio,
+                         f"below the thesis's {factor:.2f}x (a bound within {TIE_RATIO} of it is a tie)"),
+                   note, resolve=RESOLVE)
+
+
+def limb_end_finding(gan: LiftingEvaluation, supervised: LiftingEvaluation, sequences: np.ndarray,
+                     seed: int = 0) -> Finding:
+    """The error grows from the inner joints to the limb ends, decided by the cluster bootstrap interval over the
+    test sequences of the VAE-GAN's mean limb-end ZV error / mean inner-joint ZV error (P-MPJPE): supports when it
+    lies above 1, does not support when below, otherwise (or within ``TIE_RATIO`` of 1) not resolved."""
+    joints = gan.p_mpjpe[:, NON_ROOT]  # (N, 16), in the order of THESIS_NAMES
+    ratio = cluster_interval(joints[:, _ENDS].mean(1), sequences, joints[:, _INNER].mean(1), SEQUENCES, seed)
+    thesis = np.array([THESIS_PER_JOINT[j] for j in THESIS_NAMES])
+    ours = joints.mean(0)
+    hardest, theirs_hardest = int(ours.argmax()), int(thesis.argmax())
+    return Finding(
+        "The error grows from the inner joints to the limb ends", cite("budaraju2020", "Table 4.1.2"),
+        f"limb ends {limb_end_ratio(thesis):.2f}x the inner joints' error; hardest joint "
+        f"{THESIS_NAMES[theirs_hardest]} ({thesis[theirs_hardest]:.2f} mm)",
+        f"limb ends {ratio.text('{:.2f}')}x the inner joints' error (supervised VAE "
+        f"{limb_end_ratio(supervised.p_mpjpe[:, NON_ROOT]):.2f}x); hardest joint {THESIS_NAMES[hardest]} "
+        f"({ours[hardest]:.1f} mm)",
+        decide(ratio, 1.0, tie=TIE_RATIO),
+        _test("the VAE-GAN's mean ZV error of the ankles and wrists over that of the hips, torso, neck and nose", ratio,
+              f"above 1 (a bound within {TIE_RATIO} of 1 is a tie)"), resolve=RESOLVE)
 
 
 def headline_numbers(zv: float, bh: float, supervised: float, hypotheses: int,

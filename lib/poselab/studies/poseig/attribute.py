@@ -175,15 +175,21 @@ class ModelAttributions:
 
     def frame(self, samples: Samples) -> pd.DataFrame:
         """Long table, one row per annotated (person, joint): model, sample, joint, group, epe, di, fi, li."""
-        return long_frame(self.label, samples, epe=self.epe, di=self.di, fi=self.fi, li=self.li)
+        return long_frame(self.label, samples, **{EPE: self.epe, DI: self.di, FI: self.fi, LI: self.li})
+
+
+# The long table's columns (``long_frame``), named once: where the tables and the claims build and read them.
+MODEL, SAMPLE, JOINT, GROUP = "model", "sample", "joint", "group"
+EPE, DI, FI, LI = "epe", "di", "fi", "li"  # also ``ModelAttributions``' fields of the same names
 
 
 def long_frame(label: str, samples: Samples, **values: np.ndarray) -> pd.DataFrame:
-    """One row per annotated (person, joint) of ``samples``: model, sample, joint, group and each (N, J) array."""
+    """One row per annotated (person, joint) of ``samples``: model, sample (the person's position among the
+    samples), joint, group and each (N, J) array."""
     js = samples.convention
     n, j = samples.annotated.shape
-    df = pd.DataFrame({"model": label, "sample": np.repeat(np.arange(n), j), "joint": np.tile(js.labels, n),
-                       "group": np.tile(joint_groups(js), n), **{k: np.asarray(v).ravel() for k, v in values.items()}})
+    df = pd.DataFrame({MODEL: label, SAMPLE: np.repeat(np.arange(n), j), JOINT: np.tile(js.labels, n),
+                       GROUP: np.tile(joint_groups(js), n), **{k: np.asarray(v).ravel() for k, v in values.items()}})
     return df[samples.annotated.ravel()].reset_index(drop=True)
 
 
@@ -206,7 +212,7 @@ def geometry_control(samples: Samples, sigma: float | None = None) -> pd.DataFra
     per_person = [indices_of(ideal_maps(samples, i, sigma)[None], samples.subset_of([i]), li_sigma(samples.size))
                   for i in range(len(samples))]
     di, fi, li = (np.concatenate(parts) for parts in zip(*per_person, strict=True))
-    return long_frame(IDEAL, samples, di=di, fi=fi, li=li)
+    return long_frame(IDEAL, samples, **{DI: di, FI: fi, LI: li})
 
 
 def li_heatmap_effect(results: dict[str, ModelAttributions], samples: Samples) -> pd.DataFrame:

@@ -171,6 +171,11 @@ def compared_models(place: Place, study: PoseIGStudy, hourglass: HourglassStudy,
     hg, hr = hourglass, hrnet
     if study.hrnet_seed not in hr.seeds:
         raise ValueError(f"hrnet_seed={study.hrnet_seed} is not one of notebook 06's seeds {hr.seeds}")
+    jobs = training_jobs(place, study, hg)
+    labels = [hg.label(s) for s in hg.stacks] + [hrnet_label(e) for e in hr.experiments] + [
+        job.label for job in jobs if job.label == integral_label(study) or job.spec["arch"] != "integral"]
+    if study.main not in labels:  # said before any model is loaded or trained
+        raise ValueError(f"model={study.main!r}: must be one of the models compared: {', '.join(labels)}")
     hg_jobs, hr_jobs = hourglass_runs.training_jobs(place, hg), hrnet_runs.training_jobs(place, hr)
     out: dict[str, Compared] = {}
     for s in hg.stacks:
@@ -188,7 +193,6 @@ def compared_models(place: Place, study: PoseIGStudy, hourglass: HourglassStudy,
         model, saved = load_trained(hg_jobs[(stacks, seed)], place.device, NOTEBOOK_02)
         extra[label] = Compared(label, EXPLICIT, model, hg.input_size, "notebook 02", _run(saved))
     only_pairs = {integral_label(study, label) for label in other_seeds.values()}
-    jobs = training_jobs(place, study, hg)
     for job, (model, result) in zip(jobs, train_runs(jobs, place.device, workers), strict=True):
         family = INTEGRAL if job.spec["arch"] == "integral" else EXPLICIT
         run = job.store.name(job.name, job.key())
@@ -207,6 +211,14 @@ def compared_models(place: Place, study: PoseIGStudy, hourglass: HourglassStudy,
 
 def _run(saved: dict) -> str:
     return saved["path"].parent.name
+
+
+def artifacts(coco: bool) -> str:
+    """The figures and tables notebook 05 makes in its setting: on COCO no painted person (F05.1) and no integral
+    model (T05.7, T05.9), but the checkpoints' accuracy (T05.8)."""
+    if coco:
+        return "F05.2-F05.6, T05.1-T05.6, T05.8"
+    return "F05.1-F05.6, T05.1-T05.7, T05.9"
 
 
 def people(place: Place, study: PoseIGStudy, convention: str) -> Samples:
@@ -258,6 +270,25 @@ def example_person(samples: Samples) -> int:
     """The first person with every joint annotated (the figures' example), else the one with the most joints."""
     full = np.flatnonzero(samples.annotated.all(1))
     return int(full[0]) if len(full) else int(np.argmax(samples.annotated.sum(1)))
+
+
+def chosen_person(samples: Samples, person: int | None) -> int:
+    """The person of the figures: ``person`` (notebook 05's knob, an index among the people explained) when it is one,
+    ``example_person`` when it is None; ``ValueError`` naming the knob, its value and the indices allowed."""
+    if person is None:
+        return example_person(samples)
+    if not (isinstance(person, int | np.integer) and not isinstance(person, bool) and 0 <= person < len(samples)):
+        raise ValueError(f"person={person!r}: must be the index of one of the {len(samples)} people explained, a whole "
+                         f"number from 0 to {len(samples) - 1} (or None: the first fully annotated one)")
+    return int(person)
+
+
+def painted_people(samples: Samples, first: int, n: int) -> list[int]:
+    """The ``n`` people F05.1 paints: ``first`` (the figures' person), then the other fully annotated people in order
+    (then the rest), at most every person explained."""
+    full = [int(k) for k in np.flatnonzero(samples.annotated.all(1)) if k != first]
+    rest = [k for k in range(len(samples)) if k != first and k not in full]
+    return [first, *full, *rest][: max(1, min(n, len(samples)))]
 
 
 def painted(place: Place, index: int, paint: str) -> torch.Tensor:

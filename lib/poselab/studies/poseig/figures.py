@@ -74,9 +74,10 @@ def baseline_grid(images: dict[str, np.ndarray], maps: dict[str, dict[str, np.nd
                   mask: np.ndarray, joints: np.ndarray) -> plt.Figure:
     """F05.1 (the source's Fig. A): per painted person (rows), the input and each method's map (columns), with FI.
 
-    images: paint -> (H, W, 3); maps: paint -> method -> (H, W); table: rows with person, method, FI, delta."""
+    images: paint -> (H, W, 3); maps: paint -> method -> (H, W); table: this person's rows with paint, method, FI,
+    DI, delta (``sanity.baseline_comparison``)."""
     methods = list(next(iter(maps.values())))
-    fi = table.set_index(["person", "method"])
+    fi = table.set_index(["paint", "method"])
     fig, axes = plt.subplots(len(images), len(methods) + 1, figsize=(2.3 * (len(methods) + 1), 3.0 * len(images)),
                              squeeze=False)
     box = person_box(mask)

@@ -21,9 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from poselab.data.feeding import feeding_of
 from poselab.data.transforms import transform_points, warp
 from poselab.evaluation.predict import stack_output
-from poselab.heatmaps import gaussian_targets, heatmap_to_input, input_to_heatmap, soft_argmax
+from poselab.heatmaps import gaussian_targets, soft_argmax
 
 TARGETS = ("soft-argmax", "joint")  # the target's ground truth: the authors' (default), or the joint itself
 
@@ -122,7 +123,7 @@ class JointCoordinates(nn.Module):
         out = stack_output(self.model, self.model(inputs))
         if self.coordinate_model:
             return out
-        return heatmap_to_input(soft_argmax(out, self.beta), self.input_hw[1] // out.shape[-1])
+        return feeding_of(self.model).heatmap_to_input(soft_argmax(out, self.beta), self.input_hw[1] // out.shape[-1])
 
     def to_source(self, coords: torch.Tensor) -> torch.Tensor:
         """Network-input pixels (..., 2) -> source pixels."""
@@ -153,9 +154,10 @@ class JointCoordinates(nn.Module):
         h, w = self.heatmap_shape()
         stride = self.input_hw[1] // w
         points = torch.as_tensor(transform_points(gt.cpu().numpy(), self.matrix), dtype=torch.float32)
-        maps = gaussian_targets(input_to_heatmap(points, stride)[None], torch.ones(1, len(points)), (h, w),
+        feeding = feeding_of(self.model)
+        maps = gaussian_targets(feeding.input_to_heatmap(points, stride)[None], torch.ones(1, len(points)), (h, w),
                                 target_sigma(w))
-        return self.to_source(heatmap_to_input(soft_argmax(maps, self.beta), stride))[0].to(gt.device)
+        return self.to_source(feeding.heatmap_to_input(soft_argmax(maps, self.beta), stride))[0].to(gt.device)
 
 
 class JointTargets(nn.Module):
@@ -188,6 +190,7 @@ class HeatmapTargets(nn.Module):
         maps = stack_output(c.model, c.model(c.crop(images)))
         stride = c.input_hw[1] // maps.shape[-1]
         gt_input = torch.as_tensor(transform_points(self.gt.cpu().numpy(), c.matrix), dtype=torch.float32)
-        gt_maps = gaussian_targets(input_to_heatmap(gt_input, stride)[None], torch.ones(1, len(gt_input)),
+        gt_maps = gaussian_targets(feeding_of(c.model).input_to_heatmap(gt_input, stride)[None],
+                                   torch.ones(1, len(gt_input)),
                                    tuple(maps.shape[-2:]), self.sigma).to(maps)
         return torch.exp(-self.factor * (maps - gt_maps).flatten(2).norm(dim=-1))

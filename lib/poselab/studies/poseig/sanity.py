@@ -39,6 +39,7 @@ from poselab.studies.poseig.perturbation import perturbation_errors, perturbatio
 from poselab.studies.poseig.randomization import conv_layers, randomization_counts, randomized_copy
 
 BASELINE_METHODS = ("white baseline", "black baseline", "blurred baseline", "blur path")
+PERSON = "person"  # F05.1's table: which person (``baseline_comparison``'s caller numbers them), painted how
 
 
 def _summed(f):
@@ -47,11 +48,12 @@ def _summed(f):
 
 
 def baseline_comparison(attributor: Attributor, images: dict[str, torch.Tensor], mask: torch.Tensor,
-                        gt: torch.Tensor) -> tuple[dict[str, dict[str, torch.Tensor]], pd.DataFrame]:
+                        gt: torch.Tensor, person: int = 0) -> tuple[dict[str, dict[str, torch.Tensor]], pd.DataFrame]:
     """Maps of the summed targets of one person, painted in different colours (``images``: paint -> (3, S, S)),
     by straight-line IG from a white, a black and the most blurred baseline (captum, as many steps as the blur
     path, left rule) and by the blur path.  Returns the maps (paint -> method -> (S, S)) and a table per paint
-    and method: FI, DI, and captum's convergence delta (the blur path's completeness gap in its place)."""
+    and method: FI, DI, and captum's convergence delta (the blur path's completeness gap in its place); ``person``
+    names the person in the table."""
     f = attributor.targets(gt)
     steps = attributor.steps
     maps, rows = {}, []
@@ -65,14 +67,15 @@ def baseline_comparison(attributor: Attributor, images: dict[str, torch.Tensor],
             for method, base in baselines.items():
                 attr, delta = captum_integrated_gradients(f, image, base, None, steps)
                 maps[paint][method] = attribution_map(attr).cpu()
-                rows.append({"person": paint, "method": method, "delta": delta})
+                rows.append({PERSON: person, "paint": paint, "method": method, "delta": delta})
             attr = path_integrated_gradients(_summed(f), path, attributor.rule)[0]
             ends = _summed(f)(torch.stack([path[-1], path[0]])).detach()[:, 0]
             maps[paint]["blur path"] = attribution_map(attr).cpu()
-            rows.append({"person": paint, "method": "blur path", "delta": float(attr.sum() - (ends[0] - ends[1]))})
+            rows.append({PERSON: person, "paint": paint, "method": "blur path",
+                         "delta": float(attr.sum() - (ends[0] - ends[1]))})
     table = pd.DataFrame(rows)
-    table["FI"] = [float(foreground_index(maps[r.person][r.method], mask)) for r in table.itertuples()]
-    table["DI"] = [float(diffusion_index(maps[r.person][r.method])) for r in table.itertuples()]
+    table["FI"] = [float(foreground_index(maps[r.paint][r.method], mask)) for r in table.itertuples()]
+    table["DI"] = [float(diffusion_index(maps[r.paint][r.method])) for r in table.itertuples()]
     return maps, table
 
 
@@ -122,10 +125,20 @@ def output_space_comparison(attributor: Attributor, image: torch.Tensor, mask: t
     return maps, pd.DataFrame(rows).set_index("output space, factor")
 
 
+@dataclass
+class PerturbationErrors:
+    """The errors behind R_E, in pixels: the unperturbed prediction's (N, J), and with each person perturbed where
+    each joint's map is high (``attr``) and where its randomised version is (``rand``), for every mask (N, M, J)."""
+
+    origin: np.ndarray
+    attr: np.ndarray
+    rand: np.ndarray
+
+
 def perturbation_test(attributor: Attributor, samples: Samples, maps: torch.Tensor, seed: int = 0,
-                      progress: bool = True) -> dict[str, np.ndarray]:
-    """Errors for R_E: {"origin": (N, J), "attr": (N, M, J), "rand": (N, M, J)} in pixels, each person perturbed
-    with every joint's map and with its randomised version, for every mask; draws are seeded per person."""
+                      progress: bool = True) -> PerturbationErrors:
+    """``PerturbationErrors`` of every person, perturbed with every joint's map and with its randomised version, for
+    every mask; draws are seeded per person."""
     out = {"origin": [], "attr": [], "rand": []}
     for i in progress_bar(range(len(samples)), "perturbation test", progress):
         g = torch.Generator().manual_seed(seed * 100_003 + int(samples.indices[i]))
@@ -137,7 +150,7 @@ def perturbation_test(attributor: Attributor, samples: Samples, maps: torch.Tens
                                 random_maps.to(dev), {k: v.to(dev) for k, v in fills.items()})
         for k in out:
             out[k].append(e[k])
-    return {k: np.stack(v) for k, v in out.items()}
+    return PerturbationErrors(**{k: np.stack(v) for k, v in out.items()})
 
 
 @dataclass
@@ -149,16 +162,22 @@ class Randomization:
     n_layers: int
     stages: list[ModelAttributions]
 
-    def means(self, samples: Samples) -> dict[str, list[float]]:
+    def means(self, samples: Samples) -> StageMeans:
         """Mean DI, FI, LI over the annotated (person, joint) cases at every stage, and the number of maps that are
         zero everywhere (no attribution: indices undefined)."""
         ann = samples.annotated
-        out = {"di": [], "fi": [], "li": [], "degenerate": []}
-        for s in self.stages:
-            for k in ("di", "fi", "li"):
-                out[k].append(float(np.nanmean(getattr(s, k)[ann])))
-            out["degenerate"].append(int(np.isnan(s.di[ann]).sum()))
-        return out
+        return StageMeans(*([float(np.nanmean(getattr(s, k)[ann])) for s in self.stages] for k in ("di", "fi", "li")),
+                          [int(np.isnan(s.di[ann]).sum()) for s in self.stages])
+
+
+@dataclass
+class StageMeans:
+    """T05.2's columns: per randomisation stage, mean DI, FI and LI, and the maps without attribution."""
+
+    di: list[float]
+    fi: list[float]
+    li: list[float]
+    degenerate: list[int]
 
 
 def randomization_test(attributor: Attributor, samples: Samples, steps: int, seed: int = 0,

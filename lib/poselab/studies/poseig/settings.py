@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from poselab.checks import require, whole
 from poselab.training.config import TrainConfig
 
 
@@ -55,6 +57,16 @@ class PoseIGStudy:
     coco_ap_images: int | None = 200  # val2017 images whose people the keypoint AP is computed on (None: all 5,000)
     randomization_steps: int = 6
     randomization_images: int = 5
+    painted: int = 3  # F05.1: people re-rendered painted black and white for the solid-baseline test (synthetic only)
     inversion_alpha: float = 0.5  # a joint counts as predicted at another within alpha x head size
     joints_per_backward: int | None = None  # None: whichever of 1 and all joints T05.6 measures faster
     channels_last: bool = True  # float32 convolutions in channels-last layout (1.4x faster on a 2-core CPU)
+
+    KNOBS: ClassVar[dict[str, str]] = {"main": "model"}  # the notebook 05 knob of a differently named setting
+
+    def __post_init__(self):
+        for name in ("images", "steps", "coco_images", "randomization_steps", "randomization_images", "painted"):
+            require(self, name, whole(getattr(self, name), 1), "a whole number >= 1")
+        require(self, "rule", self.rule in ("trapezoid", "left"), "'trapezoid' or 'left'")
+        require(self, "main", isinstance(self.main, str) and bool(self.main),
+                "the label of a compared model, e.g. 'hourglass-2'")

@@ -1,8 +1,8 @@
-"""Notebook 05's tables (T05.1-T05.5, T05.7) and the verdicts on the claims of He et al. 2023.
+"""Notebook 05's tables (T05.1-T05.5, T05.7) beside He et al.'s (2023) numbers, and its front-page numbers.
 
-Every function takes the arrays the study computed (``poselab.studies.poseig.attribute``) and returns a table;
-``findings`` turns them into one ``Finding`` per claim: what the authors report, what we measure, and whether
-our number supports it.  The published numbers are theirs (SimpleBaseline and others on COCO).
+Every function takes the arrays the study computed (``poselab.studies.poseig.attribute``) and returns a table; the
+verdicts on the claims are ``poselab.studies.poseig.claims``'.  The published numbers are theirs (SimpleBaseline and
+others on COCO).
 """
 
 from __future__ import annotations
@@ -12,15 +12,12 @@ import pandas as pd
 from scipy import stats
 
 from poselab.data.joints import JointSet
-from poselab.evaluation.stats import paired
-from poselab.findings import DOES_NOT, SUPPORTS, UNRESOLVED, Finding, verdict
-from poselab.references import cite
-from poselab.studies.poseig.attribute import best_speedups
+from poselab.studies.poseig.attribute import DI, EPE, FI, GROUP, JOINT, LI, MODEL, best_speedups
 from poselab.studies.poseig.joints import GROUP_ORDER, RELATIONS, inversions, joint_groups, pair_counts
 from poselab.studies.poseig.perturbation import MASKS
+from poselab.studies.poseig.sanity import PerturbationErrors, StageMeans
 
-# He et al. 2023, suppl. Table A (R_E, SimpleBaseline-ResNet50 on COCO), Table B, Table C and Table D.
-SEED_RE_RANGE = (1.57, 5.17)
+# He et al. 2023, suppl. Table B, Table C and Table D (Table A's range: ``claims.SEED_RE_RANGE``).
 SEED_DI_COLUMN = "DI (He et al. 2023: SimpleBaseline-ResNet50, COCO)"
 SEED_FI_COLUMN = "FI (He et al. 2023: SimpleBaseline-ResNet50, COCO)"
 SEED_RANDOMIZATION = {"layers": [9, 18, 27, 36, 45, 54], "DI": [13.58, 13.93, 16.53, 17.44, 19.91, 21.06],
@@ -42,13 +39,12 @@ def _kinds(js: JointSet) -> dict[str, list[int]]:
     return out
 
 
-def perturbation_table(origin: np.ndarray, attr: np.ndarray, rand: np.ndarray, annotated: np.ndarray,
-                       js: JointSet) -> pd.DataFrame:
+def perturbation_table(errors: PerturbationErrors, annotated: np.ndarray, js: JointSet) -> pd.DataFrame:
     """T05.1: R_E per mask (rows) and joint type / group (columns), pooled over the people and the joints of a
-    column as a ratio of mean absolute error changes.  origin (N, J), attr and rand (N, M, J), annotated (N, J)."""
+    column as a ratio of mean absolute error changes; annotated (N, J)."""
     w = np.asarray(annotated, float)[:, None, :]
-    num = np.abs(attr - origin[:, None]) * w  # (N, M, J)
-    den = np.abs(rand - origin[:, None]) * w
+    num = np.abs(errors.attr - errors.origin[:, None]) * w  # (N, M, J)
+    den = np.abs(errors.rand - errors.origin[:, None]) * w
     cols = {}
     for kind, idx in _kinds(js).items():
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -58,13 +54,12 @@ def perturbation_table(origin: np.ndarray, attr: np.ndarray, rand: np.ndarray, a
     return table
 
 
-def randomization_table(counts: list[int], n_layers: int, di: list[float], fi: list[float], li: list[float],
-                        degenerate: list[int]) -> pd.DataFrame:
+def randomization_table(counts: list[int], n_layers: int, means: StageMeans) -> pd.DataFrame:
     """T05.2: mean DI, FI and LI after randomising ``counts`` of ``n_layers`` convolutions (0 = trained), with the
     He et al.'s Table B at the same fraction of the network where it has one."""
     seed_at = {round(c / 54, 6): (d, f) for c, d, f in zip(*SEED_RANDOMIZATION.values(), strict=True)}
     rows = []
-    for c, d, f, l, bad in zip(counts, di, fi, li, degenerate, strict=True):
+    for c, d, f, l, bad in zip(counts, means.di, means.fi, means.li, means.degenerate, strict=True):
         theirs = seed_at.get(round(c / n_layers, 6), (np.nan, np.nan))
         rows.append({"layers randomised": c, "fraction of layers": c / n_layers, "DI": d, "FI": f, "LI": l,
                      "maps without attribution": bad, SEED_DI_COLUMN: theirs[0],
@@ -74,6 +69,7 @@ def randomization_table(counts: list[int], n_layers: int, di: list[float], fi: l
 
 ORDER = "trunk < branch < leaf"
 CONTROLLED = "trunk < branch < leaf, relative to the ideal map"
+MAPS = "maps with an index (trunk / branch / leaf)"
 
 
 def _increasing(t: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -81,18 +77,24 @@ def _increasing(t: pd.DataFrame, columns: list[str]) -> pd.Series:
     return (a < b) & (b < c)
 
 
-def group_table(frame: pd.DataFrame, metric: str = "fi", seed: dict | None = None,
+def group_table(frame: pd.DataFrame, metric: str = FI, seed: dict | None = None,
                 control: pd.DataFrame | None = None, source: str = "ours (synthetic)") -> pd.DataFrame:
     """T05.3: mean of an index per model (rows) and joint group (columns), with whether trunk < branch < leaf;
     the source's numbers (Table C, COCO) below ours when ``seed`` is given.
 
     control: the geometry control (``attribute.geometry_control``, the ideal maps on the same people): its means per
-    group, each model's ratio to them (``<group> / ideal``), and whether the ratios grow from trunk to leaf."""
-    t = frame.pivot_table(index="model", columns="group", values=metric, aggfunc="mean", sort=False)
-    t = t[list(GROUP_ORDER)]
+    group, each model's ratio to them (``<group> / ideal``), and whether the ratios grow from trunk to leaf.
+
+    A map without attribution has no index (NaN in ``frame``) and is left out; a group none of whose maps has one is
+    NaN, counted in ``MAPS`` (the maps with an index per group), and no order holds across it."""
+    counts = frame.dropna(subset=[metric]).groupby([MODEL, GROUP], sort=False).size().unstack(GROUP)
+    counts = counts.reindex(index=frame[MODEL].unique(), columns=list(GROUP_ORDER)).fillna(0).astype(int)
+    t = frame.pivot_table(index=MODEL, columns=GROUP, values=metric, aggfunc="mean", sort=False, dropna=False)
+    t = t.reindex(index=counts.index, columns=list(GROUP_ORDER))
     t[ORDER] = _increasing(t, list(GROUP_ORDER))
+    t[MAPS] = [" / ".join(str(v) for v in row) for row in counts.to_numpy()]
     if control is not None:
-        ideal = control.groupby("group")[metric].mean()
+        ideal = control.groupby(GROUP)[metric].mean().reindex(list(GROUP_ORDER))
         for g in GROUP_ORDER:
             t[f"{g}, ideal map"] = ideal[g]
         for g in GROUP_ORDER:
@@ -112,11 +114,11 @@ def easy_hard_table(frame: pd.DataFrame, families: dict[str, str], fraction: flo
     """T05.4 (the source's Table D): per model, the annotated (person, joint) cases in the lowest-error decile
     (easy) and the highest (hard), their mean EPE, DI, FI and LI, and the hard - easy differences."""
     rows = {}
-    for model, g in frame.groupby("model", sort=False):
-        lo, hi = g["epe"].quantile([fraction, 1 - fraction])
-        easy, hard = g[g["epe"] <= lo], g[g["epe"] >= hi]
+    for model, g in frame.groupby(MODEL, sort=False):
+        lo, hi = g[EPE].quantile([fraction, 1 - fraction])
+        easy, hard = g[g[EPE] <= lo], g[g[EPE] >= hi]
         row = {"family": families.get(model, ""), "cases per decile": min(len(easy), len(hard))}
-        for m in ("epe", "di", "fi", "li"):
+        for m in (EPE, DI, FI, LI):
             row[f"{m.upper()} easy"], row[f"{m.upper()} hard"] = easy[m].mean(), hard[m].mean()
         row["DI hard - easy"] = row["DI hard"] - row["DI easy"]
         row["FI hard - easy"] = row["FI hard"] - row["FI easy"]
@@ -130,9 +132,9 @@ def pair_table(frame: pd.DataFrame, pairs: list[tuple[str, str]], fraction: floa
     """T05.7: the controlled pairs, one per training seed: an explicit heatmap model and the integral-regression
     model fine-tuned from it (same architecture and start, only the loss differs).  Per pair: DI hard - easy (as in
     T05.4) and the mean LI of both models and their difference (heatmap - integral)."""
-    frame = frame[frame["model"].isin({m for pair in pairs for m in pair})]  # only the pairs' models
+    frame = frame[frame[MODEL].isin({m for pair in pairs for m in pair})]  # only the pairs' models
     per_model = pd.DataFrame({"DI hard - easy": easy_hard_table(frame, {}, fraction)["DI hard - easy"],
-                              "mean LI": frame.groupby("model", sort=False)["li"].mean()})
+                              "mean LI": frame.groupby(MODEL, sort=False)[LI].mean()})
     rows = []
     for heatmap, integral in pairs:
         row = {"heatmap model": heatmap, "integral model": integral}
@@ -141,25 +143,6 @@ def pair_table(frame: pd.DataFrame, pairs: list[tuple[str, str]], fraction: floa
             row[f"{name}, heatmap"], row[f"{name}, integral"], row[f"{name}, difference"] = a, b, a - b
         rows.append(row)
     return pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="pair"))
-
-
-def pair_verdict(t057: pd.DataFrame, name: str, alpha: float = 0.05) -> tuple[str, str, str]:
-    """(verdict, ours, test) for "the heatmap model's ``name`` exceeds its integral counterpart's" over the pairs of
-    T05.7: the paired t-test over the seeds decides (supports: mean difference > 0 at p < alpha; does not support:
-    < 0 at p < alpha; otherwise not resolved); a single pair is judged by the sign of its difference."""
-    diff = t057[f"{name}, difference"].to_numpy(float)
-    mean, t, p = paired(t057[f"{name}, heatmap"], t057[f"{name}, integral"])
-    value = "{:+.2f}" if name.startswith("DI") else "{:.2f}"  # a difference of DI has a sign, an LI has not
-    per_pair = "; ".join(f"{r['heatmap model']} {value.format(r[f'{name}, heatmap'])} vs {r['integral model']} "
-                         f"{value.format(r[f'{name}, integral'])}" for _, r in t057.iterrows())
-    if len(diff) < 2:
-        return (SUPPORTS if mean > 0 else DOES_NOT, f"{per_pair} (one pair: no seed spread)",
-                "heatmap - integral > 0 for the one pair (no seeds to test it over)")
-    significant = p < alpha
-    outcome = (SUPPORTS if mean > 0 else DOES_NOT) if significant else UNRESOLVED
-    ours = (f"difference {mean:+.2f} ± {diff.std(ddof=1):.2f} over {len(diff)} seed pairs (paired t = {t:.2f}, "
-            f"p = {p:.3f}); {per_pair}")
-    return outcome, ours, f"mean heatmap - integral difference > 0 in a paired t-test over the seeds at p < {alpha}"
 
 
 def inversion_table(models: dict[str, dict], js: JointSet, alpha: float) -> pd.DataFrame:
@@ -191,147 +174,11 @@ def inversion_table(models: dict[str, dict], js: JointSet, alpha: float) -> pd.D
 def error_correlations(frame: pd.DataFrame) -> pd.DataFrame:
     """Per model: Spearman correlation, over joints, of the mean FI and the mean LI with the mean EPE (Fig. E)."""
     rows = {}
-    for model, g in frame.groupby("model", sort=False):
-        per_joint = g.groupby("joint")[["epe", "fi", "li"]].mean()
-        rows[model] = {f"{m.upper()} vs EPE (Spearman)": stats.spearmanr(per_joint[m], per_joint["epe"]).statistic
-                       for m in ("fi", "li")}
+    for model, g in frame.groupby(MODEL, sort=False):
+        per_joint = g.groupby(JOINT)[[EPE, FI, LI]].mean()
+        rows[model] = {f"{m.upper()} vs EPE (Spearman)": stats.spearmanr(per_joint[m], per_joint[EPE]).statistic
+                       for m in (FI, LI)}
     return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def _along_the_chain(groups: pd.DataFrame, digits: int) -> tuple[str, str]:
-    """(ours, verdict) of "the index grows from trunk to branch to leaf for every model" on a ``group_table``: judged
-    on each model's index relative to the ideal map's (the geometry control) where the table has it, with the raw
-    means and their verdict beside it."""
-
-    def chain(column: str, suffix: str, fmt: str) -> tuple[int, str]:
-        n = int(groups[column].sum())
-        means = "; ".join(f"{m}: " + " / ".join(f"{r[g + suffix]:{fmt}}" for g in GROUP_ORDER)
-                          for m, r in groups.iterrows())
-        return n, f"{n} of {len(groups)} models ({means})"
-
-    raw_n, raw = chain(ORDER, "", f".{digits}f")
-    raw_verdict = verdict(raw_n == len(groups), raw_n > 0)
-    if CONTROLLED not in groups:
-        return raw, raw_verdict
-    n, controlled = chain(CONTROLLED, " / ideal", ".3f")
-    ideal = " / ".join(f"{groups[f'{g}, ideal map'].iloc[0]:.{digits}f}" for g in GROUP_ORDER)
-    return (f"relative to the ideal map (trunk / branch / leaf {ideal}): {controlled}. Raw means: {raw}, verdict "
-            f"on the raw means: {raw_verdict}", verdict(n == len(groups), n > 0))
-
-
-def findings(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t054: pd.DataFrame,
-             frame: pd.DataFrame, families: dict[str, str], baselines: pd.DataFrame | None = None,
-             t057: pd.DataFrame | None = None, alpha: float = 0.05,
-             control: pd.DataFrame | None = None) -> list[Finding]:
-    """One finding per claim of He et al. 2023: the claim, their number, ours, and whether ours supports it.
-
-    t051 perturbation_table; t052 randomization_table; t053 group_table of FI; t054 easy_hard_table; frame the
-    long per-(model, person, joint) table; families model -> family; baselines: F05.1's table
-    (``sanity.baseline_comparison``: FI per person paint and method; here pivoted to rows
-    "black", "white") and method (columns "white baseline", "black baseline", "blur path", ...); t057 pair_table:
-    the controlled heatmap / integral-regression pairs, one per training seed; control: the geometry control
-    (``attribute.geometry_control``), on which the trunk / branch / leaf claims are judged when T05.3 has it.  The
-    heatmap-vs-regression claims are judged on these pairs by a paired t-test over the seeds (``pair_verdict``), with
-    the family means of T05.4 beside them.
-    """
-    pairs = t057 is not None and len(t057) > 0
-    correlations = error_correlations(frame)
-    rows = []
-    joint_cols = [c for c in t051.columns if c not in (*GROUP_ORDER, "all joints")]
-    re_min = float(np.nanmin(t051[joint_cols].to_numpy()))
-    worst = t051[joint_cols].stack().idxmin()
-    rows.append({"source": "suppl. A.3, Table A",
-                 "claim": "R_E > 1 for every joint and mask (perturbation test, T05.1)",
-                 "published": f"{SEED_RE_RANGE[0]}–{SEED_RE_RANGE[1]} (SimpleBaseline-ResNet50, COCO)",
-                 "ours": f"{re_min:.2f}–{float(np.nanmax(t051[joint_cols].to_numpy())):.2f}; lowest: {worst[1]} with "
-                         f"{worst[0]}",
-                 "verdict": verdict(re_min > 1, bool((t051["all joints"] > 1).all())),
-                 "test": "lowest R_E over joints and masks > 1; partly if every mask's all-joint R_E > 1"})
-    trained, last = t052.iloc[0], t052.iloc[-1]
-    rho_di = stats.spearmanr(t052.index, t052["DI"]).statistic
-    rho_fi = stats.spearmanr(t052.index, t052["FI"]).statistic
-    # the claim: every randomised model's maps are more diffuse (less on the person) than the trained model's
-    rows.append({"source": "suppl. A.4, Table B",
-                 "claim": "DI rises as more layers are randomised (T05.2)",
-                 "published": f"{SEED_RANDOMIZATION['DI'][0]} → {SEED_RANDOMIZATION['DI'][-1]}",
-                 "ours": f"{trained['DI']:.2f} (trained) → {last['DI']:.2f} (all layers); Spearman {rho_di:+.2f}",
-                 "verdict": verdict(bool((t052["DI"].iloc[1:] > trained["DI"]).all()), last["DI"] > trained["DI"]),
-                 "test": "DI of every randomised stage above the trained model's; partly if only the last one's is"})
-    rows.append({"source": "suppl. A.4, Table B",
-                 "claim": "FI falls as more layers are randomised (T05.2)",
-                 "published": f"{SEED_RANDOMIZATION['FI'][0]} → {SEED_RANDOMIZATION['FI'][-1]}",
-                 "ours": f"{trained['FI']:.3f} (trained) → {last['FI']:.3f} (all layers); Spearman {rho_fi:+.2f}",
-                 "verdict": verdict(bool((t052["FI"].iloc[1:] < trained["FI"]).all()), last["FI"] < trained["FI"]),
-                 "test": "FI of every randomised stage below the trained model's; partly if only the last one's is"})
-    ours_rows = t053[t053["source"].str.startswith("ours")]
-    relative = CONTROLLED in t053 and control is not None
-    judged = ("each model's mean {} relative to the ideal map's (the geometry control) trunk < branch < leaf for every "
-              "model; partly if for some (the raw means' verdict beside it)" if relative else
-              "mean {} trunk < branch < leaf for every model; partly if for some")
-    ours, fi_verdict = _along_the_chain(ours_rows, 2)
-    rows.append({"source": "suppl. B.2, Table C",
-                 "claim": "FI grows from trunk to branch to leaf joints, for every model (T05.3)",
-                 "published": "every one of 6 models (COCO)", "ours": ours, "verdict": fi_verdict,
-                 "test": judged.format("FI")})
-    ours, li_verdict = _along_the_chain(group_table(frame, "li", control=control if relative else None), 1)
-    rows.append({"source": "suppl. B.2",
-                 "claim": "LI grows from trunk to leaf joints: the model uses more local evidence down the chain "
-                          "(B.2; the caption of the source's Fig. F says the opposite)",
-                 "published": "text of B.2 (COCO)", "ours": ours, "verdict": li_verdict,
-                 "test": judged.format("LI")})
-    di_up = int((t054["DI hard - easy"] > 0).sum())
-    fi_down = int((t054["FI hard - easy"] < 0).sum())
-    rows.append({"source": "suppl. C.1, Table D",
-                 "claim": "Hard cases (highest-EPE decile) have higher DI and lower FI than easy ones (T05.4)",
-                 "published": "DI +2.2 to +4.0, FI −0.41 to −0.52 for all 6 models",
-                 "ours": f"DI higher for {di_up}, FI lower for {fi_down} of {len(t054)} models; "
-                         + "; ".join(f"{m}: DI {r['DI hard - easy']:+.2f}, FI {r['FI hard - easy']:+.3f}"
-                                     for m, r in t054.iterrows()),
-                 "verdict": verdict(di_up == fi_down == len(t054), di_up + fi_down > 0),
-                 "test": "DI hard - easy > 0 and FI hard - easy < 0 for every model; partly if either for "
-                         "any"})
-    if pairs:
-        gap = t054.groupby("family")["DI hard - easy"].mean()
-        outcome, ours, test = pair_verdict(t057, "DI hard - easy", alpha)
-        rows.append({"source": "suppl. C.1, Table D",
-                     "claim": "The easy-hard difference of DI is larger for explicit heatmap models than for "
-                              "integral regression (T05.4, T05.7)",
-                     "published": "DI +3.58 to +4.03 (explicit) vs +2.68 (integral)",
-                     "ours": f"{ours}; family means (T05.4): " + ", ".join(f"{f} {v:+.2f}" for f, v in gap.items()),
-                     "verdict": outcome, "test": test})
-        li = frame.groupby("model", sort=False)["li"].mean()
-        by_family = li.groupby(pd.Series(families)).mean()
-        outcome, ours, test = pair_verdict(t057, "mean LI", alpha)
-        rows.append({"source": "suppl. C.1, Fig. F",
-                     "claim": "Explicit heatmap models have a larger mean LI than integral regression (C.1, T05.7)",
-                     "published": "Fig. F (COCO): HRNet, SimpleBaseline, TransPose above Integral and RLE",
-                     "ours": f"{ours}; family means: " + ", ".join(f"{f} {v:.2f}" for f, v in by_family.items()),
-                     "verdict": outcome, "test": test})
-    li_stronger = int((correlations["LI vs EPE (Spearman)"].abs() > correlations["FI vs EPE (Spearman)"].abs()).sum())
-    rows.append({"source": "suppl. B.2, Fig. E",
-                 "claim": "Accuracy of human pose models relates more to LI than to FI (Fig. E)",
-                 "published": "qualitative (scatter plots, COCO)",
-                 "ours": f"|rho(LI, EPE)| > |rho(FI, EPE)| for {li_stronger} of {len(correlations)} models; "
-                         f"median rho: LI {correlations['LI vs EPE (Spearman)'].median():+.2f}, "
-                         f"FI {correlations['FI vs EPE (Spearman)'].median():+.2f}",
-                 "verdict": verdict(li_stronger == len(correlations), li_stronger > len(correlations) / 2),
-                 "test": "|rho(LI, EPE)| > |rho(FI, EPE)| over the joints for every model; partly if for most"})
-    if baselines is not None:
-        baselines = baselines.pivot(index="person", columns="method", values="FI")
-        own = {"black": "black baseline", "white": "white baseline"}
-        cases = [(p, baselines.loc[p, own[p]], baselines.loc[p, "blur path"]) for p in own if p in baselines.index]
-        lower = sum(fi_solid < fi_blur for _, fi_solid, fi_blur in cases)
-        rows.append({"source": "suppl. A.1, Fig. A",
-                     "claim": "A solid-colour baseline overlooks pixels of its own colour: a person painted in it "
-                              "loses attribution (F05.1)",
-                     "published": "qualitative (Fig. A)",
-                     "ours": "; ".join(f"{p} person: FI {a:.2f} with the {p} baseline vs {b:.2f} on the blur path"
-                                       for p, a, b in cases),
-                     "verdict": verdict(lower == len(cases), lower > 0),
-                     "test": "FI lower with the same-colour baseline than on the blur path for each paint; partly "
-                             "if for one"})
-    return [Finding(r["claim"], cite("he2023", r["source"]), r["published"], r["ours"], r["verdict"], r["test"])
-            for r in rows]
 
 
 def headline_numbers(t051: pd.DataFrame, t052: pd.DataFrame, t053: pd.DataFrame, t056: pd.DataFrame,

@@ -55,10 +55,12 @@ def skip_samples(images: np.ndarray, gt_maps: np.ndarray, on_maps: np.ndarray, o
     return fig
 
 
-def per_scale(labels: list[str], values: list[float], reference: dict[str, float]) -> plt.Figure:
-    """F03.3: mean PCKh with the skip at one scale switched off, against all on / all off."""
+def per_scale(labels: list[str], values: list[float], reference: dict[str, float],
+              errors: list[float] | None = None) -> plt.Figure:
+    """F03.3: mean PCKh with the skip at one scale switched off (``errors``: the seed spread as error bars), against
+    all on / all off."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    ax.bar(labels, values, color="#8172b3")
+    ax.bar(labels, values, color="#8172b3", yerr=errors, capsize=4 if errors is not None else 0)
     for name, v in reference.items():
         ax.axhline(v, color=colour(name), ls="--", label=f"{name}: {v:.3f}")
     for x, v in enumerate(values):
