@@ -1,5 +1,8 @@
+import subprocess
+import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 
@@ -32,3 +35,22 @@ def tiny_place(tiny_sets: dict[str, Path], runs_dir: Path, seed: int = 0):
 
     return SimpleNamespace(data_dir=tiny_sets["pose2d"].parents[2], device="cpu", seed=seed, profile_name="tiny",
                            synthetic=TINY, runs=RunStore(Path(runs_dir)))
+
+
+def run_poselab(*args, cwd=REPO):
+    """``python -m poselab.report.run ARGS`` in a subprocess (15 minutes at most)."""
+    return subprocess.run([sys.executable, "-m", "poselab.report.run", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=900)
+
+
+def toy_notebook(path: Path, body: str, depends_on=()) -> None:
+    """A small notebook in the report's shape: a title, the runner's parameters cell, one code cell."""
+    params = 'profile = "default"\ndevice = "auto"\nseed = 0\ndata_dir = None\nreports_dir = None\nstage_dir = None'
+    cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), nbformat.v4.new_code_cell(params),
+             nbformat.v4.new_code_cell(body)]
+    cells[1].metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "poselab", "display_name": "Python (poselab)", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["poselab"] = {"depends_on": list(depends_on)}
+    nbformat.write(nb, path)

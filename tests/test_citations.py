@@ -15,7 +15,8 @@ OUTSIDE = re.compile(r"\bseed 00\d|\bSeed 00\d|\bseeds/|\bFACTS\b|\bSPEC(\.md)?\
 
 def _texts():
     files = [*sorted((REPO / "lib").rglob("*.py")), *sorted((REPO / "lib").rglob("*.md")),
-             *sorted((REPO / "notebooks").glob("*.ipynb")), REPO / "README.md", REPO / "Makefile",
+             *sorted((REPO / "notebooks").glob("*.ipynb")), *sorted((REPO / "docs").glob("*.md")), REPO / "README.md",
+             REPO / "Makefile",
              REPO / "data_manifest.yaml"]
     return [(p, p.read_text()) for p in files if "egg-info" not in p.parts]
 

@@ -3,7 +3,7 @@
 import textwrap
 
 from poselab import paths
-from poselab.code_digest import PACKAGE_DIR, imported_names, notebook_code, reachable_sources
+from poselab.report.code_digest import PACKAGE_DIR, imported_names, notebook_code, reachable_sources
 
 
 def _write(root, files):
@@ -50,9 +50,9 @@ def test_report_notebooks_reach_their_own_study_code_only():
         return {p.relative_to(PACKAGE_DIR).as_posix() for p in reachable_sources(notebook_code(nb))}
 
     hourglass, lifting = reached("02"), reached("07")
-    assert {"models/hourglass.py", "training/loop.py", "metrics.py", "notebook.py"} <= hourglass
+    assert {"models/hourglass.py", "training/loop.py", "metrics.py", "report/notebook.py"} <= hourglass
     assert "studies/lifting/train.py" not in hourglass and "studies/lifting/models.py" not in hourglass
-    assert {"studies/lifting/train.py", "studies/lifting/models.py", "notebook.py"} <= lifting
+    assert {"studies/lifting/train.py", "studies/lifting/models.py", "report/notebook.py"} <= lifting
     assert "models/hourglass.py" not in lifting and "studies/hourglass/experiment.py" not in lifting
 
 

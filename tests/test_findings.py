@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from poselab import findings as fd
-from poselab.reporting import registry as reg
-from poselab.reporting.html import build_index
+from poselab.report import registry as reg
+from poselab.report.html import build_index
 
 
 def test_a_finding_takes_only_the_known_verdicts():

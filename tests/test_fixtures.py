@@ -74,7 +74,7 @@ def test_the_h36m_fixture_is_found_and_marked(tmp_path):
 
 
 def test_the_check_never_writes_fixtures_over_a_real_data_set(tmp_path):
-    from poselab.check_full import write_fixtures
+    from poselab.tools.check_full import write_fixtures
 
     (tmp_path / "mpii" / "images").mkdir(parents=True)  # a real data set's folder: no FIXTURE marker
     with pytest.raises(ValueError, match="holds a real data set"):

@@ -142,3 +142,14 @@ def test_a_resolved_claim_says_nothing_about_resolving(verdict):
     sign = 1 if verdict == fd.SUPPORTS else -1
     f = claims.heatmap_exceeds_integral(sign * np.array([1.0, 1.2, 0.9]), "x", "c", "w", "p", "")
     assert f.verdict == verdict and f.resolve == ""
+
+
+def test_a_model_without_any_attributable_map_is_not_resolved_not_a_crash():
+    rng = np.random.default_rng(6)
+    n = 4
+    ideal = _frame("ideal map", n, rng)
+    empty = _frame("random weights", n, rng).assign(fi=np.nan, li=np.nan, di=np.nan)  # every map without attribution
+    (result,) = claims.chain(empty, ideal, "fi", n)
+    assert result.verdict == fd.UNRESOLVED
+    assert claims.hard_minus_easy(empty, n).verdict == fd.UNRESOLVED
+    assert claims.li_beats_fi(empty, MPII16, n).verdict == fd.UNRESOLVED

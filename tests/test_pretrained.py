@@ -57,7 +57,7 @@ def test_a_foreign_or_broken_file_names_itself(tmp_path):
 
 
 def test_placing_a_checkpoint_changes_what_the_runner_fingerprints(tmp_path):
-    from poselab.run import DataState
+    from poselab.report.run import DataState
 
     state = DataState()
     before = state.of(tmp_path, "smoke")

@@ -44,21 +44,6 @@ def test_poseig_settings_name_models_the_profile_has(name):
         assert study.steps == 50 and study.simplebaseline is not None  # the authors' path and main model
 
 
-def test_the_full_schedule_counts_every_training_run():
-    from poselab.projection import schedule
-
-    full = PROFILES["full"]
-    parts = {p.name.split(" (")[0]: p for p in schedule(full)}
-    n, val = full.data.images.n_train, full.data.images.n_val
-    assert parts["hourglass 8 stacks: training"].work == (n + val / 3) * full.hourglass.train.epochs
-    hrnet = parts["HRNet-W32: 3 experiments x 1 seeds"]
-    assert hrnet.runs == 3 * len(full.hrnet.seeds) and hrnet.size == 256 and hrnet.batch == full.hrnet.train.batch_size
-    assert "SimpleBaseline-ResNet50: training" in parts and parts["PoseIG on 3 HRNets"].runs == 3
-    assert parts["VAE-GAN h=1024: 400 epochs"].work > 0 and parts["VAE-GAN h=1024: 400 epochs"].unit == "iterations"
-    real = {p.name: p for p in schedule(full, mpii=True, h36m=True)}
-    assert real["hourglass 2 stacks: training (02)"].work == (22_246 + 2_958 / 3) * full.hourglass.train.epochs
-
-
 def _flat(obj, prefix: str = "") -> dict:
     from dataclasses import fields, is_dataclass
 
@@ -93,7 +78,7 @@ def test_the_capped_full_profile_keeps_every_size_of_full():
 
 
 def test_knobs_replace_only_what_they_set_and_name_what_changed(capsys):
-    from poselab.notebook import with_knobs
+    from poselab.report.notebook import with_knobs
     from poselab.studies.hourglass.settings import HourglassStudy
 
     study = PROFILES["default"].hourglass
@@ -134,7 +119,7 @@ def test_every_knob_value_is_checked_where_it_enters(settings, knobs, said, caps
     an IndexError, a KeyError: 'K', an AttributeError, 'need at least one array to stack' deep in the notebook)."""
     import re
 
-    from poselab.notebook import with_knobs
+    from poselab.report.notebook import with_knobs
 
     with pytest.raises(ValueError, match="^" + re.escape(said)) as caught:
         with_knobs(getattr(SMOKE, settings), **knobs)
@@ -148,7 +133,7 @@ def test_person_and_model_knobs_of_notebook_05(tmp_path):
     import torch
 
     from poselab.data.joints import MPII16
-    from poselab.notebook import with_knobs
+    from poselab.report.notebook import with_knobs
     from poselab.studies.poseig.attribute import Samples
     from poselab.studies.poseig.experiment import chosen_person, compared_models
     from poselab.training.runs import RunStore

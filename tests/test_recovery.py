@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from poselab.outputs import missing_output, used_runs
+from conftest import run_poselab as _run
+from conftest import toy_notebook as _notebook
+from poselab.report.outputs import missing_output, used_runs
 from poselab.training.runs import FINAL, run_key, save_run
-from test_runner import _notebook, _run
 
 KEY = run_key("toy")
 
 TRAIN = f"""
 import matplotlib.pyplot as plt
-from poselab import notebook
+from poselab.report import notebook
 from poselab.training.runs import finished_run, save_run
 ctx = notebook.start("01", profile, device, seed, data_dir, reports_dir, stage_dir)
 path = ctx.runs.folder("toy", "{KEY}") / "final.pt"
@@ -28,7 +29,7 @@ ctx.save_figure(fig, "F01.1", "a line")
 """
 
 LOAD = f"""
-from poselab import notebook
+from poselab.report import notebook
 ctx = notebook.start("02", profile, device, seed, data_dir, reports_dir, stage_dir)
 saved, _ = ctx.runs.load("toy", "{KEY}", "run the notebook that trains it first (make notebooks NB=01)")
 ctx.headline("w", saved["model"]["w"][1])
@@ -182,7 +183,7 @@ def test_a_real_enospc_anywhere_reads_no_space_left_on_the_filesystem_writing_th
     import pickle
 
     from poselab.io import DiskFull, write_json, writing
-    from poselab.run import one_line
+    from poselab.report.run import one_line
 
     with pytest.raises(DiskFull, match=r"no space left on /dev \(devtmpfs|no space left on /dev "):
         with writing(Path("/dev/full")), open("/dev/full", "w") as fh:  # the kernel's always-full device
@@ -385,7 +386,7 @@ def test_a_set_made_again_re_executes_the_notebooks_that_read_it(tiny_sets, tmp_
 
     from conftest import TINY
     from poselab.data.synthetic.generate import ensure_image_sets
-    from poselab.run import DataState
+    from poselab.report.run import DataState
 
     root = tmp_path / "synthetic" / "tiny" / "pose2d"
     shutil.copytree(tiny_sets["pose2d"], root)

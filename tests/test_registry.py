@@ -9,8 +9,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from poselab.io import write_json  # noqa: E402
-from poselab.reporting import registry as reg  # noqa: E402
-from poselab.reporting.html import build_index  # noqa: E402
+from poselab.report import registry as reg  # noqa: E402
+from poselab.report.html import build_index  # noqa: E402
 
 
 def test_registry_records_artifacts_with_metadata(tmp_path):
@@ -69,7 +69,7 @@ def test_trainings_are_recorded_and_merged_per_notebook(tmp_path):
     index = reg.merge_stage(tmp_path / "stage2", tmp_path, "02")
     assert [t["label"] for t in index["trainings"]] == ["hourglass-2"]  # a rerun replaces the notebook's list
     assert index["trainings"][0]["precision"] == "float32" and index["trainings"][0]["notebook"] == "02"
-    from poselab import machine
+    from poselab.report import machine
 
     index["runs"]["02"] = {"title": "02", "wall_seconds": 5.0, "machine": machine.describe()}
     write_json(tmp_path / reg.ARTIFACTS, index)
@@ -78,7 +78,7 @@ def test_trainings_are_recorded_and_merged_per_notebook(tmp_path):
 
 
 def test_vector_extensions_from_cpu_flags():
-    from poselab import machine
+    from poselab.report import machine
 
     assert machine.vector_extensions({"fpu", "avx2", "fma"}) == ["AVX2"]
     assert machine.vector_extensions({"avx2", "avx512f", "amx_bf16", "amx_tile"}) == ["AVX2", "AVX-512", "AMX-BF16",
@@ -88,7 +88,7 @@ def test_vector_extensions_from_cpu_flags():
 
 
 def test_deterministic_kernels_always_on_the_cpu_and_on_request_on_cuda(monkeypatch):
-    from poselab.notebook import DETERMINISTIC_ENV, deterministic_kernels
+    from poselab.report.notebook import DETERMINISTIC_ENV, deterministic_kernels
 
     monkeypatch.delenv(DETERMINISTIC_ENV, raising=False)
     assert deterministic_kernels("cpu") and not deterministic_kernels("cuda") and not deterministic_kernels("cuda:1")
@@ -96,26 +96,10 @@ def test_deterministic_kernels_always_on_the_cpu_and_on_request_on_cuda(monkeypa
     assert deterministic_kernels("cuda")
 
 
-def test_the_index_shows_the_latest_projection_of_the_full_profile(tmp_path):
-    from poselab.reporting.html import full_projections
-
-    (tmp_path / "bench").mkdir()
-    pd.DataFrame([
-        {"benchmark": "full", "variant": "projected full profile training, one device", "device": "H200",
-         "value": 9.0, "time": "2026-11-01T00:00:00+00:00"},
-        {"benchmark": "full", "variant": "projected full profile training, one device", "device": "H200",
-         "value": 2.5, "time": "2026-12-01T00:00:00+00:00"},
-        {"benchmark": "hourglass", "variant": "x", "device": "H200", "value": 1.0, "time": "2026-12-02T00:00:00+00:00"},
-    ]).to_csv(tmp_path / "bench" / "bench.csv", index=False)
-    assert full_projections(tmp_path) == [("H200", 2.5, "2026-12-01T00:00:00+00:00")]
-    assert "2.5 h" in build_index(tmp_path).read_text()
-    assert full_projections(tmp_path / "nowhere") == []
-
-
 def test_exported_notebooks_fold_their_code_and_hide_machine_paths(tmp_path):
     import nbformat
 
-    from poselab.reporting.html import export_notebooks, without_machine_paths
+    from poselab.report.html import export_notebooks, without_machine_paths
 
     root = tmp_path / "repo"
     (root / "data").mkdir(parents=True)
@@ -163,7 +147,7 @@ def _report_of_03(report):
 def test_a_missing_or_wrong_typed_index_is_rebuilt_from_the_notebook_records(tmp_path, damage):
     """Deleting artifacts.json (or leaving valid JSON that is not an index) rebuilds it from reports/.state: the report
     keeps every figure, table and headline (it was read as empty, every notebook 'up to date', an empty report)."""
-    from poselab.outputs import missing_output
+    from poselab.report.outputs import missing_output
 
     before, record = _report_of_03(tmp_path)
     path = tmp_path / reg.ARTIFACTS
@@ -181,7 +165,7 @@ def test_a_missing_or_wrong_typed_index_is_rebuilt_from_the_notebook_records(tmp
 
 def test_an_index_rebuilt_without_a_notebooks_entries_re_executes_it(tmp_path):
     """Lost with the records it is rebuilt from, a notebook's outputs are missed by name: it runs again."""
-    from poselab.outputs import missing_output
+    from poselab.report.outputs import missing_output
 
     _, record = _report_of_03(tmp_path)
     (tmp_path / reg.ARTIFACTS).unlink()
@@ -205,7 +189,7 @@ def test_a_merge_that_fails_part_way_keeps_the_previous_outputs_and_index(tmp_pa
     import errno
     import os
 
-    from poselab.run import one_line
+    from poselab.report.run import one_line
 
     report = tmp_path / "report"
     before, _ = _report_of_03(report)

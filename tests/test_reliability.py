@@ -17,7 +17,7 @@ import torch
 from poselab.checkpoints import CheckpointError, load_checkpoint, save_atomic
 from poselab.data.pose_files import UnsafeFileError, convert_pickled, load_flat, save_flat
 from poselab.io import write_json
-from poselab.reporting import registry as reg
+from poselab.report import registry as reg
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -187,7 +187,7 @@ SLOW_NOTEBOOK = """
 import multiprocessing as mp, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from poselab.processes import die_with_parent
+from poselab.training.processes import die_with_parent
 import test_reliability
 Path(r"{started}").write_text("started")
 with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
@@ -205,7 +205,7 @@ def test_killing_the_runner_stops_its_kernel_and_workers(tmp_path, sig):
     started, done = tmp_path / "started", tmp_path / "done"
     _notebook(nbs / "01_slow.ipynb", SLOW_NOTEBOOK.format(started=started, done=done))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "poselab.run", "--notebooks-dir", str(nbs), "--reports-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "poselab.report.run", "--notebooks-dir", str(nbs), "--reports-dir",
                              str(tmp_path / "reports"), "--quiet", "--no-html"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
@@ -227,7 +227,7 @@ def test_killing_the_runner_stops_its_kernel_and_workers(tmp_path, sig):
 def test_a_second_run_on_the_same_reports_stops_with_the_holders_pid(tmp_path):
     reports = tmp_path / "reports"
     with HeldLock(reports) as pid:
-        done = subprocess.run([sys.executable, "-m", "poselab.run", "--profile", "smoke", "--notebooks", "01",
+        done = subprocess.run([sys.executable, "-m", "poselab.report.run", "--profile", "smoke", "--notebooks", "01",
                                "--reports-dir", str(reports), "--quiet"], cwd=REPO, capture_output=True, text=True,
                               timeout=120)
     assert done.returncode == 2 and f"PID {pid}" in done.stderr and "Traceback" not in done.stderr
@@ -240,7 +240,7 @@ class HeldLock:
         self.reports = reports
 
     def __enter__(self):
-        from poselab.run import report_lock
+        from poselab.report.run import report_lock
 
         self.cm = report_lock(self.reports)
         self.cm.__enter__()
@@ -312,15 +312,18 @@ def _one_line_error(cmd: list[str], code: int, *needles: str, cwd=REPO) -> None:
 def test_user_errors_are_one_line_with_the_fix(tmp_path):
     _one_line_error(["poselab.data", "--profile", "nope", "--data-dir", str(tmp_path)], 2, "unknown profile 'nope'")
     if not torch.cuda.is_available():
-        _one_line_error(["poselab.run", "--profile", "smoke", "--notebooks", "01", "--device", "cuda",
-                         "--reports-dir", str(tmp_path / "r")], 1, "no CUDA GPU")
+        _one_line_error(["poselab.report.run", "--profile", "smoke", "--notebooks", "01", "--device", "cuda",
+                         "--reports-dir", str(tmp_path / "r")], 2, "no CUDA GPU")
+
+
+def test_a_folder_that_cannot_be_written_is_one_line_with_the_fix(tmp_path):
     readonly = tmp_path / "ro"
     readonly.mkdir()
     readonly.chmod(0o500)
     try:
         if os.access(readonly, os.W_OK):
             pytest.skip("running as a user who can write anywhere (root): the read-only case cannot be made")
-        _one_line_error(["poselab.run", "--profile", "smoke", "--notebooks", "01", "--reports-dir",
+        _one_line_error(["poselab.report.run", "--profile", "smoke", "--notebooks", "01", "--reports-dir",
                          str(readonly / "reports")], 1, "permission denied")
     finally:
         readonly.chmod(0o700)
@@ -332,7 +335,7 @@ def test_a_bad_manifest_is_one_line_under_the_runner(tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(REPO / "notebooks", repo / "notebooks")
     (repo / "data_manifest.yaml").write_text("version: 1\ndatasets:\n  x: {title: X}\n")
-    cmd = [sys.executable, "-m", "poselab.run", "--profile", "smoke", "--notebooks", "01", "--reports-dir",
+    cmd = [sys.executable, "-m", "poselab.report.run", "--profile", "smoke", "--notebooks", "01", "--reports-dir",
            str(tmp_path / "r")]
     env = {**os.environ, "POSELAB_ROOT": str(repo)}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
@@ -404,7 +407,7 @@ def test_gpus_is_validated_and_says_it_does_nothing_without_cuda(monkeypatch):
 def test_junk_bytes_in_a_checkpoint_are_set_aside_by_the_up_to_date_check(tmp_path, junk, error):
     """torch's weights-only unpickler raises KeyError or IndexError on junk: still a ``CheckpointError`` naming the
     file, so that the runner sets it aside with its note and the notebook trains it again, instead of a traceback."""
-    from poselab.outputs import missing_output
+    from poselab.report.outputs import missing_output
 
     path = tmp_path / "checkpoints" / "hourglass-2-k" / "final.pt"
     path.parent.mkdir(parents=True)

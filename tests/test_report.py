@@ -28,7 +28,7 @@ KNOBS = {
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "poselab.run", *args], cwd=REPO, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "poselab.report.run", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=1500)
 
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from conftest import tiny_place
-from poselab.code_digest import PACKAGE_DIR, imported_names, module_file
 from poselab.models import ARCHITECTURES, model_modules
+from poselab.report.code_digest import PACKAGE_DIR, imported_names, module_file
 from poselab.studies.hourglass import experiment as hg
 from poselab.studies.hourglass.settings import HourglassStudy
 from poselab.studies.lifting.settings import LiftingConfig, key_settings
@@ -48,7 +48,7 @@ def _edited(package, relative: str, digest) -> tuple[str, str]:
 
 @pytest.mark.parametrize("relative", ["evaluation/tables.py", "studies/hourglass/tables.py",
                                       "studies/hourglass/figures.py", "studies/skips/tables.py", "findings.py",
-                                      "references.py", "profiles.py", "notebook.py", "models/hrnet.py",
+                                      "references.py", "profiles.py", "report/notebook.py", "models/hrnet.py",
                                       "studies/poseig/tables.py", "studies/lifting/figures.py",
                                       "studies/lifting/tables.py", "evaluation/stats.py"])
 def test_editing_a_caption_table_figure_or_another_model_leaves_the_hourglass_key(package_copy, relative):

@@ -1,38 +1,20 @@
 """The papermill runner, on notebook 01 (smoke) and on small notebooks written here."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from poselab.plan import discover, plan
+from conftest import run_poselab as _run
+from conftest import toy_notebook as _notebook
+from poselab.report.plan import discover, plan
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _run(*args, cwd=REPO):
-    return subprocess.run([sys.executable, "-m", "poselab.run", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=900)
-
-
-def _notebook(path: Path, body: str, depends_on=()) -> None:
-    params = 'profile = "default"\ndevice = "auto"\nseed = 0\ndata_dir = None\nreports_dir = None\nstage_dir = None'
-    cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), nbformat.v4.new_code_cell(params),
-             nbformat.v4.new_code_cell(body)]
-    cells[1].metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "poselab", "display_name": "Python (poselab)", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.metadata["poselab"] = {"depends_on": list(depends_on)}
-    nbformat.write(nb, path)
-
-
 FIGURE = """
 import matplotlib.pyplot as plt
-from poselab import notebook
+from poselab.report import notebook
 ctx = notebook.start("{nb}", profile, device, seed, data_dir, reports_dir, stage_dir)
 fig, ax = plt.subplots(); ax.plot([0, 1], [{y}, {y}])
 ctx.save_figure(fig, "F{nb}.1", "a line at {y}")

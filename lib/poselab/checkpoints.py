@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 import torch
 
-from poselab.io import writing
+from poselab.io import replace_atomically
 
 
 class CheckpointError(ValueError):
@@ -23,19 +22,8 @@ class CheckpointError(ValueError):
 
 
 def save_atomic(obj, path: Path) -> None:
-    """``torch.save`` to a uniquely named temporary file beside ``path``, then rename it into place (concurrent
-    writers never share a temporary file; readers see the old file or the new one, never part of one)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with writing(path):  # torch's error on a full disk names no file: this says which, and where
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(obj, fh)
-            os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``torch.save`` through ``poselab.io.replace_atomically``: readers see the old file or the new one."""
+    replace_atomically(path, lambda fh: torch.save(obj, fh), binary=True)
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -1,6 +1,6 @@
 """Checking a setting's value where it enters: every study's settings call ``require`` in their ``__post_init__``, so
-a profile and a notebook's knobs (``poselab.notebook.with_knobs``) are checked alike, each problem one line naming the
-knob, its value and what is allowed."""
+a profile and a notebook's knobs (``poselab.report.notebook.with_knobs``) are checked alike, each problem one line
+naming the knob, its value and what is allowed."""
 
 from __future__ import annotations
 

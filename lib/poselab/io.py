@@ -1,5 +1,6 @@
-"""Small input/output helpers shared by the runner, the registry and the bench: the git commit, a timestamp,
-atomic JSON files, and a full disk said as such (``DiskFull``: which filesystem, which file)."""
+"""Small input/output helpers shared by the science and the report: the git commit, a timestamp, the one atomic
+writer (``replace_atomically``: JSON files, checkpoints), the one file lock (``exclusive``: a reports folder, a data
+folder), and a full disk said as such (``DiskFull``: which filesystem, which file)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 
 def git_commit(cwd: Path | None = None) -> str:
@@ -38,19 +40,60 @@ def read_json(path: Path, default):
         return default
 
 
-def write_json(path: Path, data) -> None:
-    """Write JSON atomically (temporary file + rename); a full disk is a ``DiskFull`` naming the file."""
+def replace_atomically(path: Path, fill: Callable[[IO], None], binary: bool = False) -> None:
+    """``fill`` a uniquely named temporary file beside ``path``, then rename it into place: readers see the old file
+    or the new one, never part of one, and concurrent writers never share a temporary file; a full disk is a
+    ``DiskFull`` naming the file, and nothing half-written is kept."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
-        with writing(path), os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, default=str)
+        with writing(path), os.fdopen(fd, "wb" if binary else "w") as fh:
+            fill(fh)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path: Path, data) -> None:
+    """JSON, written atomically (``replace_atomically``)."""
+    replace_atomically(path, lambda fh: json.dump(data, fh, indent=1, default=str))
+
+
+class Locked(RuntimeError):
+    """Another process holds the lock (its PID in ``holder``)."""
+
+    def __init__(self, path: Path, holder: str):
+        super().__init__(f"{path} is locked by process {holder}")
+        self.path, self.holder = path, holder
+
+
+@contextmanager
+def exclusive(path: Path, wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """An exclusive lock on the file ``path`` for the block (``flock``: released when the process ends, however it
+    ends), the holder's PID written in it.  Held by another process: ``Locked`` at once, or with ``wait``, first
+    ``wait(holder's PID)`` (to say so), then wait for it."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            if wait is None:
+                raise Locked(path, holder) from None
+            wait(holder)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
 
 
 class DiskFull(OSError):

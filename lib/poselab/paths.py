@@ -1,4 +1,4 @@
-"""Where things live: the repository root, data and reports directories."""
+"""Where things live: the repository root, data and reports directories, and the package's own source files."""
 
 from __future__ import annotations
 
@@ -6,6 +6,21 @@ import os
 from pathlib import Path
 
 MARKER = "data_manifest.yaml"
+PACKAGE = "poselab"
+PACKAGE_DIR = Path(__file__).parent  # lib/poselab
+
+
+def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
+    """The file of a ``poselab`` module or package, or None (not ours, or not a module)."""
+    parts = name.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = package_dir.joinpath(*parts[1:])
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    if base.with_suffix(".py").is_file() and len(parts) > 1:
+        return base.with_suffix(".py")
+    return None
 
 
 def repo_root() -> Path:

@@ -57,19 +57,22 @@ PROFILES: dict[str, Profile] = {
             lifting=LiftingSetConfig(seconds=4.0, takes=1),
         ),
         hourglass=HourglassStudy(input_size=32, width=16, stem=(8, 16), depth=1, stacks=(1, 2), seeds=(0, 1),
-                                 main_stacks=2, train=TrainConfig(epochs=2, batch_size=16, lr=1e-3), qualitative=4),
+                                 main_stacks=2, qualitative=4,
+                                 train=TrainConfig(epochs=2, batch_size=16, lr=1e-3, optimizer="rmsprop",
+                                                   channels_last=True)),
         skips=SkipStudy(samples=96, reference_samples=4),
         latent=LatentStudy(samples=96, ks=(2, 4), restarts=2, thumbnails=8, closest=2, reference_samples=8),
         poseig=PoseIGStudy(images=4, steps=4, randomization_steps=5, randomization_images=2, integral_samples=None,
                            coco_images=2, coco_size=(128, 96), coco_ap_images=None,  # the checkpoints at half size
-                           integral_train=TrainConfig(epochs=1, batch_size=16, lr=2.5e-4, optimizer="adam", bf16=False,
-                                                      loss="integral"),
+                           integral_train=TrainConfig(epochs=1, batch_size=16, lr=2.5e-4, optimizer="adam",
+                                                      channels_last=True, loss="integral"),
                            simplebaseline=SimpleBaselineStudy(input_size=32, layers=(1, 1, 1, 1), width=8,
                                                               deconv=(16, 16, 16),
                                                               train=TrainConfig(epochs=1, batch_size=16, lr=1e-3,
-                                                                                optimizer="adam"))),
+                                                                                optimizer="adam", channels_last=True))),
         hrnet=HRNetStudy(input_size=32, width=8, stem_width=16, blocks=(1, 1, 1, 1), modules=(1, 1, 1),
-                         train=TrainConfig(epochs=2, batch_size=16, lr=1e-3, optimizer="adam"), seeds=(0, 1)),
+                         train=TrainConfig(epochs=2, batch_size=16, lr=1e-3, optimizer="adam", channels_last=True),
+                         seeds=(0, 1)),
         lifting=LiftingConfig(hidden=64, latent=16, epochs=2, supervised_epochs=2, beta_warmup=0.05,
                               beta_period=0.2, beta_hold=0.05, embedding_samples=256),
     ),
@@ -86,8 +89,8 @@ PROFILES: dict[str, Profile] = {
         # side in single-thread processes; RMSprop at the source's own 1e-3.  Width 64 at 64x64 beat width 32 at
         # 96x96 for the same time (PCKh 0.66 / 0.71 vs 0.59 / 0.61 after 8 epochs, 1 / 2 stacks).
         hourglass=HourglassStudy(input_size=64, width=64, stem=(32, 64), depth=2, stacks=(1, 2), seeds=(0, 1, 2),
-                                 main_stacks=2, train=TrainConfig(epochs=6, batch_size=16, lr=1e-3, lr_milestones=(5,),
-                                                                  channels_last=True)),
+                                 main_stacks=2, train=TrainConfig(epochs=6, batch_size=16, lr=1e-3, optimizer="rmsprop",
+                                                                  lr_milestones=(5,), channels_last=True)),
         skips=SkipStudy(samples=1500),
         latent=LatentStudy(samples=5000, restarts=10),
         # Sized by measurement on 2 CPU cores (notebook 05 within 8 minutes with AVX2 only): 6 models x 24 people,
@@ -111,13 +114,14 @@ PROFILES: dict[str, Profile] = {
             lifting=LiftingSetConfig(seconds=60.0, takes=2),
         ),
         # The paper's network: 256x256 input, 256 channels, 4x4 bottleneck, 2 vs 8 stacks.  The schedule is cut to fit
-        # one GPU in 3 hours (python -m poselab.bench --only full): 20 epochs instead of Newell et al.'s ~100, at batch
-        # 64 (where bfloat16 + channels_last is fastest on an H100) and 1e-3 (Newell's 2.5e-4 at batch 16, scaled
-        # linearly; Bhansali's own rate), divided by 10 after epoch 15; one seed per stack count (each further seed
-        # costs 0.7 h).
+        # one GPU in 3 hours: 20 epochs instead of Newell et al.'s ~100, at batch 64 in bfloat16 + channels_last on
+        # the GPU (961 against 705 img/s in float32 on an H100, 2026-11-22; float32 on a CPU) and 1e-3 (Newell's
+        # 2.5e-4 at batch 16, scaled linearly; Bhansali's own rate), divided by 10 after epoch 15; one seed per stack
+        # count (each further seed costs 0.7 h).
         hourglass=HourglassStudy(input_size=256, width=256, stem=(64, 128), depth=4, stacks=(2, 8), main_stacks=2,
-                                 train=TrainConfig(epochs=20, batch_size=64, lr=1e-3, lr_milestones=(15,),
-                                                   num_workers=8), use_real=True),
+                                 train=TrainConfig(epochs=20, batch_size=64, lr=1e-3, optimizer="rmsprop",
+                                                   lr_milestones=(15,), num_workers=8, bf16=True, channels_last=True),
+                                 use_real=True),
         skips=SkipStudy(samples=10000, reference_samples=2000),
         latent=LatentStudy(samples=10000, restarts=10, reference_samples=10000),
         # The authors' 50-step blur path; SimpleBaseline-ResNet50 as their main model.

@@ -101,6 +101,10 @@ REFERENCES: dict[str, Reference] = {
         "Ionescu et al. 2014", "Catalin Ionescu, Dragos Papava, Vlad Olaru, Cristian Sminchisescu", "Human3.6M: Large "
         "Scale Datasets and Predictive Methods for 3D Human Sensing in Natural Environments", "IEEE TPAMI", "2014",
         "http://vision.imar.ro/human3.6m/"),
+    "kaufman1990": Reference(
+        "Kaufman and Rousseeuw 1990", "Leonard Kaufman, Peter J. Rousseeuw", "Finding Groups in Data: An Introduction "
+        "to Cluster Analysis", "Wiley", "1990", role="How large an average silhouette must be to show cluster "
+        "structure (notebook 04)."),
     "rousseeuw1987": Reference(
         "Rousseeuw 1987", "Peter J. Rousseeuw", "Silhouettes: a Graphical Aid to the Interpretation and Validation of "
         "Cluster Analysis", "Journal of Computational and Applied Mathematics", "1987"),

@@ -5,6 +5,8 @@ Student's t over seeds, Welch's interval of a difference, and SciPy's bootstrap 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
 
@@ -67,11 +69,15 @@ def bootstrap_interval(statistic, n: int, what: str, seed: int = 0, resamples: i
     (``LEVEL``, SciPy's ``bootstrap`` resampling the units with replacement, seeded); ``statistic`` takes an integer
     array of unit indices (repeats allowed) and returns a number.  No interval with fewer than two units."""
     units = np.arange(n)
-    estimate = float(statistic(units))
-    if n < 2:
-        return Interval(estimate, float("nan"), float("nan"), f"one of the {what}: no spread")
-    res = stats.bootstrap((units,), lambda idx: statistic(idx.astype(int)), vectorized=False, method="percentile",
-                          n_resamples=resamples, confidence_level=LEVEL, random_state=np.random.default_rng(seed))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # a statistic undefined in some resamples (0 / 0: no case of a kind drawn) leaves no interval, said below
+        warnings.simplefilter("ignore", (RuntimeWarning, stats.DegenerateDataWarning))
+        estimate = float(statistic(units))
+        if n < 2:
+            return Interval(estimate, float("nan"), float("nan"), f"one of the {what}: no spread")
+        res = stats.bootstrap((units,), lambda idx: statistic(idx.astype(int)), vectorized=False,
+                              method="percentile", n_resamples=resamples, confidence_level=LEVEL,
+                              random_state=np.random.default_rng(seed))
     ci = res.confidence_interval
     method = f"bootstrap over {n} {what}, {resamples} resamples"
     if not (np.isfinite(ci.low) and np.isfinite(ci.high)):

@@ -15,14 +15,13 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
-from poselab.code_digest import PACKAGE_DIR, module_file
+from poselab.paths import PACKAGE_DIR, module_file
 
 # Every 2D run (hourglass, HRNet, SimpleBaseline, integral regression), besides its architecture's module.
 POSE2D = (
     "poselab.training.loop",  # the loop, the losses, the optimiser, the schedule
     "poselab.training.config",  # what a TrainConfig means (the step limit)
     "poselab.training.jobs",  # the data a job trains on and how a run starts from another's weights
-    "poselab.precision",  # the precision and layout a run computes in
     "poselab.models",  # build_model
     "poselab.data.pose2d",  # which source, the seeded subsets
     "poselab.data.pose_dataset",  # crops, augmentation draws, targets, batches
@@ -55,8 +54,7 @@ EXEMPT = {
     "poselab.io": "writing JSON files",
     "poselab.paths": "where the repository is",
     "poselab.checkpoints": "reading and writing checkpoint files",
-    "poselab.processes": "worker processes that die with their parent",
-    "poselab.code_digest": "hashing source files",
+    "poselab.training.processes": "worker processes that die with their parent",
     "poselab.training.code": "this declaration",
     "poselab.training.runs": "the run cache: where a finished run is stored",
     "poselab.training.distributed": "launching a run on several GPUs; the run's numbers are the loop's",

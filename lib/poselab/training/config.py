@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-LIMIT_ENV = "POSELAB_LIMIT_STEPS"  # set by ``python -m poselab.run --limit-steps N`` (``make report LIMIT_STEPS=N``)
+LIMIT_ENV = "POSELAB_LIMIT_STEPS"  # set by the runner's --limit-steps N (``make report LIMIT_STEPS=N``)
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     num_workers: int = 0
     seed: int = 0
-    channels_last: bool | None = None  # None: as measured for the device and model family (poselab.precision)
-    bf16: bool | None = None  # autocast to bfloat16; None: as measured (never on a CPU); only where native
+    channels_last: bool = False  # convolutions in channels-last layout (1.2-1.3x faster in float32 on a CPU)
+    bf16: bool = False  # autocast to bfloat16, only where it runs natively (a GPU, or a CPU with AMX / AVX512-BF16)
     loss: str = "heatmap"  # "heatmap": MSE on every stack's heatmaps; "integral": L1 on soft-argmax coordinates
     # Whole batches cropped and turned into targets at once on the training device (``HeatmapDataset.batch``),
     # the same samples as the per-sample DataLoader; None: where the source's images fit in one array.

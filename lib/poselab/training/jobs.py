@@ -25,19 +25,19 @@ from poselab.data.synthetic.config import SyntheticConfig
 from poselab.evaluation.pck import pckh_evaluator
 from poselab.models import build_model, model_modules
 from poselab.models.complexity import count_macs
-from poselab.processes import die_with_parent
 from poselab.training.code import pose2d_code
 from poselab.training.config import TrainConfig, with_step_limit
 from poselab.training.distributed import launch, requested_gpus, worker_process
 from poselab.training.loop import TrainResult, train_or_load
 from poselab.training.memory import available_bytes, parallel_runs, training_bytes
+from poselab.training.processes import die_with_parent
 from poselab.training.runs import FINAL, RunStore, run_key
 
 WORKER = "poselab.training.jobs"  # the module a torchrun process runs (``python -m``)
 
 
 class Place(Protocol):
-    """What a study needs to know of the run it is part of (``poselab.notebook.Context`` is one)."""
+    """What a study needs to know of the run it is part of (``poselab.report.notebook.Context`` is one)."""
 
     data_dir: Path
     device: str

@@ -6,8 +6,8 @@
 * RMSprop (Bhansali) or Adam (HRNet), optional step decay.
 * Validation every epoch in ``eval()`` mode; a CSV log; a checkpoint written atomically after
   every epoch, from which an interrupted run resumes; a tqdm progress bar.
-* Precision and layout as the config says, or where it leaves them open as measured for the device,
-  model family and batch size (``poselab.precision``: float32 on every CPU); bf16 only where native.
+* Precision and layout as the config says (the profiles state them); bf16 autocast only on a GPU: float32 on every
+  CPU, the one precision every x86-64 and arm64 CPU runs natively, so the numbers do not depend on its extensions.
   On the CPU deterministic for a given seed; the result records what ran.
 * A loss that becomes NaN or infinite stops the run, which is recorded as diverged (with its
   epoch) instead of crashing.
@@ -28,7 +28,6 @@ from tqdm.auto import tqdm
 
 from poselab.checkpoints import save_atomic
 from poselab.data.pose_dataset import HeatmapDataset, epoch_batches, epoch_order, source_images
-from poselab.precision import bf16_native, choose, describe, family
 from poselab.training.config import TrainConfig
 from poselab.training.runs import FINAL, finished_run, readable_or_set_aside, save_run
 
@@ -36,6 +35,11 @@ CHECKPOINT, LOG = "last.pt", "log.csv"  # an unfinished run (resumed from), its 
 # what a run file must hold to be resumed (last.pt) or loaded as finished (final.pt); anything less is set aside
 RESUMABLE = ("model", "optimizer", "epoch", "history", "config", "status", "diverged_epoch", "seconds")
 FINISHED = ("model", "history", "status", "diverged_epoch", "seconds")
+
+
+def describe(bf16: bool, channels_last: bool) -> str:
+    """What a run computes in, as its record says: "float32" or "bfloat16 autocast", and the layout."""
+    return ("bfloat16 autocast" if bf16 else "float32") + (", channels_last" if channels_last else "")
 
 
 @dataclass
@@ -161,11 +165,8 @@ def train(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     on_cuda = str(device).startswith("cuda")
-    # Left open (None): the measured choice for this device, model family and batch size (poselab.precision).
-    choice = choose(device, family(model), cfg.batch_size)
-    channels_last = choice.channels_last if cfg.channels_last is None else cfg.channels_last
-    # bf16 only where native; emulated bf16 on an older CPU would be slower than fp32.
-    bf16 = (choice.bf16 if cfg.bf16 is None else cfg.bf16) and bf16_native(device)
+    channels_last = cfg.channels_last
+    bf16 = cfg.bf16 and on_cuda  # float32 on every CPU: the same numbers whatever its vector extensions
     rank, world = process_group()
     if world > 1 and on_cuda:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # statistics over the whole batch, as one process

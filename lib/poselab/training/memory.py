@@ -1,12 +1,7 @@
-"""How much memory a training run needs, and so how many runs train side by side on the CPU.
-
-``training_bytes(spec, input_size, batch)`` estimates one run's peak: the activations that autograd keeps for the
-backward pass (every leaf module's float32 output, counted on the ``meta`` device, so nothing is computed or
-allocated), the weights with their gradients and two optimiser states, and a process's fixed cost (torch, the data).
-``parallel_runs`` fits as many workers as the machine's available memory holds (at least one), and says so when that
-is fewer than asked: the ``full`` profile's 8-stack hourglass at 256 x 256 needs about 10 GB, so two of them would
-fill a 24 GB machine.
-"""
+"""How many training runs fit side by side in memory: ``training_bytes`` estimates a run's peak (the activations
+autograd keeps, counted on the ``meta`` device; the weights, gradients and two optimiser states; a process's fixed
+cost), ``parallel_runs`` fits as many as the available memory holds and says so when that is fewer than asked (the
+``full`` profile's 8-stack hourglass needs about 10 GB)."""
 
 from __future__ import annotations
 

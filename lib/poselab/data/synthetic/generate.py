@@ -57,7 +57,7 @@ from poselab.data.synthetic.skeleton import (
     place_on_ground,
     vary_appearance,
 )
-from poselab.io import writing
+from poselab.io import exclusive, writing
 
 FORMAT_VERSION = 3  # 2: the lifting set in the flat (pickle-free) npz layout; 3: every file's sha256 in meta.json
 SPLITS = {"train": (0, TRAIN_SUBJECTS), "val": (1, TEST_SUBJECTS)}
@@ -444,24 +444,14 @@ def remove_partial(base: Path) -> list[Path]:
 
 @contextmanager
 def data_lock(base: Path, progress: bool = True) -> Iterator[None]:
-    """One generating process per data folder at a time: an exclusive lock on ``base/.lock`` (the holder's PID in it).
-    A second process waits for the first, then finds the set it wrote current and uses it."""
-    import fcntl
-
+    """One generating process per data folder at a time (``poselab.io.exclusive`` on ``base/.lock``).  A second
+    process waits for the first, then finds the set it wrote current and uses it."""
     base = Path(base)
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            _say(f"waiting for another poselab process (PID {fh.read().strip() or '?'}) generating data in {base}",
-                 progress)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+
+    def waiting(pid: str) -> None:
+        _say(f"waiting for another poselab process (PID {pid}) generating data in {base}", progress)
+
+    with exclusive(base / ".lock", wait=waiting):
         for p in remove_partial(base):
             _say(f"removed {p.name}, a set that an interrupted generation left half-written", progress)
         yield

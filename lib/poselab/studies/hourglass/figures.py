@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 
 from poselab.data.joints import JointSet
-from poselab.reporting.figures import draw_skeleton, show_image
-from poselab.reporting.style import colour
+from poselab.figures import colour, draw_skeleton, show_image
 
 
 def training_curves(histories: dict[str, pd.DataFrame],

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from poselab.data.transforms import Augment
 from poselab.evaluation.pck import Evaluation
 from poselab.evaluation.stats import seed_std, welch, welch_interval
 from poselab.evaluation.tables import Quote
@@ -33,14 +34,16 @@ SOURCE_SCHEDULE = (200_000, 16)  # Bhansali's training: iterations, batch size (
 
 def schedule_note(study: HourglassStudy, n_train: int) -> str:
     """How the profile's schedule compares with the source's, in one sentence for the notebook."""
-    t = study.train
+    t, aug = study.train, Augment()
     images, (iterations, batch) = t.epochs * n_train, SOURCE_SCHEDULE
     drops = ", ".join(map(str, t.lr_milestones))
     milestones = f", the rate divided by 10 after epoch {drops}" if drops else ""
     return (f"**Schedule.** {cite('bhansali')} trained for {iterations:,} iterations at batch {batch} "
             f"({iterations * batch / 1e6:.1f} M images seen); this profile trains {t.epochs} epochs of {n_train:,} "
             f"people at batch {t.batch_size} ({images / 1e6:.2f} M images, {images / (iterations * batch):.0%} of "
-            f"theirs) with {t.optimizer} at {t.lr:g}{milestones}, {len(study.seeds)} seed(s) per stack count.")
+            f"theirs) with {t.optimizer} at {t.lr:g}{milestones}, {len(study.seeds)} seed(s) per stack count; every "
+            f"training crop rotated by up to ±{aug.rotation:g}°, rescaled by {aug.scale[0]:g}–{aug.scale[1]:g} and "
+            f"mirrored with probability {aug.flip:g} (``poselab.data.transforms.Augment``).")
 
 
 def variants_table(study: HourglassStudy) -> pd.DataFrame:

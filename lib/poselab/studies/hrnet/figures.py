@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from poselab.reporting.style import colour
+from poselab.figures import colour
 
 
 def ablation_curves(curves: pd.DataFrame, experiments: list[str]) -> plt.Figure:

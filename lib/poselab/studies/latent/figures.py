@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-from poselab.reporting.figures import show_image
+from poselab.figures import show_image
 
 
 def spread_points(points: np.ndarray, n: int, seed: int = 0) -> np.ndarray:

@@ -188,7 +188,7 @@ def has_structure(seeds: Seeds) -> Finding:
     return Finding("The bottleneck shows cluster structure (similar samples lie together)",
                    cite("understanding", "§1.3"), "structure visible in the PCA plane (qualitative)",
                    f"best silhouette: {ours}", agree(verdicts),
-                   f"Kaufman and Rousseeuw 1990: average silhouette above {NO_STRUCTURE} in every replicate "
+                   f"{cite('kaufman1990')}: average silhouette above {NO_STRUCTURE} in every replicate "
                    f"({_replicates(seeds)}, bootstrap 95 % interval over the samples); at or below it in every one: no "
                    "substantial structure", "", MORE if UNRESOLVED in verdicts else "")
 

@@ -10,8 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from poselab.data.joints import H36M17
-from poselab.reporting.figures import draw_skeleton, limb_side
-from poselab.reporting.style import SIDE_COLOURS, colour
+from poselab.figures import SIDE_COLOURS, colour, draw_skeleton, limb_side
 
 MODEL_LABELS = {("vae-gan", "ZV"): "VAE-GAN ZV", ("vae-gan", "BH"): "VAE-GAN BH",
                 ("supervised", "ZV"): "supervised ZV", ("supervised", "BH"): "supervised BH"}

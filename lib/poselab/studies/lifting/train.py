@@ -20,7 +20,7 @@ import multiprocessing as mp
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -31,7 +31,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from poselab.checkpoints import load_checkpoint
-from poselab.processes import die_with_parent
 from poselab.studies.lifting import geometry, losses
 from poselab.studies.lifting.data import HEAD16, LiftingSet, flip_poses
 from poselab.studies.lifting.metrics import decode, encode, p_mpjpe
@@ -39,6 +38,7 @@ from poselab.studies.lifting.models import Decoder, Discriminator, Encoder, repa
 from poselab.studies.lifting.settings import LiftingConfig, key_settings
 from poselab.training.code import lifting_code
 from poselab.training.config import with_step_limit
+from poselab.training.processes import die_with_parent
 from poselab.training.runs import FINAL, RunStore, finished_run, run_key, save_run
 
 LAST, LOG, VALIDATION = "last.pt", "log.csv", "validation.csv"  # inside a run's folder, beside FINAL
@@ -164,16 +164,29 @@ def _finished_run(out_dir: Path, key: str, total: int, models: dict) -> LiftingR
                        state.get("seconds", float("nan")), total, reused=True)
 
 
+def iterations(n: int, epochs: float, cfg: LiftingConfig) -> tuple[int, int]:
+    """(iterations per epoch, iterations in all) of a run over ``n`` samples for ``epochs`` (within the step limit)."""
+    per_epoch = max(n // min(cfg.batch_size, n), 1)
+    total = max(int(round(epochs * per_epoch)), 1)
+    return per_epoch, total if cfg.max_steps is None else min(total, cfg.max_steps)
+
+
+def logged_iterations(out_dir: Path) -> int:
+    """The last iteration a run's log (its ``LOG`` CSV, written as it trains) has reached, 0 before its first row."""
+    try:
+        last = (Path(out_dir) / LOG).read_text().strip().splitlines()[-1]
+        return int(float(last.split(",")[0]))
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _run(name: str, step, n: int, epochs: float, cfg: LiftingConfig, models: dict, optimizers: dict,
          val: LiftingSet | None, out_dir: Path, device: str, seed: int, progress: bool,
          key: str) -> LiftingRun:
     """The loop both trainers share: ``step(batch_index, epoch) -> {scalar: value}`` per iteration;
     a CSV log per window, a validation row and an atomic checkpoint every ``cfg.eval_every`` epochs.
     A run that already finished under ``out_dir`` with the same ``key`` is loaded instead of retrained."""
-    per_epoch = max(n // min(cfg.batch_size, n), 1)
-    total = max(int(round(epochs * per_epoch)), 1)
-    if cfg.max_steps is not None:
-        total = min(total, cfg.max_steps)
+    per_epoch, total = iterations(n, epochs, cfg)
     val_every = max(1, int(round(cfg.eval_every * per_epoch)))
     out_dir = Path(out_dir)
     finished = _finished_run(out_dir, key, total, models)
@@ -339,8 +352,19 @@ def train_both(train: LiftingSet, val: LiftingSet | None, cfg: LiftingConfig, st
         with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
             futures = {pool.submit(_train_in_worker, name, train, val, cfg, folders[name], seed, key): name
                        for name in TRAINERS}
-            for f in tqdm(as_completed(futures), total=2, desc="VAE-GAN and supervised VAE in 2 processes"):
-                reused[futures[f]] = f.result()
+            # progress within each model: the iterations their logs have reached (the workers train silently)
+            planned = {"vae_gan": iterations(len(train), cfg.epochs, cfg)[1],
+                       "supervised": iterations(len(train), cfg.supervised_epochs, cfg)[1]}
+            with tqdm(total=sum(planned.values()), desc="VAE-GAN and supervised VAE in 2 processes", unit="it",
+                      mininterval=1.0) as bar:
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, timeout=2.0)
+                    for f in done:
+                        reused[futures[f]] = f.result()
+                    bar.n = sum(planned[name] if name in reused else min(logged_iterations(folders[name]),
+                                                                        planned[name]) for name in TRAINERS)
+                    bar.refresh()
     gan, sup = (trainer(train, val, cfg, folders[name], device, seed, key=key) for name, trainer in TRAINERS.items())
     if reused:
         gan, sup = replace(gan, reused=reused["vae_gan"]), replace(sup, reused=reused["supervised"])

@@ -119,9 +119,10 @@ def _per_person(frame: pd.DataFrame, metric: str, people: int) -> tuple[np.ndarr
     """(sums, counts) of ``metric`` per person and joint group, (people, 3), over the cases that have it."""
     f = frame.dropna(subset=[metric])
     sums, counts = np.zeros((people, len(GROUP_ORDER))), np.zeros((people, len(GROUP_ORDER)))
-    g = f[GROUP].map({name: k for k, name in enumerate(GROUP_ORDER)}).to_numpy()
-    np.add.at(sums, (f[SAMPLE].to_numpy(), g), f[metric].to_numpy())
-    np.add.at(counts, (f[SAMPLE].to_numpy(), g), 1)
+    g = f[GROUP].map({name: k for k, name in enumerate(GROUP_ORDER)}).to_numpy(int)
+    p = f[SAMPLE].to_numpy(int)  # (an empty frame, every map without attribution, is an empty int array)
+    np.add.at(sums, (p, g), f[metric].to_numpy(float))
+    np.add.at(counts, (p, g), 1)
     return sums, counts
 
 
@@ -175,7 +176,7 @@ def hard_minus_easy(frame: pd.DataFrame, people: int, fraction: float = 0.1, see
     for model, f in frame.groupby(MODEL, sort=False):
         lo, hi = f[EPE].quantile([fraction, 1 - fraction])
         easy, hard = (f[EPE] <= lo).to_numpy(), (f[EPE] >= hi).to_numpy()
-        who = f[SAMPLE].to_numpy()
+        who = f[SAMPLE].to_numpy(int)
         ivs = []
         for metric in (DI, FI):
             v = f[metric].to_numpy(float)
@@ -219,8 +220,8 @@ def heatmap_exceeds_integral(differences: np.ndarray, name: str, claim: str, whe
 def _joint_means(frame: pd.DataFrame, js: JointSet, people: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(sums, counts) per person and joint, (people, J), of the error and the two indices."""
     order = {name: k for k, name in enumerate(js.labels)}
-    j = frame[JOINT].map(order).to_numpy()
-    p = frame[SAMPLE].to_numpy()
+    j = frame[JOINT].map(order).to_numpy(int)
+    p = frame[SAMPLE].to_numpy(int)
     out = {}
     for metric in (EPE, FI, LI):
         v = frame[metric].to_numpy(float)

@@ -312,10 +312,16 @@ def group_examples(samples: Samples, person: int, prefer: tuple[str, ...] = ("r_
     return out
 
 
-def explained_joint(samples: Samples, person: int, joint: str) -> int:
-    """The index of ``joint`` (a name in the samples' convention) for ``person``; where the person's is not annotated,
-    the first annotated joint of the same kinematic group (trunk, branch or leaf)."""
+def explained_joint(samples: Samples, person: int, joint: str) -> tuple[int, str]:
+    """(the index of ``joint``, a name in the samples' convention, for ``person``; what was used instead and why, or
+    "").  Where the person's ``joint`` is not annotated, the first annotated joint of the same kinematic group (trunk,
+    branch or leaf) is explained, and the note says so."""
     js = samples.convention
     if joint not in js.names:
         raise ValueError(f"joint {joint!r} is not one of {js.name}'s: {', '.join(js.names)}")
-    return group_examples(samples, person, prefer=(joint,))[joint_groups(js)[js.index(joint)]]
+    group = joint_groups(js)[js.index(joint)]
+    j = group_examples(samples, person, prefer=(joint,))[group]
+    note = "" if j == js.index(joint) else (
+        f"joint {joint!r} is not annotated for person {person}: the map explains her {js.names[j]!r} instead (the "
+        f"first annotated joint of the same {group} group)")
+    return j, note

@@ -13,7 +13,7 @@ import seaborn as sns
 from scipy import stats
 
 from poselab.data.joints import JointSet
-from poselab.reporting.style import colour
+from poselab.figures import colour
 from poselab.studies.poseig.joints import GROUP_ORDER, joint_groups
 from poselab.studies.poseig.tables import SEED_RANDOMIZATION
 

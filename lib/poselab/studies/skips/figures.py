@@ -6,8 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from poselab.reporting.figures import show_image
-from poselab.reporting.style import colour
+from poselab.figures import colour, show_image
 
 
 def pck_histograms(per_sample: dict[str, np.ndarray]) -> plt.Figure:

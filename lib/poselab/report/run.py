@@ -1,18 +1,9 @@
-"""Execute the report's notebooks with papermill: ``python -m poselab.run --profile smoke``.
+"""Execute the report's notebooks with papermill: ``python -m poselab.report.run --profile smoke``.
 
-* Notebooks are ``notebooks/NN_name.ipynb``; a notebook lists the notebooks it reads
-  checkpoints from in its metadata (``{"poselab": {"depends_on": ["02"]}}``), and the runner
-  runs upstream notebooks first.
-* A notebook is re-executed only when its inputs changed: the notebook itself, the
-  ``poselab`` sources its imports reach (``poselab.code_digest``), the profile, seed and device,
-  the data manifest, the synthetic data's generation fingerprints, the real data and the official checkpoints on disk,
-  or an upstream notebook; or when what it left is no longer all there (a checkpoint it trained or loaded, a figure
-  or a table: ``poselab.outputs``).  ``--force`` re-executes the notebooks asked for regardless (all of them when
-  none is named); the ones upstream of them only when out of date.
-* Staging folders that an interrupted run left (``reports/.staging``) are removed when the next run starts.
-* Each notebook writes its figures and tables into a staging folder; they replace the
-  previous ones only when the whole notebook succeeded.  On a failing cell the runner stops,
-  names the notebook and the cell, and exits non-zero; the previous report stays as it was.
+A notebook runs after those it reads models from (its metadata's ``depends_on``), and only when its fingerprint
+changed (the notebook, the ``poselab`` sources its imports reach, the run's settings, the data, its upstream
+notebooks) or something it left is gone (``poselab.report.outputs``); ``--force`` runs the notebooks named anyway.
+Its figures and tables go to a staging folder and replace the report's only when the whole notebook succeeded.
 """
 
 from __future__ import annotations
@@ -31,14 +22,27 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from poselab import eta, machine, paths
-from poselab.code_digest import digest, notebook_code, reachable_sources
+from poselab import paths
 from poselab.data.manifest import ManifestError
-from poselab.io import DiskFull, as_disk_full, disk_full, git_commit, is_disk_full, now, read_json, write_json, writing
-from poselab.outputs import missing_output, used_runs
-from poselab.plan import NotebookInfo, discover, plan
+from poselab.io import (
+    DiskFull,
+    Locked,
+    as_disk_full,
+    disk_full,
+    exclusive,
+    git_commit,
+    is_disk_full,
+    now,
+    read_json,
+    write_json,
+    writing,
+)
 from poselab.profiles import get_profile
-from poselab.reporting.registry import ARTIFACTS, STATE, load_index, merge_stage
+from poselab.report import eta, machine
+from poselab.report.code_digest import digest, notebook_code, reachable_sources
+from poselab.report.outputs import missing_output, used_runs
+from poselab.report.plan import NotebookInfo, committed_knobs, discover, identity, knob_changes, knobs_text, plan
+from poselab.report.registry import ARTIFACTS, STATE, load_index, merge_stage
 from poselab.training.config import LIMIT_ENV
 from poselab.training.runs import USED_ENV
 
@@ -96,14 +100,15 @@ class DataState:
         return h.hexdigest()
 
 
-def _out_of_date(todo: list[NotebookInfo], forced: set[str], settings: dict, codes: dict[str, str], data: str,
-                 records: dict[str, dict], reports_dir: Path) -> list[str]:
+def _out_of_date(todo: list[NotebookInfo], forced: set[str], settings: dict[str, dict], codes: dict[str, str],
+                 data: str, records: dict[str, dict], reports_dir: Path) -> list[str]:
     """The notebooks that will execute as things stand (what the estimate covers): forced, or their fingerprint or
     executed notebook differ (lost outputs are found later, when each notebook is checked)."""
     fps: dict[str, str] = {}
     out = []
     for nb in todo:
-        fp = fps[nb.id] = fingerprint(nb, settings, [fps[d] for d in sorted(nb.depends_on)], codes[nb.id] + data)
+        fp = fps[nb.id] = fingerprint(nb, settings[nb.id], [fps[d] for d in sorted(nb.depends_on)],
+                                      codes[nb.id] + data)
         if not _unchanged(nb, fp, records[nb.id], forced, reports_dir):
             out.append(nb.id)
     return out
@@ -111,13 +116,15 @@ def _out_of_date(todo: list[NotebookInfo], forced: set[str], settings: dict, cod
 
 def _unchanged(nb: NotebookInfo, fp: str, record: dict, forced: set[str], reports_dir: Path) -> bool:
     """Not forced, its inputs' fingerprint as recorded, and its executed notebook there (its other outputs are
-    checked by ``poselab.outputs.missing_output``)."""
+    checked by ``poselab.report.outputs.missing_output``)."""
     executed = reports_dir / "executed" / f"{nb.name}.ipynb"
     return nb.id not in forced and record.get("fingerprint") == fp and executed.exists()
 
 
 def fingerprint(nb: NotebookInfo, settings: dict, upstream: list[str], shared: str) -> str:
-    h = hashlib.sha256(nb.path.read_bytes())
+    """The notebook's code (``plan.identity``: not its outputs or the metadata JupyterLab writes), the run's settings,
+    ``shared`` (its poselab sources and the data) and its upstream notebooks' fingerprints."""
+    h = hashlib.sha256(identity(nb.path).encode())
     h.update(json.dumps(settings, sort_keys=True).encode())
     h.update(shared.encode())
     for u in upstream:
@@ -131,7 +138,7 @@ def ensure_kernel(reports_dir: Path, name: str = KERNEL_NAME) -> str:
     folder = reports_dir / ".jupyter" / "kernels" / name
     folder.mkdir(parents=True, exist_ok=True)
     # log_level=ERROR: the kernel's start-up warnings (e.g. about local TCP transport) are noise here.
-    spec = {"argv": [sys.executable, "-m", "poselab.kernel", "-f", "{connection_file}",
+    spec = {"argv": [sys.executable, "-m", "poselab.report.kernel", "-f", "{connection_file}",
                      "--IPKernelApp.log_level=ERROR"],
             "env": {"POSELAB_KERNEL_LOG": str(reports_dir / ".jupyter" / "kernel.log")},
             "display_name": "Python (poselab)", "language": "python"}
@@ -158,14 +165,19 @@ def one_line(e: BaseException, where: Path | None = None) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
-# Errors a user can meet and fix; anything else is a bug and keeps its traceback.
-USER_ERRORS = (NotebookFailed, ManifestError, ValueError, FileNotFoundError, PermissionError, OSError, RuntimeError)
+def user_error(e: BaseException) -> bool:
+    """An error a user can meet and fix, said in one line: the project's own (a failed notebook with its cell, a data
+    set's problem with its fix, a locked reports folder, a full disk) and the file-system errors ``one_line``
+    explains; anything else is a bug and keeps its traceback."""
+    explained = isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC)
+    return explained or isinstance(e, NotebookFailed | ManifestError | ReportLocked | DiskFull)
 
 
-def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str,
-            progress: bool | dict) -> tuple[float, dict, list[str]]:
+def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str, progress: bool | dict,
+            knobs: dict | None = None) -> tuple[float, dict, list[str]]:
     """Run one notebook via papermill into a staging area; merge on success.  Returns the seconds it took, the
-    report's index with its entries merged in, and the finished runs (checkpoints) the notebook trained or loaded."""
+    report's index with its entries merged in, and the finished runs (checkpoints) the notebook trained or loaded.
+    ``knobs``: values papermill sets in place of the parameters cell's (the committed defaults, ``--default-knobs``)."""
     import papermill as pm
 
     (reports_dir / STAGING).mkdir(parents=True, exist_ok=True)
@@ -180,7 +192,7 @@ def execute(nb: NotebookInfo, params: dict, reports_dir: Path, kernel: str,
     os.environ[USED_ENV] = str(stage / RUNS_USED)  # the kernel and its training workers list the runs they use
     try:
         pm.execute_notebook(
-            str(nb.path), str(out), parameters={**params, "stage_dir": str(stage)}, kernel_name=kernel,
+            str(nb.path), str(out), parameters={**(knobs or {}), **params, "stage_dir": str(stage)}, kernel_name=kernel,
             cwd=str(nb.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
         )
     except BaseException as e:
@@ -241,19 +253,6 @@ def _records(state_dir: Path, todo: list[NotebookInfo]) -> dict[str, dict]:
     return records
 
 
-def expected_times(todo: list[NotebookInfo], will_run: list[str], profile: str, host: dict, state_dir: Path,
-                   records: dict[str, dict]) -> dict[str, eta.Estimate]:
-    """The estimate of each notebook in ``will_run`` (``poselab.eta``); the machine is calibrated only when a
-    notebook has no recorded time here and the reference covers the profile."""
-    reference = eta.reference_for(host)  # measured with this machine's kernel instruction set
-    found = {nid: eta.estimate(nid, profile, host, records, reference, None) for nid in will_run}
-    covered = reference.get("profiles", {}).get(profile, {})
-    if any(e.source == "none" and nid in covered for nid, e in found.items()):
-        calibration = eta.machine_calibration(state_dir, host)
-        found = {nid: eta.estimate(nid, profile, host, records, reference, calibration) for nid in will_run}
-    return found
-
-
 def clean_staging(reports_dir: Path) -> int:
     """Remove the staging folders an interrupted run left (the caller holds the report's lock, so no run of this
     folder is using them); how many there were."""
@@ -291,9 +290,12 @@ def run(
     progress: bool = True,
     limit_steps: int | None = None,
     deterministic: bool = False,
+    default_knobs: bool = False,
 ) -> int:
-    """Execute notebooks (and their upstream ones) that are out of date; 0 on success."""
-    from poselab.notebook import DETERMINISTIC_ENV, deterministic_kernels, resolve_device
+    """Execute notebooks (and their upstream ones) that are out of date; 0 on success.  A notebook whose knobs differ
+    from the committed ones is said before it runs and marked in the report; ``default_knobs`` runs the committed
+    values instead, without editing the notebook."""
+    from poselab.report.notebook import DETERMINISTIC_ENV, deterministic_kernels, resolve_device
     from poselab.training.distributed import gpus_note
 
     prof = get_profile(profile)
@@ -328,23 +330,27 @@ def run(
         print(f"LIMIT_STEPS={limit_steps}: every training run stops after {limit_steps} steps; the numbers exercise "
               "the code path, they are not results")
     codes = {nb.id: source_hash(nb) for nb in todo}  # the runner does not change the sources: hashed once
+    changed = {nb.id: knob_changes(nb.path) or {} for nb in todo}
+    overrides = {nb.id: committed_knobs(nb.path) if default_knobs else {} for nb in todo}
+    for nb in todo:
+        if changed[nb.id]:
+            how = ("runs with the committed values instead (--default-knobs)" if default_knobs else
+                   "`make report DEFAULT_KNOBS=1` (--default-knobs) runs the committed values without editing it")
+            print(f"{nb.id}: {knobs_text(changed[nb.id])} differ from the report's defaults (committed in git); {how}")
+    knobs_now = {nid: {} if default_knobs else {k: now for k, (_, now) in c.items()} for nid, c in changed.items()}
+    settings_of = {nid: {**settings, "knobs": overrides[nid]} for nid in changed}
     records = _records(state_dir, todo)
-    will_run = _out_of_date(todo, forced, settings, codes, data.of(data_dir, prof.name), records, reports_dir)
-    expected = {} if limit_steps is not None else expected_times(todo, will_run, prof.name, host, state_dir, records)
-    if expected:
-        width = max(len(nb.name) for nb in todo)
-        print("expected wall time (this machine's recorded times, else a calibration of its speed):")
-        for nb in todo:
-            if nb.id in expected:
-                print(f"  {nb.name:<{width}}  {expected[nb.id].text()}")
-        if all(e.seconds is not None for e in expected.values()):
-            print(f"  {'in all':<{width}}  about {eta.minutes(sum(e.seconds for e in expected.values()))}")
+    will_run = _out_of_date(todo, forced, settings_of, codes, data.of(data_dir, prof.name), records, reports_dir)
+    expected = {} if limit_steps is not None else {nid: eta.estimate(nid, prof.name, host, records) for nid in will_run}
+    if any(e.source == "none" for e in expected.values()):  # a notebook without a time recorded here
+        calibration = eta.machine_calibration(state_dir, host)
+        expected = {nid: eta.estimate(nid, prof.name, host, records, calibration) for nid in will_run}
     status = 0
     for k, nb in enumerate(todo, 1):
         upstream = [fps[d] for d in sorted(nb.depends_on)]
         # the data as it is now (an earlier notebook of this run may have generated it)
         code = codes[nb.id]
-        fp = fps[nb.id] = fingerprint(nb, settings, upstream, code + data.of(data_dir, prof.name))
+        fp = fps[nb.id] = fingerprint(nb, settings_of[nb.id], upstream, code + data.of(data_dir, prof.name))
         state = records[nb.id]
         head = f"[{k}/{len(todo)}] {nb.name}"
         why = "executing ..."
@@ -366,14 +372,14 @@ def run(
         bar = {"desc": f"{nb.id} (expected {eta.minutes(guess.seconds)})"} if progress and guess.seconds else progress
         started = now()
         try:
-            seconds, index, runs = execute(nb, params, reports_dir, kernel, bar)
+            seconds, index, runs = execute(nb, params, reports_dir, kernel, bar, overrides[nb.id])
         except NotebookFailed as e:
             sep = "\n  " if "\n" in str(e) else ": "  # a failing cell names the executed notebook on a second line
             print(f"{head}: FAILED{sep}{e}", file=sys.stderr)
             status = 1
             break
         # recorded with the data the notebook left (it may have generated it), so that a rerun finds it up to date
-        fp = fps[nb.id] = fingerprint(nb, settings, upstream, code + data.of(data_dir, prof.name))
+        fp = fps[nb.id] = fingerprint(nb, settings_of[nb.id], upstream, code + data.of(data_dir, prof.name))
         record = {"fingerprint": fp, "profile": prof.name, "device": dev, "seed": seed,
                   "started": started, "finished": now(), "wall_seconds": round(seconds, 2),
                   "git_commit": git_commit(paths.repo_root()), "title": nb.title,
@@ -381,13 +387,13 @@ def run(
                   "deterministic": settings["deterministic"], "runs": runs,
                   "artifacts": sorted(a["id"] for a in index["artifacts"] if a["notebook"] == nb.id),
                   "estimated_seconds": None if guess.seconds is None else round(guess.seconds, 1),
-                  "estimate_source": guess.source}
+                  "estimate_source": guess.source, "knobs": knobs_now[nb.id]}
         write_json(state_dir / f"{nb.id}.json", record)
         index["runs"][nb.id] = record
         write_json(reports_dir / ARTIFACTS, index)
         print(f"{head}: done in {seconds:.1f} s")
     if html and status == 0:
-        from poselab.reporting.html import build_report
+        from poselab.report.html import build_report
 
         with writing(reports_dir / "html"):
             index_html = build_report(reports_dir, notebooks_dir or paths.notebooks_dir())
@@ -401,29 +407,14 @@ class ReportLocked(RuntimeError):
 
 @contextmanager
 def report_lock(reports_dir: Path):
-    """One run per reports folder at a time: an exclusive lock on ``reports/.lock`` (with the holder's PID in it)
-    for the whole run; a second run stops at once with a message that names the holder."""
-    import fcntl
-
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    path = reports_dir / ".lock"
-    fh = open(path, "a+")
+    """One run per reports folder at a time (``poselab.io.exclusive`` on ``reports/.lock`` for the whole run); a second
+    run stops at once with a message that names the holder."""
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        holder = fh.read().strip() or "?"
-        fh.close()
-        raise ReportLocked(f"another poselab run (PID {holder}) is writing {reports_dir}; wait for it to finish, "
+        with exclusive(Path(reports_dir) / ".lock"):
+            yield
+    except Locked as e:
+        raise ReportLocked(f"another poselab run (PID {e.holder}) is writing {reports_dir}; wait for it to finish, "
                            "or stop it, or use another --reports-dir") from None
-    try:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        yield
-    finally:
-        fh.close()  # releases the lock
 
 
 _SAVED_STDERR: list[int] = []
@@ -447,7 +438,7 @@ def _say_on_real_stderr(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m poselab.run", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m poselab.report.run", description=__doc__.split("\n\n")[0])
     ap.add_argument("--profile", default="default", help="smoke, default or full (default: default)")
     ap.add_argument("--notebooks", nargs="*", help="ids to run, e.g. 01 03 (default: all)")
     ap.add_argument("--seed", type=int, default=0)
@@ -461,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     ap.add_argument("--deterministic", action="store_true",
                     help="deterministic kernels on CUDA too (always on for the CPU; 10-30 %% slower on a GPU)")
+    ap.add_argument("--default-knobs", action="store_true",
+                    help="run every notebook with its committed knob values, whatever its parameters cell now says")
     ap.add_argument("--limit-steps", type=int, metavar="N",
                     help="stop every training run after N steps (exercise a profile's full-size code path quickly)")
     a = ap.parse_args(argv)
@@ -470,18 +463,26 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(str(e))
     if a.limit_steps is not None and a.limit_steps < 1:
         ap.error("--limit-steps must be a positive number of steps")
+    try:  # the device and GPUS (for torchrun) are checked before any notebook runs
+        from poselab.report.notebook import resolve_device
+        from poselab.training.distributed import gpus_note
+
+        gpus_note(resolve_device(a.device))
+    except ValueError as e:
+        print(f"poselab: error: {e}", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _interrupt)  # a kill is shut down like Ctrl-C
     signal.signal(signal.SIGINT, _interrupt)
     try:
         with report_lock(paths.reports_dir(a.reports_dir)):
             return run(a.profile, a.notebooks, a.seed, a.device, a.data_dir, a.reports_dir, a.notebooks_dir,
-                       a.force, not a.no_html, not a.quiet, a.limit_steps, a.deterministic)
+                       a.force, not a.no_html, not a.quiet, a.limit_steps, a.deterministic, a.default_knobs)
     except KeyboardInterrupt:
         _say_on_real_stderr("poselab: interrupted; the notebook that was running was stopped and the report keeps its "
                             "previous state (rerun to continue: finished notebooks and trained models are reused)")
         os._exit(130)  # nothing left to clean up that would not print more tracebacks
     except Exception as e:
-        if a.debug or not isinstance(e, USER_ERRORS):
+        if a.debug or not user_error(e):
             raise
         print(f"poselab: error: {one_line(e, paths.reports_dir(a.reports_dir))}", file=sys.stderr)
         return 2 if isinstance(e, ReportLocked | ManifestError) else 1

@@ -1,12 +1,8 @@
-"""What every notebook does first: resolve the profile, device, seed and paths, and open the
-artifact registry.  ``ctx = start("01", profile, device, seed, data_dir, reports_dir, stage_dir)``.
+"""What every notebook does first: ``ctx = start("01", profile, device, seed, data_dir, reports_dir, stage_dir)``.
 
-Under the runner (``make report``: ``stage_dir`` is set) a notebook writes the report.  Run any other way (JupyterLab,
-``jupyter nbconvert --execute``, papermill by hand) it is *interactive*: its figures, tables and records go to
-``reports/interactive/<notebook>/``, the models it trains to ``reports/interactive/checkpoints/``, and it only reads
-the report's models; the report, its index and the runner's records are never touched.
-
-``with_knobs(settings, **knobs)`` applies a notebook's parameters-cell knobs (None: the profile's value)."""
+Under the runner (``stage_dir`` set) a notebook writes the report.  Run any other way (JupyterLab, nbconvert, papermill
+by hand) it is *interactive*: it writes only under ``reports/interactive/``, trains new models under their own keys
+there and only reads the report's.  ``with_knobs(settings, **knobs)`` applies a notebook's parameters-cell knobs."""
 
 from __future__ import annotations
 
@@ -21,13 +17,63 @@ import numpy as np
 
 from poselab import findings as fd
 from poselab import paths
+from poselab.figures import use_style
+from poselab.io import read_json
 from poselab.profiles import Profile, get_profile
-from poselab.reporting import registry as reg
-from poselab.reporting.style import use_style
+from poselab.report import registry as reg
 from poselab.training.config import step_limit
 from poselab.training.runs import RunStore
 
 INTERACTIVE = "interactive"  # reports/interactive/: everything a notebook run outside the runner writes
+
+
+class NotReady(Exception):
+    """What a notebook needs is not there (the models of an upstream notebook for this profile): said in one line,
+    without a traceback, in Jupyter (IPython shows ``_render_traceback_``'s lines instead of the traceback)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+def upstream_models(notebook: str, profile: str, reports_dir: Path) -> tuple[list[str], list[str]]:
+    """(the notebooks whose trained models ``notebook`` loads and which are not in ``reports_dir`` for ``profile``, the
+    other profiles that have all of them there), from the notebooks' metadata: ``depends_on`` and the run labels an
+    upstream notebook ``trains``."""
+    from poselab.report.plan import discover
+
+    notebooks = discover(paths.notebooks_dir())
+    upstream = [d for d in (notebooks[notebook].depends_on if notebook in notebooks else ()) if notebooks[d].trains]
+
+    def has(prof: str, nid: str) -> bool:
+        store = Path(reports_dir) / "checkpoints" / prof
+        return any(next(store.glob(f"{label}-*/final.pt"), None) for label in notebooks[nid].trains)
+
+    missing = [d for d in upstream if not has(profile, d)]
+    others = [p.name for p in sorted((Path(reports_dir) / "checkpoints").glob("*"))
+              if p.name != profile and all(has(p.name, d) for d in upstream)]
+    return missing, others
+
+
+def where_it_stands(ctx: Context) -> None:
+    """An interactive run's first words: the profile, whether its data and the upstream notebooks' models are here,
+    and this machine's last time for the notebook; ``NotReady`` (one line) when the models are missing, saying what to
+    run or which profile has them."""
+    nid, prof = ctx.notebook, ctx.profile_name
+    data = ctx.data_dir / "synthetic" / prof
+    made = "here" if any(data.glob("*/meta.json")) else "not made yet (the first cell that needs it generates it)"
+    print(f"profile {prof!r}: synthetic data {made} ({_shown(data)})")
+    try:
+        record = read_json(ctx.reports_dir / reg.STATE / f"{nid}.json", {})
+    except ValueError:
+        record = {}
+    if record.get("profile") == prof and record.get("wall_seconds") and not record.get("limit_steps"):
+        print(f"this machine's last run of notebook {nid} on {prof!r} took {record['wall_seconds'] / 60:.1f} min "
+              f"(finished {record.get('finished', '?')})")
+    missing, others = upstream_models(nid, prof, ctx.reports_dir)
+    if missing:
+        other = f", or set profile = {others[0]!r} (its models are here)" if others else ""
+        raise NotReady(f"the {prof} models of notebook(s) {', '.join(missing)} are not in {_shown(ctx.reports_dir)}: "
+                       f"`make notebooks NB=\"{' '.join(missing)}\" PROFILE={prof}` trains them{other}")
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -43,7 +89,7 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
-# "1": deterministic kernels on CUDA too (python -m poselab.run --deterministic)
+# "1": deterministic kernels on CUDA too (python -m poselab.report.run --deterministic)
 DETERMINISTIC_ENV = "POSELAB_DETERMINISTIC"
 
 
@@ -175,9 +221,10 @@ def start(
     if interactive:
         print(f"Interactive run (not under `make report`): figures, tables and new models go to {_shown(out)} and "
               f"{_shown(ctx.runs.write)}; the report's models are only read, the report is left as it is.")
+        where_it_stands(ctx)
     if not deterministic:
         print(f"Deterministic kernels are off on {dev} (faster): the numbers are not bitwise reproducible from run to "
-              f"run; {DETERMINISTIC_ENV}=1 (python -m poselab.run --deterministic) turns them on.")
+              f"run; {DETERMINISTIC_ENV}=1 (python -m poselab.report.run --deterministic) turns them on.")
     if prof.code_check:
         print(f"CODE CHECK: profile {prof.name} runs every size of the paper-scale profile with capped counts (a few "
               "training steps, a handful of people); the numbers below exercise the code, they are not results.")

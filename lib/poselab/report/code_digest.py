@@ -16,21 +16,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-PACKAGE = "poselab"
-PACKAGE_DIR = Path(__file__).parent
-
-
-def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
-    """The file of a ``poselab`` module or package, or None (not ours, or not a module)."""
-    parts = name.split(".")
-    if parts[0] != PACKAGE:
-        return None
-    base = package_dir.joinpath(*parts[1:])
-    if (base / "__init__.py").is_file():
-        return base / "__init__.py"
-    if base.with_suffix(".py").is_file() and len(parts) > 1:
-        return base.with_suffix(".py")
-    return None
+from poselab.paths import PACKAGE, PACKAGE_DIR, module_file
 
 
 def imported_names(tree: ast.AST, module: str = "__main__", is_package: bool = False) -> set[str]:

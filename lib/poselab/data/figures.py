@@ -9,8 +9,7 @@ import pandas as pd
 from poselab.data.dataset import ImageSet
 from poselab.data.joints import H36M17, JointSet, get_convention
 from poselab.data.synthetic.camera import Camera
-from poselab.reporting.figures import draw_skeleton, limb_side, show_image
-from poselab.reporting.style import SIDE_COLOURS, STATUS_COLOURS, colour
+from poselab.figures import SIDE_COLOURS, STATUS_COLOURS, colour, draw_skeleton, limb_side, show_image
 
 
 def sample_grid(s: ImageSet, indices: np.ndarray, convention: str = "coco17", cols: int = 6) -> plt.Figure:

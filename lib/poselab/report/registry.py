@@ -3,7 +3,7 @@
 ``Registry.save_figure(fig, "F01.1", caption)`` writes ``figures/F01.1.png``; ``save_table(df, "T01.1", caption)``
 writes ``tables/T01.1.csv``; both are recorded in ``artifacts.json`` with the notebook, profile, device, seed, git
 commit and time.  ``headline(...)`` records a number for the report's front page.  Notebooks reach it through their
-``poselab.notebook.Context`` only (``ctx.save_figure``...), the one way to save an artifact.
+``poselab.report.notebook.Context`` only (``ctx.save_figure``...), the one way to save an artifact.
 
 Under the runner, a notebook writes into a staging folder that is merged into the report
 only when the whole notebook succeeded, so a failing run never leaves a half-updated report.

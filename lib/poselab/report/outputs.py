@@ -14,7 +14,7 @@ from pathlib import Path
 
 from poselab.checkpoints import CheckpointError, plain_reason, set_aside
 from poselab.data.manifest import unreadable_images
-from poselab.reporting.registry import ARTIFACTS
+from poselab.report.registry import ARTIFACTS
 from poselab.training.runs import load_run_file
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from poselab import machine, paths
+from poselab import paths
 from poselab.findings import DOES_NOT, PARTLY, SUPPORTS, UNRESOLVED
 from poselab.io import now
-from poselab.plan import discover
 from poselab.profiles import PROFILES
 from poselab.references import Reference, in_order, sentence
-from poselab.reporting.registry import load_index
+from poselab.report import machine
+from poselab.report.plan import discover
+from poselab.report.registry import load_index
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -60,9 +61,19 @@ def without_machine_paths(source: str, root: Path) -> str:
     return _ABSOLUTE.sub(relative, source)
 
 
+def knobs_note(run: dict) -> str:
+    """The knobs a notebook ran with that differ from the report's defaults, as HTML ("" when none)."""
+    knobs = run.get("knobs") or {}
+    if not knobs:
+        return ""
+    shown = ", ".join(f"{html.escape(k)} = {html.escape(repr(v))}" for k, v in knobs.items())
+    return f"<span class='missing'>knobs differ from the report's defaults: {shown}</span>"
+
+
 def export_notebooks(reports_dir: Path, root: Path | None = None) -> dict[str, Path]:
-    """nbconvert every executed notebook to html/<name>.html, with a link back to the index, the code folded (a button
-    shows it) and no machine paths in the injected parameters; the executed ``.ipynb`` files keep everything."""
+    """nbconvert every executed notebook to html/<name>.html, titled by its notebook, with a link back to the index,
+    the knobs that differ from the report's defaults, the code folded (a button shows it) and no machine paths in the
+    injected parameters; the executed ``.ipynb`` files keep everything."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -70,15 +81,22 @@ def export_notebooks(reports_dir: Path, root: Path | None = None) -> dict[str, P
     exporter = HTMLExporter(template_name="lab")
     out_dir = reports_dir / "html"
     out_dir.mkdir(parents=True, exist_ok=True)
+    runs = load_index(reports_dir).get("runs", {})
     exported = {}
     for nb_path in sorted((reports_dir / "executed").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(nb_path, as_version=4)
         for cell in nb.cells:
             if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
                 cell.source = without_machine_paths(cell.source, root)
-        body, _ = exporter.from_notebook_node(nb)
+        run = runs.get(nb_path.stem[:2], {})
+        title = f"{run.get('title') or nb_path.stem} · poselab"
+        nb.metadata["title"] = title  # the page's <title> (nbconvert's default is "Notebook")
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+        knobs = knobs_note(run)
         back = ('<div style="padding:8px 16px;background:#1f3552"><a style="color:#fff" '
-                'href="index.html">&larr; poselab report index</a></div>')
+                'href="index.html">&larr; poselab report index</a>'
+                + (f" <span style='background:#fff;padding:2px 6px;margin-left:12px'>{knobs}</span>" if knobs else "")
+                + "</div>")
         pos = body.find(">", body.find("<body")) + 1
         target = out_dir / f"{nb_path.stem}.html"
         target.write_text(body[:pos] + back + _FOLD + body[pos:])
@@ -103,10 +121,11 @@ def _table(rows: list[list[str]], header: list[str] | None, cls: str = "") -> st
 _VERDICT_CLASS = {SUPPORTS: "ok", PARTLY: "cached", DOES_NOT: "missing", UNRESOLVED: "cached"}
 
 
-def findings_ledger(findings: list[dict], notebooks: dict, exported: dict) -> str:
+def findings_ledger(findings: list[dict], notebooks: dict, exported: dict, runs: dict | None = None) -> str:
     """The report's first section: one row per claim of the source documents across all notebooks (claim, source,
-    their number, ours with its spread, verdict and the test deciding it, a link to the notebook), from the findings
-    the notebooks recorded."""
+    their number, ours with its interval, verdict and the test deciding it, what would resolve an unresolved one, a
+    link to the notebook), from the findings the notebooks recorded; a verdict computed under knobs that differ from
+    the report's defaults says so."""
     if not findings:
         return "<h2>Findings</h2><p>No notebook has recorded its findings yet.</p>"
     rows = []
@@ -116,6 +135,10 @@ def findings_ledger(findings: list[dict], notebooks: dict, exported: dict) -> st
         title = html.escape(notebooks[nb].title if nb in notebooks else nb)
         link = f'<a href="{page.name}">{nb}</a>' if page is not None else nb
         verdict = f'<span class="{_VERDICT_CLASS.get(f["verdict"], "")}">{html.escape(f["verdict"])}</span>'
+        if f.get("verdict") == UNRESOLVED and f.get("resolve"):
+            verdict += f"<br><small>would resolve it: {html.escape(f['resolve'])}</small>"
+        if knobs := knobs_note((runs or {}).get(nb, {})):
+            verdict += f"<br><small>{knobs}</small>"
         rows.append([f"<td title='{title}'>{link}</td>", f"<td>{html.escape(f['claim'])}</td>",
                      f"<td>{html.escape(f['source'])}</td>", f"<td>{html.escape(f['published'])}</td>",
                      f"<td>{html.escape(f['ours'])}</td>", f"<td>{verdict}</td>",
@@ -142,23 +165,9 @@ def references_section() -> str:
             + "".join(item(r) for r in in_order()) + "</ul>")
 
 
-def full_projections(reports_dir: Path) -> list[tuple[str, float, str]]:
-    """(device, hours, when) of the latest ``full`` projection per device in ``reports/bench/bench.csv``."""
-    path = Path(reports_dir) / "bench" / "bench.csv"
-    try:
-        bench = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return []
-    if not {"benchmark", "variant", "device", "value", "time"} <= set(bench.columns):
-        return []
-    totals = bench[(bench["benchmark"] == "full") & bench["variant"].str.startswith("projected full profile")]
-    latest = totals.sort_values("time").groupby("device").tail(1)
-    return [(r.device, float(r.value), str(r.time)) for r in latest.itertuples()]
-
-
 def _estimated(run: dict) -> str:
-    """A notebook's estimated wall time as the runner printed it before the run (``poselab.eta``), with its source
-    and its error against the actual time."""
+    """A notebook's estimated wall time as the runner printed it before the run (``poselab.report.eta``), with its
+    source and its error against the actual time."""
     est, actual = run.get("estimated_seconds"), run.get("wall_seconds")
     if est is None:
         return "-" if run else ""
@@ -189,7 +198,7 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
                else "a training step limit (LIMIT_STEPS)")
         parts.append(f"<p class='missing'><b>Code check</b> ({html.escape(why)}): the numbers on this page and in "
                      "every notebook exercise the code, they are not results.</p>")
-    parts.append(findings_ledger(index.get("findings", []), notebooks, exported))
+    parts.append(findings_ledger(index.get("findings", []), notebooks, exported, runs))
 
     meta = [["profile", ", ".join(profiles)], ["device", ", ".join(devices)],
             ["git commit", html.escape(last.get("git_commit", "unknown"))],
@@ -201,10 +210,7 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
                      "(LIMIT_STEPS): the numbers exercise the code, they are not results</span>"])
     if any(r.get("deterministic") is False for r in runs.values()):
         meta.append(["deterministic kernels", "off on the GPU: the numbers are not bitwise reproducible from run to "
-                     "run (<code>python -m poselab.run --deterministic</code> turns them on)"])
-    for device, hours, when in full_projections(reports_dir):
-        meta.append([f"projected <code>full</code> training on {html.escape(device)}",
-                     f"{hours:.1f} h (make bench BENCH=full, {html.escape(when)})"])
+                     "run (<code>python -m poselab.report.run --deterministic</code> turns them on)"])
     hosts = sorted({machine.one_line(r["machine"]) for r in runs.values() if r.get("machine")})
     meta += [["machine" if len(hosts) == 1 else f"machine ({len(hosts)} kinds: notebooks ran on different ones)",
               "<br>".join(html.escape(h) for h in hosts) or "-"]]
@@ -218,6 +224,8 @@ def build_index(reports_dir: Path, notebooks_dir: Path | None = None, exported: 
         name = f'<a href="{exported[nid].name}">{title}</a>' if nid in exported else title
         n_art = sum(1 for a in index["artifacts"] if a["notebook"] == nid)
         state = ('<span class="ok">executed</span>' if r else '<span class="missing">not run</span>')
+        if knobs := knobs_note(r):
+            state += f"<br><small>{knobs}</small>"
         rows.append([f"<td>{nid}</td>", f"<td>{name}</td>", f"<td>{state}</td>",
                      f"<td class='num'>{r.get('wall_seconds', 0):.1f} s</td>" if r else "<td></td>",
                      f"<td class='num'>{_estimated(r)}</td>",
@@ -292,7 +300,7 @@ def main() -> None:
 
     from poselab import paths
 
-    ap = argparse.ArgumentParser(prog="python -m poselab.reporting.html", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m poselab.report.html", description=__doc__)
     ap.add_argument("--reports-dir", type=Path)
     a = ap.parse_args()
     print(build_report(paths.reports_dir(a.reports_dir), paths.notebooks_dir()))

@@ -1,1 +1,0 @@
-"""Reporting: the artifact registry, figure helpers and the HTML report."""
