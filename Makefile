@@ -62,8 +62,11 @@ bench: setup  ## training speed of each 2D model as a fraction of this machine's
 lab: setup  ## JupyterLab on the project's kernel (LAB_ARGS="--no-browser --port 8890" passes flags to it)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-lint: setup  ## ruff over the package, the tests and the notebooks
+lint: setup  ## ruff over the package, the tests and the notebooks; the notebooks hold no outputs
 	$(VENV)/bin/ruff check lib tests notebooks
+	@$(PY) -c "import json, pathlib, sys; bad = [str(p) for p in sorted(pathlib.Path('notebooks').glob('*.ipynb')) \
+	  if any(c.get('outputs') or c.get('execution_count') for c in json.loads(p.read_text())['cells'])]; \
+	  sys.exit('outputs saved in ' + ', '.join(bad) + ': jupyter nbconvert --clear-output --inplace them' if bad else 0)"
 
 clean:  ## remove generated reports and synthetic data (real data sets are kept)
 	rm -rf reports data/synthetic

@@ -153,6 +153,23 @@ def test_k_two_is_supported_only_when_it_leads_beyond_the_spread_in_every_replic
     assert table[lt.READING].iloc[0] in ("strong structure", "reasonable structure")
 
 
+def test_replicates_that_disagree_are_not_resolved_and_say_what_would_resolve_it():
+    """One seed's clusters pick K = 2 beyond the spread, another's K = 3: no replicate is unresolved on its own, yet
+    the claim is (the default report once stopped here: "not resolved" without saying what would resolve it)."""
+    from poselab import findings as fd
+    from poselab.studies.latent import tables as lt
+
+    mixed = {0: _seed_clusters(_blobs(2, 60, 1.0, 0), 0, np.repeat([0, 1], 60), np.repeat(["a", "b"], 60)),
+             1: _seed_clusters(_blobs(3, 40, 1.0, 1), 1, np.repeat([0, 1, 1], 40), np.repeat(["a", "b", "c"], 40))}
+    f = lt.picks_two(mixed)
+    assert f.verdict == fd.UNRESOLVED and f.resolve == lt.MORE
+    labels = {s: np.repeat([0, 1], 60) if s == 0 else np.random.default_rng(5).permutation(np.repeat([0, 1], 60))
+              for s in (0, 1)}
+    halves = {s: _seed_clusters(_blobs(2, 60, 1.0, s), s, labels[s], labels[s].astype(str)) for s in (0, 1)}
+    g = lt.follows_completeness(lt.ami_intervals(halves))
+    assert g.verdict == fd.UNRESOLVED and g.resolve == lt.MORE
+
+
 def test_the_silhouette_scale_is_kaufman_and_rousseeuws():
     from poselab.studies.latent.tables import kaufman_rousseeuw
 

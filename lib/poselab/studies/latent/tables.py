@@ -174,8 +174,7 @@ def picks_two(seeds: Seeds) -> Finding:
                    f"in every replicate ({_replicates(seeds)}) the bootstrap 95 % interval over the samples of "
                    "K = 2's silhouette minus the best other K's above 0 (below 0 in every one: does not support)",
                    "The silhouettes of neighbouring K differ by less than their sampling spread wherever the verdict "
-                   "is not resolved: the argmax of near-ties is not a finding.",
-                   MORE if any(v == UNRESOLVED for v in verdicts) else "")
+                   "is not resolved: the argmax of near-ties is not a finding.", MORE)
 
 
 def has_structure(seeds: Seeds) -> Finding:
@@ -190,7 +189,7 @@ def has_structure(seeds: Seeds) -> Finding:
                    f"best silhouette: {ours}", agree(verdicts),
                    f"{cite('kaufman1990')}: average silhouette above {NO_STRUCTURE} in every replicate "
                    f"({_replicates(seeds)}, bootstrap 95 % interval over the samples); at or below it in every one: no "
-                   "substantial structure", "", MORE if UNRESOLVED in verdicts else "")
+                   "substantial structure", "", MORE)
 
 
 def _follows(amis: AMIs, what: str, claim: str, published: str) -> Finding:
@@ -199,8 +198,7 @@ def _follows(amis: AMIs, what: str, claim: str, published: str) -> Finding:
     return Finding(claim, cite("understanding", "§1.4"), published,
                    f"AMI with {what}: " + "; ".join(f"seed {s} {iv.text()}" for s, iv in ivs.items()),
                    agree(verdicts), f"bootstrap 95 % interval over the samples of the AMI above {AMI_VISIBLE} for "
-                   f"every seed ({len(ivs)}); below it for every one: does not support", "",
-                   MORE if UNRESOLVED in verdicts else "")
+                   f"every seed ({len(ivs)}); below it for every one: does not support", "", MORE)
 
 
 def follows_completeness(amis: AMIs) -> Finding:
