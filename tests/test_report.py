@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,6 +99,9 @@ def test_the_hrnet_poseig_and_lifting_notebooks_register_their_artifacts(smoke):
     assert sum(h["name"].startswith("HRNet ") for h in index["headlines"]) == 3
     assert {f"F05.{k}" for k in range(1, 7)} | {f"T05.{k}" for k in range(1, 8)} <= ids
     assert len(_finished(reports, "integral-hourglass-1")) == len(_finished(reports, "integral-hourglass-1-seed1")) == 1
+    t057 = pd.read_csv(reports / "tables" / "T05.7.csv")  # one controlled pair per seed of notebook 02
+    assert list(t057["heatmap model"]) == ["hourglass-1", "hourglass-1-seed1"]
+    assert list(t057["integral model"]) == ["integral (hourglass-1)", "integral (hourglass-1-seed1)"]
     assert "R_E, lowest over joint types and masks" in {h["name"] for h in index["headlines"] if h["notebook"] == "05"}
     executed = nbformat.read(reports / "executed" / "05_poseig_attribution.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))

@@ -18,10 +18,10 @@ from pathlib import Path
 
 CALIBRATION = "calibration.json"  # under reports/.state/
 STEPS = 4  # training steps timed per round by ``calibrate``
-REFERENCE = {  # the default report at commit a9eb16e on a 2-core AMD EPYC (Zen 3, AVX2 only), 2026-12-03
-    "machine": "2-core AMD EPYC (AVX2)", "calibration_seconds": 0.4801,
-    "profiles": {"default": {"01": 14.0, "02": 1365.2, "03": 32.1, "04": 79.1, "05": 306.2, "06": 875.9,
-                             "07": 392.1}},
+REFERENCE = {  # the default report at commit 63270f5 on a 2-core AMD EPYC (Zen 3, AVX2 only), 2026-12-07
+    "machine": "2-core AMD EPYC (AVX2)", "calibration_seconds": 0.5401,
+    "profiles": {"default": {"01": 19.2, "02": 1370.7, "03": 73.4, "04": 264.7, "05": 322.9, "06": 920.4,
+                             "07": 393.1}},
 }
 
 

@@ -204,8 +204,9 @@ def compared_models(place: Place, study: PoseIGStudy, hourglass: HourglassStudy,
             raise ValueError(f"models={study.models}: {unknown or study.main} not among the models {list(out)} (the "
                              f"main model {study.main!r} among them)")
         out = {label: c for label, c in out.items() if label in study.models}
+    every = {**out, **extra}  # the first seed's pair is compared everywhere, the other seeds' only in T05.7
     pairs = [(label, integral_label(study, label)) for label in backbones.values()
-             if label in out and integral_label(study, label) in out]
+             if label in every and integral_label(study, label) in every]
     return Comparison(out, pairs, extra)
 
 
