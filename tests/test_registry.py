@@ -59,6 +59,25 @@ def test_merge_replaces_a_notebooks_old_artifacts(tmp_path):
     assert "T01.1" in html and "T02.1" in html and "T02.9" not in html
 
 
+def test_a_merge_into_a_folder_on_another_file_system_copies(tmp_path, monkeypatch):
+    """A rename across file systems fails with EXDEV (reports/tables linked to another disk): the merge copies instead
+    (it stopped with a traceback, 'Invalid cross-device link')."""
+    import errno
+    import os
+
+    report, stage = tmp_path / "report", tmp_path / "stage"
+    reg.Registry("02", report, "smoke", "cpu", 0).save_table(pd.DataFrame({"a": [1]}), "T02.1", "old")
+    reg.Registry("02", stage, "smoke", "cpu", 0).save_table(pd.DataFrame({"a": [1, 2]}), "T02.1", "new")
+
+    def rename(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link", str(src))
+
+    monkeypatch.setattr(os, "rename", rename)
+    index = reg.merge_stage(stage, report, "02")
+    assert [a["id"] for a in index["artifacts"]] == ["T02.1"]
+    assert len(pd.read_csv(report / "tables" / "T02.1.csv")) == 2 and not (stage / "tables" / "T02.1.csv").exists()
+
+
 def test_trainings_are_recorded_and_merged_per_notebook(tmp_path):
     stage = tmp_path / "stage"
     r = reg.Registry("02", stage, "smoke", "cpu", 0)
@@ -209,7 +228,8 @@ def test_a_merge_that_fails_part_way_keeps_the_previous_outputs_and_index(tmp_pa
             raise OSError(errno.EROFS, "Read-only file system", str(src), None, str(dst))
         return replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", read_only_tables)
+    monkeypatch.setattr(os, "replace", read_only_tables)  # putting back
+    monkeypatch.setattr(reg.shutil, "move", read_only_tables)  # moving aside and in
     with pytest.raises(OSError) as caught:
         reg.merge_stage(stage, report, "03")
     assert one_line(caught.value) == (f"cannot write {report / 'tables' / 'T03.1.csv'}: read-only file system (make "

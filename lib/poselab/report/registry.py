@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import warnings
 from pathlib import Path
 
@@ -211,9 +212,10 @@ def merge_stage(stage_dir: Path, reports_dir: Path, notebook: str) -> dict:
 
 
 def _move(src: Path, dst: Path, shown: Path) -> None:
-    """``os.replace``; an error names the report's file ``shown`` (not the staging copy), e.g. a read-only folder."""
+    """``shutil.move`` (a rename, or a copy where the report's folder is on another file system, e.g. a linked
+    ``reports/tables``); an error names the report's file ``shown`` (not the staging copy), e.g. a read-only folder."""
     try:
-        os.replace(src, dst)
+        shutil.move(src, dst)
     except OSError as e:
         raise OSError(e.errno, e.strerror, str(shown)) from None  # PermissionError stays one (OSError picks by errno)
 
