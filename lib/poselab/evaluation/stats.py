@@ -54,14 +54,16 @@ def seed_interval(values: np.ndarray, what: str = "seeds") -> Interval:
     return Interval(float(values.mean()), float(ci.low), float(ci.high), f"Student's t over {n} {what}")
 
 
-def welch_interval(a: np.ndarray, b: np.ndarray, what: str = "seeds") -> Interval:
-    """mean(a) - mean(b) and its Welch interval (``LEVEL``), from two independent sets of runs."""
+def welch_interval(a: np.ndarray, b: np.ndarray, what: str = "seeds", level: float = LEVEL) -> Interval:
+    """mean(a) - mean(b) and its Welch interval at ``level`` (SciPy's ``ttest_ind``), from two independent sets of
+    runs; no interval (NaN bounds) when either side has fewer than two runs."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     diff = float(a.mean() - b.mean()) if len(a) and len(b) else float("nan")
     if len(a) < 2 or len(b) < 2:
         return Interval(diff, float("nan"), float("nan"), f"{len(a)} vs {len(b)} {what}: no spread to test over")
-    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(LEVEL)
-    return Interval(diff, float(ci.low), float(ci.high), f"Welch's t over {len(a)} vs {len(b)} {what}")
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+    named = "" if level == LEVEL else f", {level:.0%}"
+    return Interval(diff, float(ci.low), float(ci.high), f"Welch's t over {len(a)} vs {len(b)} {what}{named}")
 
 
 def bootstrap_interval(statistic, n: int, what: str, seed: int = 0, resamples: int = RESAMPLES) -> Interval:
@@ -86,15 +88,9 @@ def bootstrap_interval(statistic, n: int, what: str, seed: int = 0, resamples: i
 
 
 def equivalence_interval(a: np.ndarray, b: np.ndarray, level: float = 0.90, what: str = "seeds") -> Interval:
-    """mean(a) - mean(b) and its Welch interval at ``level`` (SciPy's ``ttest_ind``), for an equivalence test: the
-    two one-sided Welch tests at 5 % (TOST) both reject "the difference is at least the margin m" exactly when the
-    90 % interval lies within (-m, m).  No interval (NaN bounds) when either side has fewer than two runs."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    diff = float(a.mean() - b.mean()) if len(a) and len(b) else float("nan")
-    if len(a) < 2 or len(b) < 2:
-        return Interval(diff, float("nan"), float("nan"), f"{len(a)} vs {len(b)} {what}: no spread to test over")
-    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
-    return Interval(diff, float(ci.low), float(ci.high), f"Welch's t over {len(a)} vs {len(b)} {what}, {level:.0%}")
+    """``welch_interval`` at ``level``, for an equivalence test: the two one-sided Welch tests at 5 % (TOST) both
+    reject "the difference is at least the margin m" exactly when the 90 % interval lies within (-m, m)."""
+    return welch_interval(a, b, what, level)
 
 
 def cluster_interval(values: np.ndarray, clusters: np.ndarray, per: np.ndarray | None = None, what: str = "clusters",
