@@ -1,6 +1,8 @@
 """How a verdict is decided (poselab.findings: intervals against thresholds, claims about every member, replicates
 that must agree) and where its intervals come from (poselab.evaluation.stats), checked against SciPy on fixed data."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -46,6 +48,10 @@ def test_the_seed_interval_is_students_t():
     assert "over 3 seeds" in iv.method
     single = seed_interval([0.6])
     assert np.isnan(single.low) and fd.decide(single) == fd.UNRESOLVED
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # SciPy warns of lost precision on identical values; the interval is the point
+        same = seed_interval(np.array([0.5, 0.5, 0.5]))
+    assert (same.low, same.estimate, same.high) == (0.5, 0.5, 0.5) and fd.decide(same, 0.4) == fd.SUPPORTS
 
 
 def test_the_welch_interval_is_scipys():

@@ -50,6 +50,8 @@ def seed_interval(values: np.ndarray, what: str = "seeds") -> Interval:
     if n < 2:
         return Interval(float(values.mean()) if n else float("nan"), float("nan"), float("nan"),
                         f"one {what.rstrip('s')}: no spread to test over")
+    if np.ptp(values) == 0:  # every seed the same: the interval is the point (SciPy would warn of lost precision)
+        return Interval(float(values[0]), float(values[0]), float(values[0]), f"Student's t over {n} {what}")
     ci = stats.ttest_1samp(values, 0.0).confidence_interval(LEVEL)
     return Interval(float(values.mean()), float(ci.low), float(ci.high), f"Student's t over {n} {what}")
 
