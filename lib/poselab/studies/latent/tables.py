@@ -172,6 +172,14 @@ def over_seeds(per_replicate: dict[tuple[str, int], Interval | None]) -> dict[st
             float("nan"), "a seed without an estimate") for name, v in sets.items()}
 
 
+def _judged(per_replicate: dict[tuple[str, int], Interval | None], threshold: float) -> tuple[dict[str, Interval], str]:
+    """``over_seeds`` of the replicates, and the claim's verdict: ``agree`` over every replicate's interval and every
+    sample set's interval over the seeds against ``threshold`` (a replicate without an estimate: not resolved)."""
+    means = over_seeds(per_replicate)
+    ivs = [*per_replicate.values(), *means.values()]
+    return means, agree(decide(iv, threshold, tie=TIE) if iv is not None else UNRESOLVED for iv in ivs)
+
+
 def _seeds_text(ivs: dict[str, Interval], fmt: str = "{:.3f}") -> str:
     return "; ".join(f"{name} {iv.text(fmt)}" for name, iv in ivs.items())
 
@@ -181,16 +189,14 @@ def picks_two(seeds: Seeds) -> Finding:
     the samples) and in each sample set over the seeds; not supported when all of them lie below 0; else not
     resolved."""
     gaps = {(r.name, s): gap_interval(r, s) for s, c in seeds.items() for r in c.sets}
-    means = over_seeds(gaps)
-    verdicts = [decide(g, 0.0, tie=TIE) if g is not None else UNRESOLVED for g in gaps.values()]
-    verdicts += [decide(iv, 0.0, tie=TIE) for iv in means.values()]
+    means, verdict = _judged(gaps, 0.0)
     best = "; ".join(f"{name} seed {s}: K = {c.sets[k].sweep.best_k}" for s, c in seeds.items()
                      for k, name in enumerate(("random", "fully annotated")))
     leads = "; ".join(f"{name} seed {s}: {g.text()}" for (name, s), g in gaps.items() if g is not None)
     return Finding("The silhouette picks K = 2 clusters", cite("understanding", "§1.3"),
                    "K = 2 on random and fully annotated samples",
                    f"best K: {best}. K = 2's lead over the best other K: {leads or 'K = 2 not in the sweep'}; "
-                   f"mean over the seeds: {_seeds_text(means)}", agree(verdicts),
+                   f"mean over the seeds: {_seeds_text(means)}", verdict,
                    f"K = 2's silhouette minus the best other K's above 0 in every replicate ({_replicates(seeds)}: "
                    "bootstrap 95 % interval over the samples) and in each sample set over the seeds (Student's t 95 % "
                    "interval); below 0 in every one: does not support",
@@ -203,13 +209,12 @@ def has_structure(seeds: Seeds) -> Finding:
     silhouette and each sample set's mean over the seeds have their intervals above 0.25, not supported when all lie
     at or below it (no substantial structure), else not resolved."""
     ivs = {(r.name, s): best_interval(r, s) for s, c in seeds.items() for r in c.sets}
-    means = over_seeds(ivs)
-    verdicts = [decide(iv, NO_STRUCTURE, tie=TIE) for iv in [*ivs.values(), *means.values()]]
+    means, verdict = _judged(ivs, NO_STRUCTURE)
     ours = "; ".join(f"{name} seed {s}: {iv.text()} ({kaufman_rousseeuw(iv.high)})" for (name, s), iv in ivs.items())
     ours += f"; mean over the seeds: {_seeds_text(means)}"
     return Finding("The bottleneck shows cluster structure (similar samples lie together)",
                    cite("understanding", "§1.3"), "structure visible in the PCA plane (qualitative)",
-                   f"best silhouette: {ours}", agree(verdicts),
+                   f"best silhouette: {ours}", verdict,
                    f"{cite('kaufman1990')}: average silhouette above {NO_STRUCTURE} in every replicate "
                    f"({_replicates(seeds)}, bootstrap 95 % interval over the samples) and in each sample set over the "
                    "seeds (Student's t 95 % interval); at or below it in every one: no substantial structure", "", MORE)
@@ -217,11 +222,11 @@ def has_structure(seeds: Seeds) -> Finding:
 
 def _follows(amis: AMIs, what: str, claim: str, published: str) -> Finding:
     ivs = {s: iv for (w, s), iv in amis.items() if w == what}
-    mean = over_seeds({(what, s): iv for s, iv in ivs.items()})[what]
-    verdicts = [decide(iv, AMI_VISIBLE, tie=TIE) for iv in [*ivs.values(), mean]]
+    means, verdict = _judged({(what, s): iv for s, iv in ivs.items()}, AMI_VISIBLE)
+    mean = means[what]
     return Finding(claim, cite("understanding", "§1.4"), published,
                    f"AMI with {what}: " + "; ".join(f"seed {s} {iv.text()}" for s, iv in ivs.items())
-                   + f"; mean over the seeds {mean.text()}", agree(verdicts),
+                   + f"; mean over the seeds {mean.text()}", verdict,
                    f"the AMI above {AMI_VISIBLE} for every seed ({len(ivs)}: bootstrap 95 % interval over the samples) "
                    "and over the seeds (Student's t 95 % interval of the seeds' AMIs); below it in every one: does not "
                    "support", "", MORE)
